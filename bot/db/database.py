@@ -1,0 +1,84 @@
+"""The database engine and migrations: one place that knows how to open and upgrade a database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from bot.settings import normalize_database_url
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached or opened; the message says which and why."""
+
+
+def make_engine(url: str) -> Engine:
+    url = normalize_database_url(url)
+    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"timeout": 30}
+    engine = create_engine(url, **kwargs)
+    if url.startswith("sqlite"):
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite's own transaction handling breaks SAVEPOINT (a released savepoint commits);
+    # take control of BEGIN ourselves, as the SQLAlchemy docs advise.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers don't block the writer
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session whose work commits at the end of the block, or rolls back on any error."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def _sqlite_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", normalize_database_url(url).replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Apply migrations up to `revision` (alembic), creating the database file if needed."""
+    try:
+        command.upgrade(alembic_config(url), revision)
+    except OperationalError as exc:
+        raise DatabaseUnavailable(f"cannot open the database: {exc.orig}") from exc
+
+
+def is_current(engine: Engine) -> bool:
+    """True when the schema has been created by migrations (cheap check for the CLI)."""
+    try:
+        return inspect(engine).has_table("alembic_version")
+    except OperationalError as exc:
+        raise DatabaseUnavailable(f"cannot open the database: {exc.orig}") from exc

@@ -1,0 +1,453 @@
+"""Store functions: the only code that turns engine events and messages into rows.
+
+All functions take an open Session and never commit: the pipeline commits once per inbound
+message, so answers, scores, state and outgoing messages land together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bot.db.models import (
+    Alert,
+    ChannelIdentity,
+    ConsentRecord,
+    Conversation,
+    InboundMessage,
+    ItemResponse,
+    OutboxMessage,
+    Patient,
+    Score,
+    SurveyAssignment,
+)
+from bot.events import (
+    AnswerRecorded,
+    CallRequested,
+    CrisisDetected,
+    Event,
+    LocaleChanged,
+    OptedIn,
+    OptedOut,
+    SurveyCompleted,
+    SurveyPaused,
+    SurveyRefused,
+    SurveyResumed,
+    SurveyStarted,
+)
+from bot.messages import Inbound, Outgoing
+from bot.state import ConversationState
+from surveys.loader import load_instrument
+from surveys.scoring import score
+
+# Default survey window when a survey is started on demand (schedules set their own).
+ADHOC_DUE = timedelta(days=3)
+ADHOC_EXPIRES = timedelta(days=7)
+
+
+def add_patient(
+    session: Session,
+    *,
+    study_id: str,
+    now: datetime,
+    display_name: str = "",
+    locale: str = "en",
+    timezone: str = "America/New_York",
+) -> Patient:
+    patient = Patient(
+        study_id=study_id,
+        display_name=display_name,
+        locale=locale,
+        timezone=timezone,
+        created_at=now,
+    )
+    session.add(patient)
+    session.flush()
+    session.add(
+        Conversation(
+            patient_id=_id(patient.id), state=ConversationState(locale=locale).to_dict(),
+            updated_at=now,
+        )
+    )
+    return patient
+
+
+def bind_channel(
+    session: Session,
+    *,
+    patient: Patient,
+    channel: str,
+    address: str,
+    consent_text_version: str,
+    method: str,
+    now: datetime,
+) -> ChannelIdentity:
+    """Link a channel address to a patient and record the consent given for it."""
+    identity = ChannelIdentity(
+        patient_id=_id(patient.id), channel=channel, address=address, created_at=now
+    )
+    session.add(identity)
+    session.add(
+        ConsentRecord(
+            patient_id=_id(patient.id),
+            channel=channel,
+            address=address,
+            text_version=consent_text_version,
+            language=patient.locale,
+            method=method,
+            granted_at=now,
+        )
+    )
+    session.flush()
+    return identity
+
+
+def find_identity(session: Session, channel: str, address: str) -> ChannelIdentity | None:
+    return session.exec(
+        select(ChannelIdentity).where(
+            ChannelIdentity.channel == channel, ChannelIdentity.address == address
+        )
+    ).first()
+
+
+def patient_by_study_id(session: Session, study_id: str) -> Patient | None:
+    return session.exec(select(Patient).where(Patient.study_id == study_id)).first()
+
+
+def record_inbound(
+    session: Session, inbound: Inbound, patient_id: int | None
+) -> InboundMessage | None:
+    """Store an inbound message; None when this provider id was already stored (a retry)."""
+    row = InboundMessage(
+        channel=inbound.channel,
+        provider_message_id=inbound.provider_message_id,
+        address=inbound.address,
+        patient_id=patient_id,
+        body=inbound.text,
+        received_at=inbound.received_at,
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return None
+    return row
+
+
+def load_state(session: Session, patient_id: int, *, for_update: bool = True) -> ConversationState:
+    """The patient's conversation state, row-locked (PostgreSQL) until the transaction ends."""
+    query = select(Conversation).where(Conversation.patient_id == patient_id)
+    if for_update:
+        query = query.with_for_update()
+    row = session.exec(query).first()
+    return ConversationState.from_dict(row.state if row else None)
+
+
+def save_state(session: Session, patient_id: int, state: ConversationState, now: datetime) -> None:
+    row = session.get(Conversation, patient_id)
+    if row is None:
+        session.add(Conversation(patient_id=patient_id, state=state.to_dict(), updated_at=now))
+    else:
+        row.state = state.to_dict()
+        row.updated_at = now
+        session.add(row)
+
+
+def create_assignment(
+    session: Session,
+    *,
+    patient: Patient,
+    instrument_id: str,
+    version: str,
+    now: datetime,
+    timepoint: str = "adhoc",
+    opens_at: datetime | None = None,
+    due_at: datetime | None = None,
+    expires_at: datetime | None = None,
+) -> SurveyAssignment:
+    opens = opens_at or now
+    assignment = SurveyAssignment(
+        patient_id=_id(patient.id),
+        instrument_id=instrument_id,
+        instrument_version=version,
+        timepoint=timepoint,
+        language=patient.locale,
+        opens_at=opens,
+        due_at=due_at or opens + ADHOC_DUE,
+        expires_at=expires_at or opens + ADHOC_EXPIRES,
+    )
+    session.add(assignment)
+    session.flush()
+    return assignment
+
+
+def apply_events(
+    session: Session,
+    *,
+    patient: Patient,
+    events: Iterable[Event],
+    channel: str,
+    now: datetime,
+    inbound: InboundMessage | None = None,
+) -> None:
+    """Write what the engine reported: answers, scores, assignment states, alerts."""
+    patient_id = _id(patient.id)
+    for event in events:
+        match event:
+            case AnswerRecorded():
+                _record_answer(session, patient_id, event, channel, now, inbound)
+            case SurveyStarted():
+                assignment = _assignment(session, event.assignment_id)
+                assignment.state = "in_progress"
+                assignment.language = event.language
+                assignment.translation_status = event.translation_status
+                assignment.started_at = assignment.started_at or now
+                session.add(assignment)
+            case SurveyRefused():
+                assignment = _assignment(session, event.assignment_id)
+                assignment.state = "refused"
+                assignment.language = event.language
+                session.add(assignment)
+                _alert(session, patient_id, "language_unavailable", now)
+            case SurveyPaused():
+                _set_assignment_state(session, event.assignment_id, "paused")
+            case SurveyResumed():
+                _set_assignment_state(session, event.assignment_id, "in_progress")
+            case SurveyCompleted():
+                _complete(session, patient_id, event, now)
+            case LocaleChanged():
+                patient.locale = event.locale
+                session.add(patient)
+            case OptedOut():
+                _opt_out(session, patient, channel, now)
+            case OptedIn():
+                _opt_in(session, patient, channel, now)
+            case CrisisDetected():
+                session.add(
+                    Alert(
+                        patient_id=patient_id,
+                        kind="crisis" if event.tier in (1, 2) else "distress",
+                        tier=event.tier,
+                        rule_id=event.rule_id,
+                        rules_version=event.rules_version,
+                        inbound_message_id=inbound.id if inbound else None,
+                        created_at=now,
+                    )
+                )
+                if inbound is not None:
+                    inbound.triage_tier = event.tier
+                    session.add(inbound)
+                if event.tier in (1, 2) and patient.status != "stopped":
+                    patient.status = "crisis_hold"
+                    session.add(patient)
+            case CallRequested():
+                _alert(session, patient_id, "call_request", now)
+
+
+def enqueue(
+    session: Session,
+    *,
+    patient_id: int | None,
+    channel: str,
+    address: str,
+    messages: Sequence[Outgoing],
+    dedupe_prefix: str,
+    now: datetime,
+    in_reply_to: int | None = None,
+) -> list[OutboxMessage]:
+    """Put messages in the outbox; the dedupe key makes a repeated cause enqueue nothing new."""
+    rows: list[OutboxMessage] = []
+    for index, message in enumerate(messages):
+        key = f"{dedupe_prefix}:{index}"
+        if session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)).first():
+            continue
+        row = _outbox_row(key, patient_id, channel, address, message, in_reply_to, now)
+        session.add(row)
+        rows.append(row)
+    session.flush()
+    return rows
+
+
+def pending_outbox(session: Session, channel: str, now: datetime) -> list[OutboxMessage]:
+    return list(
+        session.exec(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.channel == channel,
+                OutboxMessage.status == "pending",
+                OutboxMessage.not_before <= now,
+            )
+            .order_by(col(OutboxMessage.id))
+        ).all()
+    )
+
+
+# ---- internals ------------------------------------------------------------------------------
+
+
+def _outbox_row(
+    key: str,
+    patient_id: int | None,
+    channel: str,
+    address: str,
+    message: Outgoing,
+    in_reply_to: int | None,
+    now: datetime,
+) -> OutboxMessage:
+    return OutboxMessage(
+        dedupe_key=key,
+        patient_id=patient_id,
+        channel=channel,
+        address=address,
+        kind=message.kind,
+        body=message.text,
+        hint=message.hint,
+        options=[{"code": o.code, "label": o.label, "item_id": o.item_id} for o in message.options],
+        in_reply_to=in_reply_to,
+        not_before=now,
+        created_at=now,
+    )
+
+
+def _record_answer(
+    session: Session,
+    patient_id: int,
+    event: AnswerRecorded,
+    channel: str,
+    now: datetime,
+    inbound: InboundMessage | None,
+) -> None:
+    previous = session.exec(
+        select(ItemResponse).where(
+            ItemResponse.assignment_id == event.assignment_id,
+            ItemResponse.item_id == event.item_id,
+            col(ItemResponse.superseded_at).is_(None),
+        )
+    ).all()
+    for row in previous:  # BACK then a new answer: keep the old one as history
+        row.superseded_at = now
+        session.add(row)
+    session.add(
+        ItemResponse(
+            assignment_id=event.assignment_id,
+            patient_id=patient_id,
+            instrument_id=event.instrument_id,
+            item_id=event.item_id,
+            raw_text=event.raw_text,
+            option_code=event.option_code,
+            coded_value=event.value,
+            status=event.status,
+            parser_version=event.parser_version,
+            language=event.language,
+            channel=channel,
+            provider_message_id=inbound.provider_message_id if inbound else None,
+            answered_at=now,
+        )
+    )
+
+
+def _complete(session: Session, patient_id: int, event: SurveyCompleted, now: datetime) -> None:
+    assignment = _assignment(session, event.assignment_id)
+    assignment.state = "completed"
+    assignment.completed_at = now
+    session.add(assignment)
+    instrument = load_instrument(event.instrument_id, event.version)
+    result = score(instrument, dict(event.answers))
+    for scale_id, scale in result.scores.items():
+        session.add(
+            Score(
+                assignment_id=event.assignment_id,
+                patient_id=patient_id,
+                instrument_id=result.instrument,
+                instrument_version=result.version,
+                scoring_revision=result.scoring_revision,
+                scale_id=scale_id,
+                status=scale.status,
+                raw=scale.raw,
+                t=scale.t,
+                se=scale.se,
+                mean=scale.mean,
+                band=scale.band,
+                descriptor=scale.descriptor,
+                computed_at=now,
+            )
+        )
+
+
+def _opt_out(session: Session, patient: Patient, channel: str, now: datetime) -> None:
+    patient.status = "stopped"
+    session.add(patient)
+    for identity in session.exec(
+        select(ChannelIdentity).where(ChannelIdentity.patient_id == patient.id)
+    ).all():
+        identity.status = "stopped"
+        session.add(identity)
+    for consent in session.exec(
+        select(ConsentRecord).where(
+            ConsentRecord.patient_id == patient.id, col(ConsentRecord.revoked_at).is_(None)
+        )
+    ).all():
+        consent.revoked_at = now
+        consent.revoked_via = channel
+        session.add(consent)
+    # Nothing queued may go out after an opt-out (SMS-11).
+    for row in session.exec(
+        select(OutboxMessage).where(
+            OutboxMessage.patient_id == patient.id,
+            OutboxMessage.status == "pending",
+            OutboxMessage.kind != "confirmation",
+        )
+    ).all():
+        row.status = "cancelled"
+        session.add(row)
+    _alert(session, _id(patient.id), "opt_out", now)
+
+
+def _opt_in(session: Session, patient: Patient, channel: str, now: datetime) -> None:
+    patient.status = "active"
+    session.add(patient)
+    for identity in session.exec(
+        select(ChannelIdentity).where(
+            ChannelIdentity.patient_id == patient.id, ChannelIdentity.channel == channel
+        )
+    ).all():
+        identity.status = "active"
+        session.add(identity)
+        session.add(  # re-subscription is a new consent (SMS-16)
+            ConsentRecord(
+                patient_id=_id(patient.id),
+                channel=channel,
+                address=identity.address,
+                text_version="keyword-start-1",
+                language=patient.locale,
+                method="keyword",
+                granted_at=now,
+            )
+        )
+
+
+def _alert(session: Session, patient_id: int, kind: str, now: datetime) -> None:
+    session.add(Alert(patient_id=patient_id, kind=kind, created_at=now))
+
+
+def _assignment(session: Session, assignment_id: int) -> SurveyAssignment:
+    assignment = session.get(SurveyAssignment, assignment_id)
+    if assignment is None:
+        raise LookupError(f"survey assignment {assignment_id} does not exist")
+    return assignment
+
+
+def _set_assignment_state(session: Session, assignment_id: int, state: str) -> None:
+    assignment = _assignment(session, assignment_id)
+    if assignment.state not in ("completed", "missed", "cancelled", "refused"):
+        assignment.state = state
+        session.add(assignment)
+
+
+def _id(value: int | None) -> int:
+    if value is None:
+        raise ValueError("row has no id yet; flush the session first")
+    return value

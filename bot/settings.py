@@ -1,0 +1,128 @@
+"""Configuration from environment variables and `.env`, with safe defaults for local use.
+
+Every setting is named `PATHBOT_<NAME>` in the environment, except `DATABASE_URL`, which keeps the
+name every hosting platform uses. In production (`PATHBOT_ENV=production`) placeholder or missing
+secrets refuse to start, because a bot that runs with a demo token would silently lose messages.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_MARKERS = ("changeme", "change-me", "placeholder", "example", "xxx", "your-")
+
+
+class SettingsError(Exception):
+    """A setting is missing or unsafe; the message says which and how to fix it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PATHBOT_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    env: str = Field(default="development", description="development | test | production")
+    database_url: str = Field(
+        default="sqlite:///pathbot.db",
+        validation_alias=AliasChoices("DATABASE_URL", "PATHBOT_DATABASE_URL"),
+    )
+    default_timezone: str = "America/New_York"
+    default_locale: str = "en"
+    quiet_hours_start: int = Field(default=20, ge=0, le=23, description="local hour sends stop")
+    quiet_hours_end: int = Field(default=9, ge=0, le=23, description="local hour sends resume")
+    max_unsolicited_per_day: int = Field(default=3, ge=0)
+    program_name: str = "Pain Program"
+    help_phone: str = "802-555-0100"
+    help_hours: str = "Mon-Fri 8-5"
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_bot_username: str | None = None
+    telegram_api_base_url: str = "https://api.telegram.org"
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from_number: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_api_base_url: str = "https://api.twilio.com"
+    public_base_url: str | None = None
+    sms_messages_per_second: float = Field(default=1.0, gt=0)
+
+    staff_secret_key: SecretStr | None = None
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_in_production(self) -> Settings:
+        if self.env != "production":
+            return self
+        problems: list[str] = []
+        secrets = {
+            "PATHBOT_STAFF_SECRET_KEY": self.staff_secret_key,
+            "PATHBOT_TELEGRAM_BOT_TOKEN": self.telegram_bot_token,
+            "PATHBOT_TELEGRAM_WEBHOOK_SECRET": self.telegram_webhook_secret,
+            "PATHBOT_TWILIO_AUTH_TOKEN": self.twilio_auth_token,
+        }
+        if self.staff_secret_key is None:
+            problems.append("PATHBOT_STAFF_SECRET_KEY is not set")
+        for name, secret in secrets.items():
+            if secret is not None and _looks_like_placeholder(secret.get_secret_value()):
+                problems.append(f"{name} is a placeholder")
+        if self.telegram_bot_token is not None and self.telegram_webhook_secret is None:
+            problems.append("PATHBOT_TELEGRAM_WEBHOOK_SECRET is required with a Telegram token")
+        if problems:
+            raise ValueError(
+                "refusing to start in production: " + "; ".join(problems)
+                + ". Set real values in the environment or .env (see deploy/.env.example)."
+            )
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return normalize_database_url(self.database_url)
+
+
+def _looks_like_placeholder(value: str) -> bool:
+    lowered = value.strip().lower()
+    return len(lowered) < 16 or any(marker in lowered for marker in PLACEHOLDER_MARKERS)
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the URL forms staff will paste and map them onto the drivers pathbot installs."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if "://" not in url:  # a bare file path means an SQLite file
+        url = f"sqlite:///{Path(url)}"
+    return url
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; raises SettingsError with a readable message when invalid."""
+    try:
+        return Settings()
+    except ValueError as exc:
+        raise SettingsError(_first_error_line(exc)) from exc
+
+
+def _first_error_line(exc: ValueError) -> str:
+    text = str(exc)
+    for line in text.splitlines():
+        if "refusing to start" in line or "unknown time zone" in line:
+            return line.strip().removeprefix("Value error, ")
+    return text.splitlines()[0] if text else "invalid settings"
