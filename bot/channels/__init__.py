@@ -1,0 +1,1 @@
+"""Channel adapters, one module each, behind the interface in `base`."""

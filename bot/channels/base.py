@@ -1,0 +1,56 @@
+"""The channel interface, and the closed family of sending errors.
+
+    SendError
+    ├── RetryableSendError   connection lost, provider throttled (429), provider 5xx: try again later
+    └── FinalSendError       the message can never be delivered as it is
+        └── ContactStopped   the patient opted out or blocked us (Twilio 21610, Telegram 403)
+
+A channel reports every failure as one of these, so the dispatcher needs no provider knowledge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+class SendError(Exception):
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class RetryableSendError(SendError):
+    def __init__(
+        self, message: str, *, code: str | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
+class FinalSendError(SendError):
+    pass
+
+
+class ContactStopped(FinalSendError):
+    pass
+
+
+@dataclass(frozen=True)
+class OutboundEnvelope:
+    """What the dispatcher hands a channel: one outbox row, ready to render."""
+
+    outbox_id: int
+    address: str
+    kind: str
+    text: str
+    hint: str
+    options: tuple[dict[str, Any], ...]
+
+
+class Channel(Protocol):
+    name: str
+
+    async def send(self, message: OutboundEnvelope) -> str:
+        """Send one message; return the provider's message id, or raise a SendError."""
+        ...

@@ -1,0 +1,95 @@
+"""What the engine reports happened; the store turns each into rows in the same transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class SurveyStarted:
+    assignment_id: int
+    language: str
+    translation_status: str
+
+
+@dataclass(frozen=True)
+class SurveyRefused:
+    """No usable translation of the instrument in the patient's language (staff are told)."""
+
+    assignment_id: int
+    language: str
+
+
+@dataclass(frozen=True)
+class AnswerRecorded:
+    assignment_id: int
+    instrument_id: str
+    item_id: str
+    option_code: int | None
+    value: int | None
+    status: Literal["answered", "skipped"]
+    raw_text: str
+    language: str
+    parser_version: str
+
+
+@dataclass(frozen=True)
+class SurveyPaused:
+    assignment_id: int
+
+
+@dataclass(frozen=True)
+class SurveyResumed:
+    assignment_id: int
+
+
+@dataclass(frozen=True)
+class SurveyCompleted:
+    assignment_id: int
+    instrument_id: str
+    version: str
+    answers: Mapping[str, int | None]  # item id -> scored value, None when skipped
+
+
+@dataclass(frozen=True)
+class LocaleChanged:
+    locale: str
+
+
+@dataclass(frozen=True)
+class OptedOut:
+    pass
+
+
+@dataclass(frozen=True)
+class OptedIn:
+    pass
+
+
+@dataclass(frozen=True)
+class CrisisDetected:
+    tier: int
+    rule_id: str | None
+    rules_version: str
+
+
+@dataclass(frozen=True)
+class CallRequested:
+    pass
+
+
+Event = (
+    SurveyStarted
+    | SurveyRefused
+    | AnswerRecorded
+    | SurveyPaused
+    | SurveyResumed
+    | SurveyCompleted
+    | LocaleChanged
+    | OptedOut
+    | OptedIn
+    | CrisisDetected
+    | CallRequested
+)

@@ -1,0 +1,42 @@
+"""Channel-neutral messages: what adapters turn provider payloads into, and what they render."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+OutgoingKind = Literal["prompt", "reply", "crisis", "confirmation"]
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One message from a patient, already authenticated by its channel adapter."""
+
+    channel: str  # "console" | "telegram" | "sms" | ...
+    address: str  # chat id, E.164 phone number, console user name
+    provider_message_id: str  # unique per channel; a retried webhook repeats it
+    text: str
+    received_at: datetime
+    # A pressed option button: (item id, option code). Typed replies leave it None.
+    button: tuple[str, int] | None = None
+
+
+@dataclass(frozen=True)
+class ReplyOption:
+    """An answer the patient can pick: the number they type (or the button) and its label."""
+
+    code: int
+    label: str
+    item_id: str
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to send. Channels with buttons show `options` as buttons; others as text."""
+
+    kind: OutgoingKind
+    text: str
+    options: tuple[ReplyOption, ...] = ()
+    hint: str = ""  # "Reply 1-5. SKIP, BACK, PAUSE": shown under the options on text channels
+    extra: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,193 @@
+"""The inbound pipeline: dedupe -> crisis triage -> keywords -> engine -> store, in one transaction.
+
+Channel adapters call `Pipeline.handle` with an authenticated, channel-neutral `Inbound`; what the
+patient should get back lands in the outbox, and the dispatcher sends it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from bot import keywords, triage
+from bot.db import store
+from bot.db.database import session_scope
+from bot.db.models import ChannelIdentity, Patient
+from bot.engine import ConversationEngine, ProgramInfo, Step
+from bot.i18n import translator
+from bot.keywords import Command
+from bot.messages import Inbound, Outgoing
+from bot.state import ConversationState, PendingSurvey
+from surveys.loader import load_instrument
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class HandleResult:
+    status: Literal["processed", "duplicate", "unknown_sender"]
+    outbox_ids: tuple[int, ...] = ()
+
+
+class Pipeline:
+    def __init__(
+        self,
+        *,
+        db: Engine,
+        conversation: ConversationEngine,
+        program: ProgramInfo,
+        clock: Clock,
+        default_locale: str = "en",
+    ) -> None:
+        self._db = db
+        self._conversation = conversation
+        self._program = program
+        self._clock = clock
+        self._default_locale = default_locale
+
+    def handle(self, inbound: Inbound) -> HandleResult:
+        now = self._clock()
+        with session_scope(self._db) as session:
+            identity = store.find_identity(session, inbound.channel, inbound.address)
+            if identity is None:
+                return self._unknown_sender(session, inbound, now)
+            patient = session.get(Patient, identity.patient_id)
+            assert patient is not None  # foreign key
+            row = store.record_inbound(session, inbound, patient.id)
+            if row is None:
+                return HandleResult("duplicate")
+            state = store.load_state(session, _pk(patient.id))
+            steps = self._decide(state, inbound)
+            outgoing: list[Outgoing] = []
+            for step in steps:
+                store.apply_events(
+                    session,
+                    patient=patient,
+                    events=step.events,
+                    channel=inbound.channel,
+                    now=now,
+                    inbound=row,
+                )
+                outgoing.extend(step.outgoing)
+            final_state = steps[-1].state if steps else state
+            store.save_state(session, _pk(patient.id), final_state, now)
+            rows = store.enqueue(
+                session,
+                patient_id=patient.id,
+                channel=inbound.channel,
+                address=inbound.address,
+                messages=outgoing,
+                dedupe_prefix=f"in:{row.id}",
+                now=now,
+                in_reply_to=row.id,
+            )
+            return HandleResult("processed", tuple(_pk(r.id) for r in rows))
+
+    def _decide(self, state: ConversationState, inbound: Inbound) -> list[Step]:
+        """Safety first: crisis language, then opt-out and other keywords, then answers."""
+        if inbound.button is not None:
+            return [self._conversation.on_text(state, inbound.text, inbound.button)]
+        steps: list[Step] = []
+        assessment = triage.assess(inbound.text)
+        keyword = keywords.classify(inbound.text)
+        if assessment.tier > 0:
+            steps.append(self._conversation.on_crisis(state, assessment))
+            if keyword is not None and keyword.command is Command.STOP:
+                steps.append(self._conversation.on_keyword(steps[-1].state, keyword))
+            return steps
+        if keyword is not None:
+            return [self._conversation.on_keyword(state, keyword)]
+        return [self._conversation.on_text(state, inbound.text)]
+
+    def _unknown_sender(self, session: Session, inbound: Inbound, now: datetime) -> HandleResult:
+        row = store.record_inbound(session, inbound, None)
+        if row is None:
+            return HandleResult("duplicate")
+        tr = translator(self._default_locale)
+        reply = Outgoing(
+            "reply",
+            tr.gettext(
+                "{program}: this number is not enrolled. To join, please ask the clinic "
+                "at {phone}."
+            ).format(program=self._program.name, phone=self._program.help_phone),
+        )
+        # One polite answer per unknown address, ever: the dedupe key does not vary by message.
+        rows = store.enqueue(
+            session,
+            patient_id=None,
+            channel=inbound.channel,
+            address=inbound.address,
+            messages=[reply],
+            dedupe_prefix=f"unknown:{inbound.channel}:{inbound.address}",
+            now=now,
+            in_reply_to=row.id,
+        )
+        return HandleResult("unknown_sender", tuple(_pk(r.id) for r in rows))
+
+    def start_survey(
+        self,
+        patient_id: int,
+        instrument_id: str,
+        *,
+        version: str | None = None,
+        timepoint: str = "adhoc",
+    ) -> int:
+        """Assign an instrument now and queue its first question; returns the assignment id."""
+        now = self._clock()
+        instrument = load_instrument(instrument_id, version)
+        with session_scope(self._db) as session:
+            patient = session.get(Patient, patient_id)
+            if patient is None:
+                raise LookupError(f"patient {patient_id} does not exist")
+            assignment = store.create_assignment(
+                session,
+                patient=patient,
+                instrument_id=instrument.id,
+                version=instrument.version,
+                timepoint=timepoint,
+                now=now,
+            )
+            state = store.load_state(session, patient_id)
+            step = self._conversation.start_survey(
+                state, PendingSurvey(_pk(assignment.id), instrument.id, instrument.version)
+            )
+            identity = _reachable_identity(session, patient)
+            store.apply_events(
+                session,
+                patient=patient,
+                events=step.events,
+                channel=identity.channel if identity else "none",
+                now=now,
+            )
+            store.save_state(session, patient_id, step.state, now)
+            if identity is not None:
+                store.enqueue(
+                    session,
+                    patient_id=patient_id,
+                    channel=identity.channel,
+                    address=identity.address,
+                    messages=step.outgoing,
+                    dedupe_prefix=f"assign:{assignment.id}",
+                    now=now,
+                )
+            return _pk(assignment.id)
+
+
+def _reachable_identity(session: Session, patient: Patient) -> ChannelIdentity | None:
+    identities = session.exec(
+        select(ChannelIdentity).where(
+            ChannelIdentity.patient_id == patient.id, ChannelIdentity.status == "active"
+        )
+    ).all()
+    preferred = [i for i in identities if i.channel == patient.preferred_channel]
+    return (preferred or list(identities) or [None])[0]
+
+
+def _pk(value: int | None) -> int:
+    assert value is not None
+    return value

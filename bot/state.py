@@ -1,0 +1,68 @@
+"""The conversation state the engine reads and returns; stored as JSON per patient.
+
+Plain data only, so a survey resumes after days or a server restart exactly where it stopped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+PatientMode = Literal["active", "paused", "stopped", "crisis_hold"]
+STATE_FORMAT = 1
+
+
+@dataclass
+class Answer:
+    code: int | None  # None when skipped
+    value: int | None
+    status: Literal["answered", "skipped"]
+
+
+@dataclass
+class SurveyProgress:
+    assignment_id: int
+    instrument_id: str
+    version: str
+    language: str
+    position: int = 0  # index of the item being asked
+    answers: dict[str, Answer] = field(default_factory=dict)
+    bad_replies: int = 0  # consecutive replies to the current item that did not parse
+
+
+@dataclass
+class PendingSurvey:
+    assignment_id: int
+    instrument_id: str
+    version: str
+
+
+@dataclass
+class ConversationState:
+    locale: str = "en"
+    mode: PatientMode = "active"
+    survey: SurveyProgress | None = None
+    queue: list[PendingSurvey] = field(default_factory=list)  # surveys waiting their turn
+    awaiting_language: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["format"] = STATE_FORMAT
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> ConversationState:
+        if not data:
+            return cls()
+        survey = data.get("survey")
+        progress = None
+        if survey:
+            answers = {k: Answer(**v) for k, v in survey.get("answers", {}).items()}
+            progress = SurveyProgress(**{**survey, "answers": answers})
+        return cls(
+            locale=data.get("locale", "en"),
+            mode=data.get("mode", "active"),
+            survey=progress,
+            queue=[PendingSurvey(**p) for p in data.get("queue", [])],
+            awaiting_language=bool(data.get("awaiting_language", False)),
+        )

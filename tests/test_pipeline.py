@@ -1,0 +1,216 @@
+"""The pipeline against real databases (SQLite, and PostgreSQL when configured): every answer
+lands once, scored; a restart loses nothing; safety and opt-out run before anything else."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import pytest
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from bot.app import App, build_app
+from bot.channels.console import ConsoleChannel
+from bot.db import store
+from bot.db.database import session_scope
+from bot.db.models import (
+    Alert,
+    ConsentRecord,
+    InboundMessage,
+    ItemResponse,
+    OutboxMessage,
+    Patient,
+    Score,
+    SurveyAssignment,
+)
+from bot.dispatch import dispatch_pending
+from bot.messages import Inbound
+from bot.settings import Settings
+from tests.support import FakeClock
+
+
+
+class Patient1:
+    """A console patient driving the real pipeline, with the channel's sent messages at hand."""
+
+    def __init__(self, app: App, clock: FakeClock, *, locale: str = "en") -> None:
+        self.app, self.clock = app, clock
+        self.channel = ConsoleChannel(io.StringIO())
+        self.address = f"p-{locale}"
+        with session_scope(app.db) as s:
+            patient = store.add_patient(s, study_id=f"S-{locale}", now=clock(), locale=locale)
+            store.bind_channel(s, patient=patient, channel="console", address=self.address,
+                               consent_text_version="t1", method="console", now=clock())
+            assert patient.id is not None
+            self.patient_id = patient.id
+        self.count = 0
+
+    def start(self, instrument: str) -> int:
+        assignment = self.app.pipeline.start_survey(self.patient_id, instrument)
+        self.flush()
+        return assignment
+
+    def say(self, text: str, *, message_id: str | None = None) -> str:
+        self.count += 1
+        inbound = Inbound("console", self.address, message_id or f"m{self.count}", text,
+                          self.clock())
+        status = self.app.pipeline.handle(inbound).status
+        self.clock.advance(seconds=5)
+        self.flush()
+        return status
+
+    def flush(self) -> None:
+        asyncio.run(dispatch_pending(self.app.db, {"console": self.channel}, self.clock()))
+
+    @property
+    def last(self) -> str:
+        return self.channel.sent[-1].text if self.channel.sent else ""
+
+
+@pytest.fixture
+def app(db_url: str, clock: FakeClock) -> App:
+    built = build_app(Settings(_env_file=None), database_url=db_url, clock=clock)  # type: ignore[call-arg]
+    yield built  # type: ignore[misc]
+    built.db.dispose()
+
+
+def _rows(app: App, model: type) -> list:  # type: ignore[type-arg]
+    with Session(app.db) as s:
+        return list(s.exec(select(model)).all())
+
+
+def test_dvprs_answers_are_stored_coded_and_scored(app: App, clock: FakeClock) -> None:
+    p = Patient1(app, clock)
+    assignment_id = p.start("dvprs")
+    for reply in ["7", "three", "٣", "3️⃣", "my pain is 5 today"]:
+        assert p.say(reply) == "processed"
+    responses = _rows(app, ItemResponse)
+    assert [(r.item_id, r.coded_value, r.raw_text) for r in responses] == [
+        ("dvprs_pain", 7, "7"), ("dvprs_activity", 3, "three"), ("dvprs_sleep", 3, "٣"),
+        ("dvprs_mood", 3, "3️⃣"), ("dvprs_stress", 5, "my pain is 5 today"),
+    ]
+    scores = {s.scale_id: s for s in _rows(app, Score)}
+    assert scores["pain_intensity"].raw == 7 and scores["pain_intensity"].band == "severe"
+    assert scores["interference"].mean == pytest.approx(3.5)
+    assert {s.instrument_version for s in scores.values()} == {"2.0"}
+    assert all(s.scoring_revision for s in scores.values())
+    with Session(app.db) as s:
+        assignment = s.get(SurveyAssignment, assignment_id)
+        assert assignment is not None and assignment.state == "completed"
+
+
+def test_promis_physical_function_stores_the_printed_value(app: App, clock: FakeClock) -> None:
+    p = Patient1(app, clock)
+    p.start("promis29")
+    p.say("1")  # "1 = Without any difficulty"
+    (response,) = _rows(app, ItemResponse)
+    assert (response.item_id, response.option_code, response.coded_value) == ("PFA11", 1, 5)
+
+
+def test_a_retried_message_is_stored_once(app: App, clock: FakeClock) -> None:
+    p = Patient1(app, clock)
+    p.start("dvprs")
+    assert p.say("7", message_id="twilio-SM1") == "processed"
+    sent = len(p.channel.sent)
+    assert p.say("7", message_id="twilio-SM1") == "duplicate"
+    assert len(p.channel.sent) == sent
+    assert len(_rows(app, ItemResponse)) == 1
+    assert len(_rows(app, InboundMessage)) == 1
+
+
+def test_survey_resumes_after_restart(db_url: str, app: App, clock: FakeClock) -> None:
+    p = Patient1(app, clock)
+    p.start("dvprs")
+    p.say("4")
+    p.say("2")
+    app.db.dispose()
+    clock.advance(days=3)
+    restarted = build_app(Settings(_env_file=None), database_url=db_url, clock=clock)  # type: ignore[call-arg]
+    p.app = restarted
+    p.say("RESUME")
+    assert p.last.startswith("Q3/5.")
+    for reply in ["1", "0", "0"]:
+        p.say(reply)
+    assert len(_rows(restarted, ItemResponse)) == 5
+    assert len(_rows(restarted, Score)) == 2
+    restarted.db.dispose()
+
+
+def test_back_keeps_history_and_export_uses_the_new_answer(app: App, clock: FakeClock) -> None:
+    p = Patient1(app, clock)
+    p.start("dvprs")
+    p.say("7")
+    p.say("BACK")
+    p.say("6")
+    rows = _rows(app, ItemResponse)
+    assert [(r.coded_value, r.superseded_at is not None) for r in rows] == [(7, True), (6, False)]
+
+
+def test_stop_confirms_once_revokes_consent_and_cancels_queue(app: App, clock: FakeClock) -> None:
+    p = Patient1(app, clock)
+    p.start("dvprs")
+    p.say("STOP")
+    p.say("stop")
+    p.say("5")
+    confirmations = [m for m in p.channel.sent if m.kind == "confirmation"]
+    assert len(confirmations) == 1
+    assert p.channel.sent[-1].kind == "confirmation"
+    (consent,) = _rows(app, ConsentRecord)
+    assert consent.revoked_at is not None
+    (patient,) = _rows(app, Patient)
+    assert patient.status == "stopped"
+    assert any(a.kind == "opt_out" for a in _rows(app, Alert))
+    assert _rows(app, ItemResponse) == []
+
+
+def test_crisis_reply_alert_and_hold(app: App, clock: FakeClock) -> None:
+    p = Patient1(app, clock, locale="es")
+    p.start("dvprs")
+    p.say("me quiero morir")
+    assert "988" in p.last and "911" in p.last
+    (alert,) = [a for a in _rows(app, Alert) if a.kind == "crisis"]
+    assert alert.tier in (1, 2) and alert.rule_id and alert.inbound_message_id
+    p.say("5")
+    assert _rows(app, ItemResponse) == []  # held until staff clear it
+    (patient,) = _rows(app, Patient)
+    assert patient.status == "crisis_hold"
+
+
+def test_unknown_sender_gets_one_polite_reply(app: App, clock: FakeClock) -> None:
+    for n in range(3):
+        inbound = Inbound("console", "stranger", f"x{n}", "hello", clock())
+        assert app.pipeline.handle(inbound).status == "unknown_sender"
+    replies = _rows(app, OutboxMessage)
+    assert len(replies) == 1 and "not enrolled" in replies[0].body
+    assert len(_rows(app, InboundMessage)) == 3
+
+
+def test_everything_in_one_transaction(app: App, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """If storing fails half-way, nothing of that message is kept, and a retry works."""
+    p = Patient1(app, clock)
+    p.start("dvprs")
+    original = store.enqueue
+
+    def broken(*args: object, **kwargs: object) -> list[OutboxMessage]:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(store, "enqueue", broken)
+    with pytest.raises(RuntimeError):
+        p.app.pipeline.handle(Inbound("console", p.address, "retry-me", "7", clock()))
+    assert _rows(app, ItemResponse) == [] and _rows(app, InboundMessage) == []
+    monkeypatch.setattr(store, "enqueue", original)
+    assert p.say("7", message_id="retry-me") == "processed"
+    assert len(_rows(app, ItemResponse)) == 1
+
+
+def test_counts_are_consistent(app: App, clock: FakeClock) -> None:
+    p = Patient1(app, clock)
+    p.start("dvprs")
+    for reply in ["1", "2", "3", "4", "5"]:
+        p.say(reply)
+    with Session(app.db) as s:
+        assert s.exec(select(func.count()).select_from(ItemResponse)).one() == 5
+        assert s.exec(select(func.count()).select_from(OutboxMessage)
+                      .where(OutboxMessage.status == "pending")).one() == 0
+
+
