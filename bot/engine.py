@@ -96,6 +96,7 @@ class ConversationEngine:
         if triage.tier in (1, 2):
             if b.state.survey is not None and b.state.mode == "active":
                 b.events.append(SurveyPaused(b.state.survey.assignment_id))
+            b.state.crisis_hold = True
             if b.state.mode != "stopped":
                 b.state.mode = "crisis_hold"
             b.outgoing.append(Outgoing("crisis", self._crisis_text(tr)))
@@ -158,6 +159,7 @@ class ConversationEngine:
     def clear_crisis_hold(self, state: ConversationState) -> Step:
         """Staff have spoken with the patient: surveys may continue."""
         b = _Builder(copy.deepcopy(state))
+        b.state.crisis_hold = False
         if b.state.mode == "crisis_hold":
             b.state.mode = "active"
             if b.state.survey is not None:
@@ -345,7 +347,7 @@ class ConversationEngine:
         if b.state.mode != "stopped":
             self._resume(b, None)
             return
-        b.state.mode = "active"
+        b.state.mode = "crisis_hold" if b.state.crisis_hold else "active"
         b.events.append(OptedIn())
         b.outgoing.append(
             Outgoing(
@@ -356,7 +358,9 @@ class ConversationEngine:
                 ).format(program=self._program.name, stop=tr.gettext("STOP")),
             )
         )
-        if b.state.survey is not None:
+        if b.state.mode != "active":
+            self._holding(b)
+        elif b.state.survey is not None:
             b.events.append(SurveyResumed(b.state.survey.assignment_id))
             self._ask(b, b.state.survey)
         else:

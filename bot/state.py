@@ -44,6 +44,9 @@ class ConversationState:
     survey: SurveyProgress | None = None
     queue: list[PendingSurvey] = field(default_factory=list)  # surveys waiting their turn
     awaiting_language: bool = False
+    # Crisis language was seen and staff have not cleared it yet. Kept apart from `mode` so an
+    # opt-out followed by START cannot resume the survey behind the clinician's back.
+    crisis_hold: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -65,4 +68,5 @@ class ConversationState:
             survey=progress,
             queue=[PendingSurvey(**p) for p in data.get("queue", [])],
             awaiting_language=bool(data.get("awaiting_language", False)),
+            crisis_hold=bool(data.get("crisis_hold", False)),
         )

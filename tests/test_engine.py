@@ -246,3 +246,11 @@ def test_engine_imports_no_io() -> None:
             assert not any(name == f or name.startswith(f + ".") for f in forbidden), (module, name)
     source = Path("bot/engine.py").read_text(encoding="utf-8")
     assert "datetime.now" not in source and "utcnow" not in source
+
+
+def test_stop_then_start_does_not_lift_a_crisis_hold(engine: ConversationEngine) -> None:
+    held = engine.on_crisis(started(engine).state, TriageResult(2, "t2", "1")).state
+    stopped = engine.on_keyword(held, Keyword(Command.STOP, None)).state
+    back = engine.on_keyword(stopped, Keyword(Command.START, None))
+    assert back.state.mode == "crisis_hold"
+    assert not any(o.text.startswith("Q") for o in back.outgoing)

@@ -147,6 +147,11 @@ def load_state(session: Session, patient_id: int, *, for_update: bool = True) ->
 
 
 def save_state(session: Session, patient_id: int, state: ConversationState, now: datetime) -> None:
+    """Store the engine's state; the patient's status column mirrors its mode for staff."""
+    patient = session.get(Patient, patient_id)
+    if patient is not None and patient.status != state.mode:
+        patient.status = state.mode
+        session.add(patient)
     row = session.get(Conversation, patient_id)
     if row is None:
         session.add(Conversation(patient_id=patient_id, state=state.to_dict(), updated_at=now))
@@ -240,9 +245,6 @@ def apply_events(
                 if inbound is not None:
                     inbound.triage_tier = event.tier
                     session.add(inbound)
-                if event.tier in (1, 2) and patient.status != "stopped":
-                    patient.status = "crisis_hold"
-                    session.add(patient)
             case CallRequested():
                 _alert(session, patient_id, "call_request", now)
 
@@ -378,8 +380,6 @@ def _complete(session: Session, patient_id: int, event: SurveyCompleted, now: da
 
 
 def _opt_out(session: Session, patient: Patient, channel: str, now: datetime) -> None:
-    patient.status = "stopped"
-    session.add(patient)
     for identity in session.exec(
         select(ChannelIdentity).where(ChannelIdentity.patient_id == patient.id)
     ).all():
@@ -407,8 +407,6 @@ def _opt_out(session: Session, patient: Patient, channel: str, now: datetime) ->
 
 
 def _opt_in(session: Session, patient: Patient, channel: str, now: datetime) -> None:
-    patient.status = "active"
-    session.add(patient)
     for identity in session.exec(
         select(ChannelIdentity).where(
             ChannelIdentity.patient_id == patient.id, ChannelIdentity.channel == channel
