@@ -27,8 +27,13 @@ class App:
     conversation: ConversationEngine
 
 
-def build_app(settings: Settings, *, database_url: str | None = None, clock: Clock = utc_now,
-              migrate: bool = True) -> App:
+def build_app(
+    settings: Settings,
+    *,
+    database_url: str | None = None,
+    clock: Clock = utc_now,
+    migrate: bool = True,
+) -> App:
     url = database_url or settings.database_url
     if migrate:
         upgrade(url)

@@ -99,12 +99,20 @@ class ConsoleSession:
         now = utc_now()
         with session_scope(app.db) as session:
             patient = store.add_patient(
-                session, study_id=self.study_id, now=now, locale=locale,
+                session,
+                study_id=self.study_id,
+                now=now,
+                locale=locale,
                 timezone=app.settings.default_timezone,
             )
             store.bind_channel(
-                session, patient=patient, channel=self.channel_name, address=self.study_id,
-                consent_text_version=CONSOLE_CONSENT_VERSION, method="console", now=now,
+                session,
+                patient=patient,
+                channel=self.channel_name,
+                address=self.study_id,
+                consent_text_version=CONSOLE_CONSENT_VERSION,
+                method="console",
+                now=now,
             )
             assert patient.id is not None
             self.patient_id = patient.id
@@ -134,7 +142,10 @@ def _run_simulate(ns: argparse.Namespace) -> int:
         url = ns.db or f"sqlite:///{Path(tmp) / 'simulate.db'}"
         app = build_app(get_settings(), database_url=url)
         console = ConsoleSession(
-            app, locale=normalize_locale(ns.locale), style=ns.channel, out=sys.stdout,
+            app,
+            locale=normalize_locale(ns.locale),
+            style=ns.channel,
+            out=sys.stdout,
             as_json=ns.json,
         )
         console.start(ns.instrument)
@@ -157,8 +168,12 @@ def _run_demo(ns: argparse.Namespace) -> int:
         return 0
     app = build_app(settings, database_url=ns.db)
     console = ConsoleSession(app, locale=locale, style="sms", out=sys.stdout, as_json=False)
-    print(tr.gettext("You are the demo patient {study_id}. Type your replies; an empty line "
-                     "or Ctrl-D ends the demo.").format(study_id=console.study_id))
+    print(
+        tr.gettext(
+            "You are the demo patient {study_id}. Type your replies; an empty line "
+            "or Ctrl-D ends the demo."
+        ).format(study_id=console.study_id)
+    )
     print()
     console.start(instrument_id)
     while True:
@@ -169,8 +184,11 @@ def _run_demo(ns: argparse.Namespace) -> int:
         if not text.strip():
             break
         console.say(text)
-    print(tr.gettext("Demo finished. Your answers are in {database}.").format(
-        database=ns.db or settings.database_url))
+    print(
+        tr.gettext("Demo finished. Your answers are in {database}.").format(
+            database=ns.db or settings.database_url
+        )
+    )
     app.db.dispose()
     return 0
 
@@ -215,8 +233,9 @@ def _run_export(ns: argparse.Namespace) -> int:
     url = _database_url(ns)
     engine = make_engine(url)
     if not is_current(engine):
-        print(f"pathbot: {url} has no pathbot data (run `pathbot db upgrade` first)",
-              file=sys.stderr)
+        print(
+            f"pathbot: {url} has no pathbot data (run `pathbot db upgrade` first)", file=sys.stderr
+        )
         return 2
     if ns.out:
         tmp = f"{ns.out}.partial"

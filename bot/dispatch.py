@@ -12,7 +12,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.channels.base import Channel, ContactStopped, OutboundEnvelope, RetryableSendError, SendError
+from bot.channels.base import (
+    Channel,
+    ContactStopped,
+    OutboundEnvelope,
+    RetryableSendError,
+    SendError,
+)
 from bot.db import store
 from bot.db.database import session_scope
 from bot.db.models import ChannelIdentity, OutboxMessage, Patient

@@ -290,7 +290,9 @@ class ConversationEngine:
             number=survey.position + 1, total=len(instrument.items)
         )
         context = item.context.get(lang, "")
-        stem = f"{header} {context}\n{item.text[lang]}" if context else f"{header} {item.text[lang]}"
+        stem = (
+            f"{header} {context}\n{item.text[lang]}" if context else f"{header} {item.text[lang]}"
+        )
         codes = item.codes
         hint = tr.gettext("Reply {first}-{last}. {skip}, {back}, {pause}").format(
             first=min(codes),
@@ -300,9 +302,13 @@ class ConversationEngine:
             pause=tr.gettext("PAUSE"),
         )
         if offer_skip:
-            hint = tr.gettext("You can reply {skip} to skip this question.").format(
-                skip=tr.gettext("SKIP")
-            ) + "\n" + hint
+            hint = (
+                tr.gettext("You can reply {skip} to skip this question.").format(
+                    skip=tr.gettext("SKIP")
+                )
+                + "\n"
+                + hint
+            )
         options = tuple(ReplyOption(o.code, o.label[lang], item.id) for o in item.options)
         b.outgoing.append(Outgoing("prompt", stem, options=options, hint=hint))
 
@@ -313,14 +319,16 @@ class ConversationEngine:
                 first=first, last=last
             )
         if failure == "out_of_range":
-            return tr.gettext("That is not one of the choices. Please reply with a number "
-                              "from {first} to {last}.").format(first=first, last=last)
+            return tr.gettext(
+                "That is not one of the choices. Please reply with a number from {first} to {last}."
+            ).format(first=first, last=last)
         if failure == "decimal":
             return tr.gettext("Please use a whole number from {first} to {last}.").format(
                 first=first, last=last
             )
-        return tr.gettext("Sorry, I did not understand. Please reply with a number "
-                          "from {first} to {last}.").format(first=first, last=last)
+        return tr.gettext(
+            "Sorry, I did not understand. Please reply with a number from {first} to {last}."
+        ).format(first=first, last=last)
 
     # ---- commands -----------------------------------------------------------------------
 
@@ -353,8 +361,7 @@ class ConversationEngine:
             Outgoing(
                 "confirmation",
                 tr.gettext(
-                    "{program}: welcome back. You will get messages again. "
-                    "Reply {stop} to end."
+                    "{program}: welcome back. You will get messages again. Reply {stop} to end."
                 ).format(program=self._program.name, stop=tr.gettext("STOP")),
             )
         )
@@ -431,8 +438,9 @@ class ConversationEngine:
         b.outgoing.append(
             Outgoing(
                 "reply",
-                tr.gettext("Paused. Your answers are saved. Reply {resume} when you are ready.")
-                .format(resume=tr.gettext("RESUME")),
+                tr.gettext(
+                    "Paused. Your answers are saved. Reply {resume} when you are ready."
+                ).format(resume=tr.gettext("RESUME")),
             )
         )
 
@@ -507,8 +515,9 @@ class ConversationEngine:
         b.outgoing.append(
             Outgoing(
                 "reply",
-                tr.gettext("There are no questions for you right now. Reply {help} for help.")
-                .format(help=tr.gettext("HELP")),
+                tr.gettext(
+                    "There are no questions for you right now. Reply {help} for help."
+                ).format(help=tr.gettext("HELP")),
             )
         )
 

@@ -55,7 +55,9 @@ def translator(locale: str) -> Translator:
 def _load_catalog(locale: str) -> NullTranslations:
     po_path = LOCALES_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
     mo_path = po_path.with_suffix(".mo")
-    if mo_path.exists() and (not po_path.exists() or mo_path.stat().st_mtime >= po_path.stat().st_mtime):
+    if mo_path.exists() and (
+        not po_path.exists() or mo_path.stat().st_mtime >= po_path.stat().st_mtime
+    ):
         with mo_path.open("rb") as fh:
             return Translations(fp=fh, domain=DOMAIN)
     if po_path.exists():

@@ -112,8 +112,7 @@ class Pipeline:
         reply = Outgoing(
             "reply",
             tr.gettext(
-                "{program}: this number is not enrolled. To join, please ask the clinic "
-                "at {phone}."
+                "{program}: this number is not enrolled. To join, please ask the clinic at {phone}."
             ).format(program=self._program.name, phone=self._program.help_phone),
         )
         # One polite answer per unknown address, ever: the dedupe key does not vary by message.
@@ -185,7 +184,8 @@ def _reachable_identity(session: Session, patient: Patient) -> ChannelIdentity |
         )
     ).all()
     preferred = [i for i in identities if i.channel == patient.preferred_channel]
-    return (preferred or list(identities) or [None])[0]
+    candidates = preferred or list(identities)
+    return candidates[0] if candidates else None
 
 
 def _pk(value: int | None) -> int:

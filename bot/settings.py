@@ -85,7 +85,8 @@ class Settings(BaseSettings):
             problems.append("PATHBOT_TELEGRAM_WEBHOOK_SECRET is required with a Telegram token")
         if problems:
             raise ValueError(
-                "refusing to start in production: " + "; ".join(problems)
+                "refusing to start in production: "
+                + "; ".join(problems)
                 + ". Set real values in the environment or .env (see deploy/.env.example)."
             )
         return self

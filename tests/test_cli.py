@@ -15,20 +15,33 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def pathbot(*args: str, stdin: str = "", cwd: Path | None = None,
-            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def pathbot(
+    *args: str, stdin: str = "", cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "PATHBOT_ENV": "test", **(env or {})}
     full_env.pop("DATABASE_URL", None)
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True, text=True,
-        cwd=cwd or ROOT, env={**full_env, "PYTHONPATH": str(ROOT)}, timeout=120, check=False,
+        [sys.executable, "-m", "bot.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        env={**full_env, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+        check=False,
     )
 
 
 def test_simulate_then_export_shows_coded_values(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'x.db'}"
-    sim = pathbot("simulate", "--instrument", "dvprs", "--db", db,
-                  stdin="7\nthree\nmy pain is 2 today\nSKIP\n5\n")
+    sim = pathbot(
+        "simulate",
+        "--instrument",
+        "dvprs",
+        "--db",
+        db,
+        stdin="7\nthree\nmy pain is 2 today\nSKIP\n5\n",
+    )
     assert sim.returncode == 0, sim.stderr
     assert "Q1/5." in sim.stdout and "Thank you!" in sim.stdout
     exp = pathbot("export", "--format", "csv", "--db", db)
@@ -41,15 +54,30 @@ def test_simulate_then_export_shows_coded_values(tmp_path: Path) -> None:
         ("dvprs_mood", "", "", "skipped"),
         ("dvprs_stress", "5", "5", "answered"),
     ]
-    assert {"patient", "instrument", "item_id", "value", "raw_text", "status", "answered_at"} <= set(
-        rows[0]
-    )
+    assert {
+        "patient",
+        "instrument",
+        "item_id",
+        "value",
+        "raw_text",
+        "status",
+        "answered_at",
+    } <= set(rows[0])
     assert all(r["patient"].startswith("demo-") and r["instrument"] == "dvprs" for r in rows)
 
 
 def test_simulate_json_one_object_per_message(tmp_path: Path) -> None:
-    sim = pathbot("simulate", "--instrument", "dvprs", "--locale", "es", "--json",
-                  "--channel", "telegram", stdin="5\n")
+    sim = pathbot(
+        "simulate",
+        "--instrument",
+        "dvprs",
+        "--locale",
+        "es",
+        "--json",
+        "--channel",
+        "telegram",
+        stdin="5\n",
+    )
     assert sim.returncode == 0, sim.stderr
     messages = [json.loads(line) for line in sim.stdout.splitlines()]
     assert messages[0]["options"] == [] and "DVPRS" in messages[0]["text"]
@@ -103,14 +131,19 @@ def test_demo_scripted_in_spanish(tmp_path: Path) -> None:
     from bot.i18n import SUPPORTED_LOCALES
 
     spanish = str(SUPPORTED_LOCALES.index("es") + 1)
-    demo = pathbot("demo", "--db", f"sqlite:///{tmp_path / 'demo.db'}",
-                   stdin=f"{spanish}\n", env={})
+    demo = pathbot(
+        "demo", "--db", f"sqlite:///{tmp_path / 'demo.db'}", stdin=f"{spanish}\n", env={}
+    )
     # The instrument menu lists what is usable in Spanish; pick the DVPRS by its number.
     menu = [line for line in demo.stdout.splitlines() if "DVPRS" in line]
     assert menu, demo.stdout
     number = menu[0].split(" = ")[0]
-    demo = pathbot("demo", "--db", f"sqlite:///{tmp_path / 'demo.db'}",
-                   stdin=f"{spanish}\n{number}\n7\ncinco\n3\n2\n1\n\n")
+    demo = pathbot(
+        "demo",
+        "--db",
+        f"sqlite:///{tmp_path / 'demo.db'}",
+        stdin=f"{spanish}\n{number}\n7\ncinco\n3\n2\n1\n\n",
+    )
     assert demo.returncode == 0, demo.stderr
     assert "Elija un idioma" in demo.stdout
     assert "P1/5. ¿Cómo calificaría su dolor en este momento?" in demo.stdout
@@ -121,18 +154,26 @@ def test_demo_scripted_in_spanish(tmp_path: Path) -> None:
 
 
 def test_score_is_wired_into_pathbot() -> None:
-    result = pathbot("score", "brs", stdin=json.dumps(
-        {"brs_1": 4, "brs_2": 2, "brs_3": 4, "brs_4": 2, "brs_5": 4, "brs_6": 2}))
+    result = pathbot(
+        "score",
+        "brs",
+        stdin=json.dumps({"brs_1": 4, "brs_2": 2, "brs_3": 4, "brs_4": 2, "brs_5": 4, "brs_6": 2}),
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["scores"]["resilience"]["mean"] == pytest.approx(4.0)
 
 
 def test_production_refuses_placeholder_secrets(tmp_path: Path) -> None:
-    result = pathbot("export", "--db", f"sqlite:///{tmp_path / 'x.db'}",
-                     env={"PATHBOT_ENV": "production", "PATHBOT_STAFF_SECRET_KEY": "changeme"})
+    result = pathbot(
+        "export",
+        "--db",
+        f"sqlite:///{tmp_path / 'x.db'}",
+        env={"PATHBOT_ENV": "production", "PATHBOT_STAFF_SECRET_KEY": "changeme"},
+    )
     # export takes --db, so settings are only read when needed; db upgrade always reads them
-    result = pathbot("db", "upgrade", env={"PATHBOT_ENV": "production",
-                                           "PATHBOT_STAFF_SECRET_KEY": "changeme"})
+    result = pathbot(
+        "db", "upgrade", env={"PATHBOT_ENV": "production", "PATHBOT_STAFF_SECRET_KEY": "changeme"}
+    )
     assert result.returncode == 2
     assert "refusing to start in production" in result.stderr
     assert "PATHBOT_STAFF_SECRET_KEY" in result.stderr

@@ -47,8 +47,13 @@ TOY = Instrument(
             options=tuple(
                 Option(code=c, value=6 - c, label=_labels(en, es))
                 for c, (en, es) in enumerate(
-                    [("Without any difficulty", "Sin dificultad"), ("A little", "Un poco"),
-                     ("Some", "Algo"), ("Much", "Mucha"), ("Unable to do", "No puedo")],
+                    [
+                        ("Without any difficulty", "Sin dificultad"),
+                        ("A little", "Un poco"),
+                        ("Some", "Algo"),
+                        ("Much", "Mucha"),
+                        ("Unable to do", "No puedo"),
+                    ],
                     start=1,
                 )
             ),
@@ -57,7 +62,9 @@ TOY = Instrument(
         Item(
             id="toy_pain",
             text=_labels("Pain now?", "¿Dolor ahora?"),
-            options=tuple(Option(code=v, value=v, label=_labels(str(v), str(v))) for v in range(11)),
+            options=tuple(
+                Option(code=v, value=v, label=_labels(str(v), str(v))) for v in range(11)
+            ),
         ),
     ),
     translations={
@@ -90,7 +97,8 @@ def test_start_asks_intro_then_first_item_with_numbered_options(engine: Conversa
     assert intro.text.startswith("Pain Program: Toy check. 2 questions.")
     assert question.text == "Q1/2. In the past 7 days\nCan you do chores?"
     assert [(o.code, o.label) for o in question.options][:2] == [
-        (1, "Without any difficulty"), (2, "A little"),
+        (1, "Without any difficulty"),
+        (2, "A little"),
     ]
     assert question.hint == "Reply 1-5. SKIP, BACK, PAUSE"
 
@@ -236,8 +244,20 @@ def test_state_round_trips_through_json(engine: ConversationEngine) -> None:
 
 def test_engine_imports_no_io() -> None:
     """The engine stays pure: no channels, database, network or clock (STYLE.md 2)."""
-    forbidden = ("telegram", "twilio", "sqlmodel", "sqlalchemy", "httpx", "aiohttp",
-                 "bot.db", "bot.channels", "bot.dispatch", "bot.pipeline", "time", "os")
+    forbidden = (
+        "telegram",
+        "twilio",
+        "sqlmodel",
+        "sqlalchemy",
+        "httpx",
+        "aiohttp",
+        "bot.db",
+        "bot.channels",
+        "bot.dispatch",
+        "bot.pipeline",
+        "time",
+        "os",
+    )
     for module in ("engine", "state", "events", "parsing", "keywords", "triage", "messages"):
         tree = ast.parse(Path(f"bot/{module}.py").read_text(encoding="utf-8"))
         names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]

@@ -43,8 +43,13 @@ def run_transcript(path: Path, tmp_path: Path) -> str:
         database_url=f"sqlite:///{tmp_path / 'golden.db'}",
         clock=FakeClock(),
     )
-    console = ConsoleSession(app, locale=header["locale"], style=header["channel"], out=out,  # type: ignore[arg-type]
-                             as_json=False)
+    console = ConsoleSession(
+        app,
+        locale=header["locale"],
+        style=header["channel"],
+        out=out,  # type: ignore[arg-type]
+        as_json=False,
+    )
     for key, value in header.items():
         out.write(f"# {key}: {value}\n")
     out.write("\n")

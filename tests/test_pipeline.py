@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+
 import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -29,7 +30,6 @@ from bot.settings import Settings
 from tests.support import FakeClock
 
 
-
 class Patient1:
     """A console patient driving the real pipeline, with the channel's sent messages at hand."""
 
@@ -39,8 +39,15 @@ class Patient1:
         self.address = f"p-{locale}"
         with session_scope(app.db) as s:
             patient = store.add_patient(s, study_id=f"S-{locale}", now=clock(), locale=locale)
-            store.bind_channel(s, patient=patient, channel="console", address=self.address,
-                               consent_text_version="t1", method="console", now=clock())
+            store.bind_channel(
+                s,
+                patient=patient,
+                channel="console",
+                address=self.address,
+                consent_text_version="t1",
+                method="console",
+                now=clock(),
+            )
             assert patient.id is not None
             self.patient_id = patient.id
         self.count = 0
@@ -52,8 +59,9 @@ class Patient1:
 
     def say(self, text: str, *, message_id: str | None = None) -> str:
         self.count += 1
-        inbound = Inbound("console", self.address, message_id or f"m{self.count}", text,
-                          self.clock())
+        inbound = Inbound(
+            "console", self.address, message_id or f"m{self.count}", text, self.clock()
+        )
         status = self.app.pipeline.handle(inbound).status
         self.clock.advance(seconds=5)
         self.flush()
@@ -86,8 +94,11 @@ def test_dvprs_answers_are_stored_coded_and_scored(app: App, clock: FakeClock) -
         assert p.say(reply) == "processed"
     responses = _rows(app, ItemResponse)
     assert [(r.item_id, r.coded_value, r.raw_text) for r in responses] == [
-        ("dvprs_pain", 7, "7"), ("dvprs_activity", 3, "three"), ("dvprs_sleep", 3, "٣"),
-        ("dvprs_mood", 3, "3️⃣"), ("dvprs_stress", 5, "my pain is 5 today"),
+        ("dvprs_pain", 7, "7"),
+        ("dvprs_activity", 3, "three"),
+        ("dvprs_sleep", 3, "٣"),
+        ("dvprs_mood", 3, "3️⃣"),
+        ("dvprs_stress", 5, "my pain is 5 today"),
     ]
     scores = {s.scale_id: s for s in _rows(app, Score)}
     assert scores["pain_intensity"].raw == 7 and scores["pain_intensity"].band == "severe"
@@ -185,7 +196,9 @@ def test_unknown_sender_gets_one_polite_reply(app: App, clock: FakeClock) -> Non
     assert len(_rows(app, InboundMessage)) == 3
 
 
-def test_everything_in_one_transaction(app: App, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_everything_in_one_transaction(
+    app: App, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """If storing fails half-way, nothing of that message is kept, and a retry works."""
     p = Patient1(app, clock)
     p.start("dvprs")
@@ -210,7 +223,11 @@ def test_counts_are_consistent(app: App, clock: FakeClock) -> None:
         p.say(reply)
     with Session(app.db) as s:
         assert s.exec(select(func.count()).select_from(ItemResponse)).one() == 5
-        assert s.exec(select(func.count()).select_from(OutboxMessage)
-                      .where(OutboxMessage.status == "pending")).one() == 0
-
-
+        assert (
+            s.exec(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.status == "pending")
+            ).one()
+            == 0
+        )

@@ -1,7 +1,7 @@
 """The channel interface, and the closed family of sending errors.
 
     SendError
-    ├── RetryableSendError   connection lost, provider throttled (429), provider 5xx: try again later
+    ├── RetryableSendError   connection lost, throttled (429), provider 5xx: try again later
     └── FinalSendError       the message can never be delivered as it is
         └── ContactStopped   the patient opted out or blocked us (Twilio 21610, Telegram 403)
 

@@ -40,10 +40,13 @@ class ConsoleChannel:
         else:
             self._out.write(text + "\n")
             if buttons and options:
-                self._out.write(" ".join(
-                    f"[{label}]" if label == str(code) else f"[{code} {label}]"
-                    for code, label in options
-                ) + "\n")
+                self._out.write(
+                    " ".join(
+                        f"[{label}]" if label == str(code) else f"[{code} {label}]"
+                        for code, label in options
+                    )
+                    + "\n"
+                )
             self._out.write("\n")
         self._out.flush()
         return f"console-{next(self._ids)}"

@@ -212,7 +212,9 @@ class OutboxMessage(SQLModel, table=True):
 class Alert(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     patient_id: int = Field(foreign_key="patient.id", index=True)
-    kind: str = Field(max_length=32)  # crisis | clinical | opt_out | missed_survey | missed_sessions
+    kind: str = Field(
+        max_length=32
+    )  # crisis | clinical | opt_out | missed_survey | missed_sessions
     tier: int | None = None
     rule_id: str | None = Field(default=None, max_length=64)
     rules_version: str | None = Field(default=None, max_length=32)

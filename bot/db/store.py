@@ -68,7 +68,8 @@ def add_patient(
     session.flush()
     session.add(
         Conversation(
-            patient_id=_id(patient.id), state=ConversationState(locale=locale).to_dict(),
+            patient_id=_id(patient.id),
+            state=ConversationState(locale=locale).to_dict(),
             updated_at=now,
         )
     )
