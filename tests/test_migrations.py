@@ -11,9 +11,22 @@ import bot.db.models  # noqa: F401  (registers the tables)
 from bot.db.database import make_engine, upgrade
 
 TABLES = {
-    "patient", "channelidentity", "consentrecord", "cohort", "enrolment", "event", "rsvp",
-    "surveyassignment", "itemresponse", "score", "conversation", "inboundmessage",
-    "outboxmessage", "alert", "auditlog", "staffuser",
+    "patient",
+    "channelidentity",
+    "consentrecord",
+    "cohort",
+    "enrolment",
+    "event",
+    "rsvp",
+    "surveyassignment",
+    "itemresponse",
+    "score",
+    "conversation",
+    "inboundmessage",
+    "outboxmessage",
+    "alert",
+    "auditlog",
+    "staffuser",
 }
 
 

@@ -42,7 +42,9 @@ def test_unknown_time_zone_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
         {"PATHBOT_STAFF_SECRET_KEY": "k" * 40, "PATHBOT_TELEGRAM_BOT_TOKEN": "1234:" + "A" * 35},
     ],
 )
-def test_production_refuses_placeholders(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+def test_production_refuses_placeholders(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str]
+) -> None:
     monkeypatch.setenv("PATHBOT_ENV", "production")
     for key, value in env.items():
         monkeypatch.setenv(key, value)
