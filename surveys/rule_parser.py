@@ -24,8 +24,8 @@ from surveys.rules import (
 
 # Keys each rule accepts besides `id` and `rule`.
 RULE_KEYS: dict[RuleName, tuple[str, ...]] = {
-    "sum": ("items", "reverse", "bands"),
-    "mean": ("items", "reverse", "min_answered", "bands"),
+    "sum": ("items", "reverse", "bands", "keying"),
+    "mean": ("items", "reverse", "min_answered", "bands", "keying"),
     "promis_table": ("items", "reverse", "table"),
     "single_item": ("item", "descriptors", "bands"),
     "promis_summary": ("components", "z", "decimals"),
@@ -83,9 +83,17 @@ def _scale(entry: object, path: str, items: dict[str, Item], earlier: list[Scale
     if rule == "promis_table":
         table = _table(r.required(m, "table", path), f"{path}.table", low, high, r)
     bands = _bands(m.get("bands"), f"{path}.bands", r)
+    as_answered = False
+    if "keying" in m:
+        keying = r.string(m["keying"], f"{path}.keying")
+        if keying != "as_answered":
+            r.fail(f"{path}.keying", f"unknown keying {keying!r} (known: as_answered)")
+        if reverse:
+            r.fail(f"{path}.keying", "as_answered cannot be combined with reverse")
+        as_answered = True
     return ScaleRule(id=scale_id, rule=rule, items=item_ids, reverse=reverse,
                      reverse_from=reverse_from, min_answered=min_answered, bands=bands,
-                     table=table)
+                     table=table, as_answered=as_answered)
 
 
 def _reverse(m: dict[str, object], path: str, item_ids: tuple[str, ...], items: dict[str, Item],
@@ -235,7 +243,8 @@ def _check_item_use(items: tuple[Item, ...], scales: list[ScaleRule], r: Reader)
         using = [s for s in scales if item.id in s.items]
         if not using:
             r.fail(f"items[{i}]", f"item {item.id!r} is not scored by any scale")
-        keyed = {(s.reverse_from if item.id in s.reverse else None) for s in using}
+        keyed = {(s.reverse_from if item.id in s.reverse else None)
+                 for s in using if not s.as_answered}
         if len(keyed) > 1:
             # One item reversed in one scale and not in another is almost always a typo.
             r.fail("scoring.scales", f"item {item.id!r} is reverse-keyed in some scales and not "

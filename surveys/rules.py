@@ -70,6 +70,9 @@ class ScaleRule:
     components: tuple[SummaryComponent, ...] = ()  # promis_summary
     z: Mapping[str, ZNorm] = field(default_factory=dict)  # promis_summary: input scale -> norm
     decimals: int | None = None  # promis_summary: rounding of the summary T (half up)
+    # sum/mean: the scale deliberately scores its items as answered although another scale
+    # reverses them (SCS-SF negative subscales); exempts it from the same-keying check.
+    as_answered: bool = False
 
     def scored_value(self, item_id: str, value: int) -> int:
         if item_id in self.reverse and self.reverse_from is not None:

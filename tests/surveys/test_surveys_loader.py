@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -247,3 +248,33 @@ def test_clinic_directory_must_exist(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv(CLINIC_DIR_ENV, str(tmp_path / "nope"))
     with pytest.raises(InstrumentError, match="not a directory"):
         load_all()
+
+
+def test_keying_as_answered_allows_a_deliberately_unreversed_scale(tmp_path: Path) -> None:
+    def change(d: dict[str, Any]) -> None:
+        d["scoring"]["scales"].append(
+            {"id": "q2_raw", "rule": "mean", "items": ["q2"], "keying": "as_answered"}
+        )
+
+    instrument = load_file(_write(tmp_path, _broken(change)))
+    assert [s.id for s in instrument.scales] == ["total", "q2_raw"]
+
+
+@pytest.mark.parametrize(
+    ("scale", "message"),
+    [
+        ({"id": "q2_raw", "rule": "mean", "items": ["q2"]}, "reverse-keyed in some scales"),
+        ({"id": "q2_raw", "rule": "mean", "items": ["q2"], "keying": "raw"},
+         "scoring.scales[1].keying: unknown keying 'raw'"),
+        ({"id": "q2_raw", "rule": "mean", "items": ["q2"], "keying": "as_answered",
+          "reverse": {"items": ["q2"], "from": 4}}, "cannot be combined with reverse"),
+    ],
+)
+def test_mixed_keying_needs_an_explicit_declaration(
+    tmp_path: Path, scale: dict[str, Any], message: str
+) -> None:
+    def change(d: dict[str, Any]) -> None:
+        d["scoring"]["scales"].append(scale)
+
+    with pytest.raises(InstrumentError, match=re.escape(message)):
+        load_file(_write(tmp_path, _broken(change)))
