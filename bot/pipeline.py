@@ -50,6 +50,10 @@ class Pipeline:
         self._clock = clock
         self._default_locale = default_locale
 
+    def now(self) -> datetime:
+        """The pipeline's clock (injected, so tests and simulations control time)."""
+        return self._clock()
+
     def handle(self, inbound: Inbound) -> HandleResult:
         now = self._clock()
         with session_scope(self._db) as session:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import build_app
-from bot.cli import ConsoleSession
+from bot.console_session import ConsoleSession
 from bot.settings import Settings
 from tests.support import FakeClock
 

@@ -54,3 +54,18 @@ class Channel(Protocol):
     async def send(self, message: OutboundEnvelope) -> str:
         """Send one message; return the provider's message id, or raise a SendError."""
         ...
+
+
+class ChannelAdapter(Channel, Protocol):
+    """A channel that runs inside `pathbot run`: it sends, and may serve webhook routes and run
+    background work (polling). Inbound messages go to `Runtime.receive`."""
+
+    def routes(self) -> list[Any]:
+        """Starlette routes this channel serves (webhooks, status callbacks); may be empty."""
+        ...
+
+    async def start(self) -> None:
+        """Start background work (set the webhook, start polling); called once at start-up."""
+        ...
+
+    async def stop(self) -> None: ...

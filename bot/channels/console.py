@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from typing import Literal, TextIO
+from typing import Any, Literal, TextIO
 
 from bot.channels.base import OutboundEnvelope
 from bot.render import render_text
@@ -25,6 +25,15 @@ class ConsoleChannel:
         self._as_json = as_json
         self._ids = itertools.count(1)
         self.sent: list[OutboundEnvelope] = []
+
+    def routes(self) -> list[Any]:
+        return []
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
 
     async def send(self, message: OutboundEnvelope) -> str:
         self.sent.append(message)

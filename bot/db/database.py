@@ -68,8 +68,12 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Apply migrations up to `revision` (alembic), creating the database file if needed."""
+def upgrade(url: str, revision: str = "heads") -> None:
+    """Apply migrations up to `revision` (alembic), creating the database file if needed.
+
+    "heads" rather than "head": features add their migrations on branches from the schema they
+    need, and every branch is applied.
+    """
     try:
         command.upgrade(alembic_config(url), revision)
     except OperationalError as exc:

@@ -1,0 +1,19 @@
+"""The channels `pathbot run` can enable: one line per channel module.
+
+Each factory returns an adapter when its settings are present, else None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.app import App
+from bot.channels.base import ChannelAdapter
+
+ChannelFactory = Callable[[App], ChannelAdapter | None]
+
+CHANNEL_FACTORIES: list[ChannelFactory] = []
+
+
+def enabled_channels(app: App) -> list[ChannelAdapter]:
+    return [c for c in (factory(app) for factory in CHANNEL_FACTORIES) if c is not None]

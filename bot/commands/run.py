@@ -1,0 +1,40 @@
+"""`pathbot run`: the server (webhooks, dispatcher, health check), channels enabled by settings."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Any
+
+import uvicorn
+
+from bot.app import build_app
+from bot.channels.registry import enabled_channels
+from bot.runtime import Runtime
+from bot.server import build_asgi
+from bot.settings import get_settings
+
+
+def register(sub: Any) -> None:
+    run = sub.add_parser("run", help="run the server: webhooks, dispatcher, enabled channels")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8000)
+    run.add_argument("--db", help="database URL (default: DATABASE_URL)")
+    run.set_defaults(run=run_server)
+
+
+def run_server(ns: argparse.Namespace) -> int:
+    settings = get_settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    app = build_app(settings, database_url=ns.db)
+    channels = enabled_channels(app)
+    if not channels:
+        print(
+            "pathbot run: no channel is configured (set Telegram or Twilio settings); "
+            "serving the health check only",
+            file=sys.stderr,
+        )
+    asgi = build_asgi(Runtime(app, channels))
+    uvicorn.run(asgi, host=ns.host, port=ns.port, proxy_headers=True, log_level="info")
+    return 0

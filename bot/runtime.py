@@ -1,0 +1,71 @@
+"""The running service: the app, its channels, and the dispatcher loop that sends the outbox.
+
+Channel adapters hand inbound messages to `Runtime.receive`, which runs the (synchronous,
+transactional) pipeline in a worker thread and wakes the dispatcher. The dispatcher also runs
+on a timer, so nothing due waits for the next inbound message; the database is the only queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.app import App
+from bot.channels.base import ChannelAdapter
+from bot.dispatch import dispatch_pending
+from bot.messages import Inbound
+from bot.pipeline import HandleResult
+
+log = logging.getLogger(__name__)
+
+DISPATCH_INTERVAL_SECONDS = 5.0
+
+
+class Runtime:
+    def __init__(self, app: App, channels: Sequence[ChannelAdapter]) -> None:
+        self.app = app
+        self.channels = {c.name: c for c in channels}
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.last_dispatch: datetime | None = None
+
+    async def receive(self, inbound: Inbound) -> HandleResult:
+        """Run one inbound message through the pipeline; its replies go out right after."""
+        result = await asyncio.to_thread(self.app.pipeline.handle, inbound)
+        if result.outbox_ids:
+            self.wake()
+        return result
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def dispatch_once(self) -> int:
+        now = self.app.pipeline.now()
+        self.last_dispatch = now
+        return await dispatch_pending(self.app.db, self.channels, now)
+
+    async def start(self) -> None:
+        for channel in self.channels.values():
+            await channel.start()
+        self._task = asyncio.create_task(self._dispatch_loop(), name="pathbot-dispatcher")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for channel in self.channels.values():
+            await channel.stop()
+
+    async def _dispatch_loop(self) -> None:
+        while True:
+            try:
+                await self.dispatch_once()
+            except Exception:  # a failed round must not stop future rounds
+                log.exception("dispatch round failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=DISPATCH_INTERVAL_SECONDS)
+            self._wake.clear()
