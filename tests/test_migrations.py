@@ -7,8 +7,10 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
-import bot.db.models  # noqa: F401  (registers the tables)
+from bot.db import import_all_models
 from bot.db.database import make_engine, upgrade
+
+import_all_models()
 
 TABLES = {
     "patient",

@@ -7,6 +7,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from bot.commands import console, db, export, run
+from bot.commands import console, db, export, patient, run
 
-COMMAND_MODULES: list[ModuleType] = [console, run, export, db]
+COMMAND_MODULES: list[ModuleType] = [console, run, patient, export, db]

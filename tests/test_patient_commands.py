@@ -1,0 +1,35 @@
+"""`pathbot patient add|list|invite` as staff use them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.test_cli import pathbot
+
+
+def test_add_normalises_the_phone_and_lists_it(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'p.db'}"
+    added = pathbot(
+        "patient", "add", "P001", "--phone", "(802) 555-0199", "--locale", "es", "--db", db
+    )
+    assert added.returncode == 0, added.stderr
+    listed = pathbot("patient", "list", "--db", db)
+    assert "P001\tes\tAmerica/New_York\tactive\tsms:pending" in listed.stdout
+    assert "+18025550199" not in listed.stdout  # addresses stay out of listings
+
+
+def test_add_refuses_bad_input_clearly(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'p.db'}"
+    assert pathbot("patient", "add", "P001", "--db", db).returncode == 0
+    again = pathbot("patient", "add", "P001", "--db", db)
+    assert again.returncode == 2 and "already exists" in again.stderr
+    phone = pathbot("patient", "add", "P002", "--phone", "12", "--db", db)
+    assert phone.returncode == 2 and "not a valid phone number" in phone.stderr
+    zone = pathbot("patient", "add", "P003", "--timezone", "Mars/Base", "--db", db)
+    assert zone.returncode == 2 and "unknown time zone" in zone.stderr
+
+
+def test_invite_unknown_patient_or_channel(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'p.db'}"
+    result = pathbot("patient", "invite", "P404", "--channel", "pigeon", "--db", db)
+    assert result.returncode == 2 and "cannot invite to 'pigeon'" in result.stderr
