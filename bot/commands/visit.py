@@ -1,0 +1,40 @@
+"""`pathbot visit PATIENT`: staff record a visit; the patient gets the DVPRS pain check."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from sqlmodel import Session
+
+from bot.app import build_app
+from bot.commands.common import database_url
+from bot.db import store
+from bot.settings import get_settings
+
+
+def register(sub: Any) -> None:
+    visit = sub.add_parser("visit", help="record a visit: send the patient the DVPRS")
+    visit.add_argument("study_id")
+    visit.add_argument("--instrument", default="dvprs")
+    visit.add_argument("--db", help="database URL (default: DATABASE_URL)")
+    visit.set_defaults(run=run_visit)
+
+
+def run_visit(ns: argparse.Namespace) -> int:
+    app = build_app(get_settings(), database_url=database_url(ns))
+    try:
+        with Session(app.db) as session:
+            patient = store.patient_by_study_id(session, ns.study_id)
+        if patient is None or patient.id is None:
+            print(f"pathbot: no patient {ns.study_id}", file=sys.stderr)
+            return 2
+        if patient.status == "stopped":
+            print(f"pathbot: {ns.study_id} has opted out; nothing sent", file=sys.stderr)
+            return 2
+        assignment = app.pipeline.start_survey(patient.id, ns.instrument, timepoint="visit")
+        print(f"visit recorded for {ns.study_id}: {ns.instrument} queued (assignment {assignment})")
+    finally:
+        app.db.dispose()
+    return 0

@@ -1,0 +1,57 @@
+"""One pass over everything that has come due, each part in its own transaction.
+
+Called by the scheduler every minute and after a restart; every part is idempotent (unique keys,
+state checks), so a pass that runs twice, or in two processes, writes nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from bot.app import App
+from bot.db.database import session_scope
+from bot.schedule import alumni, cohorts, plan, reminders
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DueWork:
+    expired: int = 0
+    offered: int = 0
+    nudged: int = 0
+    reminders: int = 0
+    graduated: int = 0
+    meetings: int = 0
+
+
+def materialise_due_work(app: App, now: datetime) -> DueWork:
+    """Expire, graduate, extend, offer, nudge and remind: everything due at `now`."""
+    settings = app.settings
+    program = settings.program_name
+    offsets = tuple(settings.reminder_offsets_minutes)
+    steps: dict[str, Callable[[Session], int]] = {
+        "expired": lambda s: plan.expire_overdue(s, app.conversation, now),
+        # before graduation, so a finished cohort's last missed reminders are still recorded
+        "reminders": lambda s: reminders.materialise_reminders(
+            s, now, program=program, offsets_minutes=offsets
+        ),
+        "graduated": lambda s: cohorts.graduate_finished_cohorts(s, now),
+        "meetings": lambda s: alumni.extend_alumni_meetings(s, now),
+        "offered": lambda s: plan.offer_open_surveys(s, app.conversation, now),
+        "nudged": lambda s: plan.send_nudges(s, now, program),
+    }
+    counts: dict[str, int] = {}
+    for name, step in steps.items():
+        try:
+            with session_scope(app.db) as session:
+                counts[name] = step(session)
+        except Exception:  # one failing part must not stop the others; the next tick retries
+            log.exception("due work %s failed", name)
+            counts[name] = 0
+    return DueWork(**counts)

@@ -1,0 +1,394 @@
+"""The survey plan: which instruments each cohort's patients answer, when, and what follows.
+
+Default plan (DESIGN.md §2, safety-ux UX-08/UX-09): the baseline battery opens a week before the
+first session, split into two sittings on consecutive days (PROMIS-29, then CPAQ-8 + SCS-SF +
+BRS); the same battery before the last session; the DVPRS at every session (at a configurable
+offset from its start); optional alumni follow-ups months after graduation. Every assignment has
+an opening, a due time and an expiry; an unfinished one gets at most two nudges; an expired one
+is recorded as missed with an alert for staff.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from bot.db import store
+from bot.db.models import Alert, Cohort, Event, Patient, SurveyAssignment
+from bot.db.schedule_models import PlannedSurvey, SurveyPlanEntry
+from bot.engine import ConversationEngine
+from bot.i18n import translator
+from bot.schedule.localtime import shift_wall
+from bot.schedule.outbox import enqueue_scheduled, reachable_identity
+from bot.state import ConversationState, PendingSurvey
+from surveys.loader import load_instrument
+
+DAY = 24 * 60
+MAX_NUDGES = 2  # UX-09: a third reminder adds little and raises opt-outs
+BATTERY_SITTINGS: tuple[tuple[str, ...], ...] = (("promis29",), ("cpaq8", "scs_sf", "brs"))
+OPEN_STATES = ("pending", "in_progress", "paused")
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """What staff may change per cohort when creating it."""
+
+    dvprs_offset_minutes: int = 0  # from each session's start; negative = before it
+    alumni_followup_months: tuple[int, ...] = ()  # e.g. (3, 6)
+    alumni_followup_instruments: tuple[str, ...] = ("promis29",)
+    battery_sittings: tuple[tuple[str, ...], ...] = field(default=BATTERY_SITTINGS)
+
+
+def create_plan(session: Session, cohort: Cohort, options: PlanOptions) -> list[SurveyPlanEntry]:
+    cohort_id = cohort.id
+    assert cohort_id is not None
+    entries: list[SurveyPlanEntry] = []
+    for sitting, instruments in enumerate(options.battery_sittings, start=1):
+        for instrument_id in instruments:
+            entries.append(
+                SurveyPlanEntry(
+                    cohort_id=cohort_id,
+                    instrument_id=instrument_id,
+                    timepoint="baseline",
+                    anchor="first_session",
+                    sitting=sitting,
+                    open_offset_minutes=-7 * DAY + (sitting - 1) * DAY,
+                    due_offset_minutes=-1 * DAY,
+                    expire_offset_minutes=0,  # the battery is the "before" picture
+                    nudge_minutes=[1 * DAY, 3 * DAY],
+                )
+            )
+            entries.append(
+                SurveyPlanEntry(
+                    cohort_id=cohort_id,
+                    instrument_id=instrument_id,
+                    timepoint="post",
+                    anchor="last_session",
+                    sitting=sitting,
+                    open_offset_minutes=-3 * DAY + (sitting - 1) * DAY,
+                    due_offset_minutes=3 * DAY,
+                    expire_offset_minutes=7 * DAY,
+                    nudge_minutes=[1 * DAY, 3 * DAY],
+                )
+            )
+    entries.append(
+        SurveyPlanEntry(
+            cohort_id=cohort_id,
+            instrument_id="dvprs",
+            timepoint="visit",
+            anchor="each_session",
+            open_offset_minutes=options.dvprs_offset_minutes,
+            due_offset_minutes=options.dvprs_offset_minutes + 3 * 60,
+            expire_offset_minutes=max(options.dvprs_offset_minutes, 0) + DAY,
+            nudge_minutes=[2 * 60],
+        )
+    )
+    for months in options.alumni_followup_months:
+        for instrument_id in options.alumni_followup_instruments:
+            entries.append(
+                SurveyPlanEntry(
+                    cohort_id=cohort_id,
+                    instrument_id=instrument_id,
+                    timepoint=f"alumni_{months}m",
+                    anchor="graduation",
+                    open_offset_minutes=round(months * 30.4) * DAY,
+                    due_offset_minutes=round(months * 30.4) * DAY + 7 * DAY,
+                    expire_offset_minutes=round(months * 30.4) * DAY + 14 * DAY,
+                    nudge_minutes=[2 * DAY, 5 * DAY],
+                )
+            )
+    for entry in entries:
+        session.add(entry)
+    session.flush()
+    return entries
+
+
+def plan_entries(session: Session, cohort_id: int) -> list[SurveyPlanEntry]:
+    return list(
+        session.exec(
+            select(SurveyPlanEntry)
+            .where(SurveyPlanEntry.cohort_id == cohort_id)
+            .order_by(col(SurveyPlanEntry.id))
+        ).all()
+    )
+
+
+def assign_for_participant(
+    session: Session, cohort: Cohort, patient: Patient, now: datetime
+) -> int:
+    """Create every session-anchored assignment still ahead of this participant."""
+    from bot.schedule.cohorts import cohort_sessions
+
+    sessions = cohort_sessions(session, _id(cohort.id), include_cancelled=False)
+    if not sessions:
+        return 0
+    made = 0
+    for entry in plan_entries(session, _id(cohort.id)):
+        anchors: list[tuple[datetime, Event | None]]
+        if entry.anchor == "first_session":
+            anchors = [(sessions[0].starts_at, None)]
+        elif entry.anchor == "last_session":
+            anchors = [(sessions[-1].starts_at, None)]
+        elif entry.anchor == "each_session":
+            anchors = [(s.starts_at, s) for s in sessions]
+        else:
+            continue  # graduation-anchored entries are assigned at graduation
+        for anchor, event in anchors:
+            if _assign(session, cohort, patient, entry, anchor, event, now):
+                made += 1
+    return made
+
+
+def assign_for_graduate(session: Session, cohort: Cohort, patient: Patient, now: datetime) -> int:
+    made = 0
+    for entry in plan_entries(session, _id(cohort.id)):
+        if entry.anchor == "graduation" and _assign(
+            session, cohort, patient, entry, now, None, now
+        ):
+            made += 1
+    return made
+
+
+def _assign(
+    session: Session,
+    cohort: Cohort,
+    patient: Patient,
+    entry: SurveyPlanEntry,
+    anchor: datetime,
+    event: Event | None,
+    now: datetime,
+) -> SurveyAssignment | None:
+    opens, due, expires = _window(entry, anchor, cohort.timezone)
+    if expires <= now:
+        return None  # enrolled too late for this one: nothing to miss
+    instrument = load_instrument(entry.instrument_id, None)
+    assignment = store.create_assignment(
+        session,
+        patient=patient,
+        instrument_id=instrument.id,
+        version=instrument.version,
+        now=now,
+        timepoint=entry.timepoint,
+        opens_at=opens,
+        due_at=due,
+        expires_at=expires,
+    )
+    if event is not None:
+        assignment.event_id = event.id
+        session.add(assignment)
+    session.add(PlannedSurvey(assignment_id=_id(assignment.id), plan_entry_id=_id(entry.id)))
+    session.flush()
+    return assignment
+
+
+def _window(
+    entry: SurveyPlanEntry, anchor: datetime, timezone: str
+) -> tuple[datetime, datetime, datetime]:
+    return (
+        shift_wall(anchor, entry.open_offset_minutes, timezone),
+        shift_wall(anchor, entry.due_offset_minutes, timezone),
+        shift_wall(anchor, entry.expire_offset_minutes, timezone),
+    )
+
+
+def reschedule_event_surveys(session: Session, event: Event, timezone: str) -> None:
+    """A moved session moves its per-visit surveys that have not been offered yet."""
+    for assignment, planned, entry in _event_assignments(session, _id(event.id)):
+        if planned.offered_at is None and assignment.state == "pending":
+            opens, due, expires = _window(entry, event.starts_at, timezone)
+            assignment.opens_at, assignment.due_at, assignment.expires_at = opens, due, expires
+            session.add(assignment)
+
+
+def cancel_event_surveys(session: Session, event: Event) -> None:
+    """A cancelled session cancels its per-visit surveys that have not been started."""
+    for assignment, _planned, _entry in _event_assignments(session, _id(event.id)):
+        if assignment.state == "pending":
+            assignment.state = "cancelled"
+            session.add(assignment)
+
+
+def _event_assignments(
+    session: Session, event_id: int
+) -> list[tuple[SurveyAssignment, PlannedSurvey, SurveyPlanEntry]]:
+    rows = session.exec(
+        select(SurveyAssignment, PlannedSurvey, SurveyPlanEntry)
+        .join(PlannedSurvey, col(PlannedSurvey.assignment_id) == col(SurveyAssignment.id))
+        .join(SurveyPlanEntry, col(SurveyPlanEntry.id) == col(PlannedSurvey.plan_entry_id))
+        .where(SurveyAssignment.event_id == event_id)
+    ).all()
+    return [(a, p, e) for a, p, e in rows]
+
+
+# ---- what the scheduler's tick does ---------------------------------------------------------
+
+
+def offer_open_surveys(session: Session, conversation: ConversationEngine, now: datetime) -> int:
+    """Put every planned survey whose window has opened in front of its patient."""
+    rows = session.exec(
+        select(SurveyAssignment, PlannedSurvey)
+        .join(PlannedSurvey, col(PlannedSurvey.assignment_id) == col(SurveyAssignment.id))
+        .where(
+            col(PlannedSurvey.offered_at).is_(None),
+            SurveyAssignment.state == "pending",
+            SurveyAssignment.opens_at <= now,
+            SurveyAssignment.expires_at > now,
+        )
+        .order_by(col(SurveyAssignment.opens_at), col(SurveyAssignment.id))
+    ).all()
+    for assignment, planned in rows:
+        offer(session, conversation, assignment, now)
+        planned.offered_at = now
+        session.add(planned)
+    return len(rows)
+
+
+def offer(
+    session: Session, conversation: ConversationEngine, assignment: SurveyAssignment, now: datetime
+) -> None:
+    """Queue the survey in the patient's conversation; ask its first question if they are free."""
+    state = store.load_state(session, assignment.patient_id)
+    pending = PendingSurvey(
+        _id(assignment.id), assignment.instrument_id, assignment.instrument_version
+    )
+    _start(session, conversation, assignment.patient_id, state, pending, now)
+
+
+def _start(
+    session: Session,
+    conversation: ConversationEngine,
+    patient_id: int,
+    state: ConversationState,
+    pending: PendingSurvey,
+    now: datetime,
+) -> None:
+    patient = session.get(Patient, patient_id)
+    assert patient is not None
+    step = conversation.start_survey(state, pending)
+    identity = reachable_identity(session, patient)
+    store.apply_events(
+        session,
+        patient=patient,
+        events=step.events,
+        channel=identity.channel if identity else "none",
+        now=now,
+    )
+    store.save_state(session, patient_id, step.state, now)
+    if identity is not None and patient.status != "stopped":
+        store.enqueue(
+            session,
+            patient_id=patient_id,
+            channel=identity.channel,
+            address=identity.address,
+            messages=step.outgoing,
+            dedupe_prefix=f"offer:{pending.assignment_id}",
+            now=now,
+        )
+
+
+def send_nudges(session: Session, now: datetime, program: str) -> int:
+    """One nudge per patient for their unfinished surveys whose next nudge time has come."""
+    rows = session.exec(
+        select(SurveyAssignment, SurveyPlanEntry)
+        .join(PlannedSurvey, col(PlannedSurvey.assignment_id) == col(SurveyAssignment.id))
+        .join(SurveyPlanEntry, col(SurveyPlanEntry.id) == col(PlannedSurvey.plan_entry_id))
+        .where(
+            col(PlannedSurvey.offered_at).is_not(None),
+            col(SurveyAssignment.state).in_(("pending", "in_progress")),
+            SurveyAssignment.expires_at > now,
+            SurveyAssignment.nudges_sent < MAX_NUDGES,
+        )
+        .order_by(col(SurveyAssignment.id))
+    ).all()
+    due: dict[int, list[SurveyAssignment]] = {}
+    for assignment, entry in rows:
+        schedule = entry.nudge_minutes[:MAX_NUDGES]
+        if assignment.nudges_sent >= len(schedule):
+            continue
+        at = assignment.opens_at + timedelta(minutes=schedule[assignment.nudges_sent])
+        if at <= now:
+            due.setdefault(assignment.patient_id, []).append(assignment)
+    sent = 0
+    for patient_id, assignments in due.items():
+        patient = session.get(Patient, patient_id)
+        if patient is None or patient.status != "active":
+            continue  # paused, crisis hold or stopped: no nudges (UX-09)
+        tr = translator(patient.locale)
+        first = assignments[0]
+        text = tr.gettext(
+            "{program}: you have questions waiting for you. Reply {resume} to answer them."
+        ).format(program=program, resume=tr.gettext("RESUME"))
+        row = enqueue_scheduled(
+            session,
+            patient=patient,
+            kind="nudge",
+            text=text,
+            key=f"nudge:{first.id}:{first.nudges_sent + 1}:0",
+            now=now,
+            expires_at=min(a.expires_at for a in assignments),
+        )
+        for assignment in assignments:
+            assignment.nudges_sent += 1
+            session.add(assignment)
+        if row is not None:
+            sent += 1
+    return sent
+
+
+def expire_overdue(session: Session, conversation: ConversationEngine, now: datetime) -> int:
+    """Record every unfinished survey past its expiry as missed, with an alert for staff."""
+    overdue = session.exec(
+        select(SurveyAssignment).where(
+            col(SurveyAssignment.state).in_(OPEN_STATES), SurveyAssignment.expires_at <= now
+        )
+    ).all()
+    for assignment in overdue:
+        assignment.state = "missed"
+        session.add(assignment)
+        session.add(
+            Alert(
+                patient_id=assignment.patient_id,
+                kind="missed_survey",
+                rule_id=f"assignment:{assignment.id}",
+                created_at=now,
+            )
+        )
+        _drop_from_conversation(session, conversation, assignment, now)
+    return len(overdue)
+
+
+def _drop_from_conversation(
+    session: Session, conversation: ConversationEngine, assignment: SurveyAssignment, now: datetime
+) -> None:
+    """Late answers must not land on an expired survey: take it out of the conversation."""
+    state = store.load_state(session, assignment.patient_id)
+    was_current = state.survey is not None and state.survey.assignment_id == assignment.id
+    queue = [p for p in state.queue if p.assignment_id != assignment.id]
+    if not was_current and len(queue) == len(state.queue):
+        return
+    live = {
+        a.id
+        for a in session.exec(
+            select(SurveyAssignment).where(
+                col(SurveyAssignment.id).in_([p.assignment_id for p in queue]),
+                col(SurveyAssignment.state).in_(OPEN_STATES),
+                SurveyAssignment.expires_at > now,
+            )
+        ).all()
+    }
+    queue = [p for p in queue if p.assignment_id in live]  # never ask an expired survey
+    state.queue = queue
+    if was_current:
+        state.survey = None
+    if was_current and state.queue and state.mode == "active":
+        _start(session, conversation, assignment.patient_id, state, state.queue.pop(0), now)
+    else:
+        store.save_state(session, assignment.patient_id, state, now)
+
+
+def _id(value: int | None) -> int:
+    if value is None:
+        raise ValueError("row has no id yet; flush the session first")
+    return value
