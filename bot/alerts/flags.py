@@ -1,0 +1,91 @@
+"""Clinical flags: a DVPRS in the severe band, or 3+ points above the patient's baseline.
+
+Called in the transaction that stores the scores (the pipeline's survey completion and the
+paper-form import), so a flag is raised exactly once per completed survey.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import yaml
+from sqlmodel import Session, col, select
+
+from bot.db.models import Alert, Score, SurveyAssignment
+from surveys.model import ScaleScore
+
+RULES_FILE = Path(__file__).with_name("flags.yaml")
+
+
+@dataclass(frozen=True)
+class DvprsRule:
+    instrument: str
+    scale: str
+    severe_band: str
+    rise_above_baseline: float
+
+
+@functools.cache
+def dvprs_rule() -> DvprsRule:
+    data = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))["dvprs"]
+    return DvprsRule(
+        instrument=str(data["instrument"]),
+        scale=str(data["scale"]),
+        severe_band=str(data["severe_band"]),
+        rise_above_baseline=float(data["rise_above_baseline"]),
+    )
+
+
+def flag_scores(
+    session: Session,
+    *,
+    patient_id: int,
+    assignment_id: int,
+    instrument_id: str,
+    completed_at: datetime,
+    scores: Mapping[str, ScaleScore],
+    now: datetime,
+) -> Alert | None:
+    """Raise one clinical alert when any rule holds for the scores of a just-completed survey."""
+    rule = dvprs_rule()
+    if instrument_id != rule.instrument:
+        return None
+    current = scores.get(rule.scale)
+    if current is None or current.status != "complete" or current.raw is None:
+        return None
+    reasons: list[str] = []
+    if current.band == rule.severe_band:
+        reasons.append("dvprs_severe")
+    baseline = _baseline_pain(session, patient_id, assignment_id, completed_at, rule)
+    if baseline is not None and current.raw - baseline >= rule.rise_above_baseline:
+        reasons.append("dvprs_rise")
+    if not reasons:
+        return None
+    alert = Alert(patient_id=patient_id, kind="clinical", rule_id=",".join(reasons), created_at=now)
+    session.add(alert)
+    return alert
+
+
+def _baseline_pain(
+    session: Session, patient_id: int, assignment_id: int, completed_at: datetime, rule: DvprsRule
+) -> float | None:
+    """The pain score of the patient's first completed DVPRS before this one."""
+    row = session.exec(
+        select(Score.raw)
+        .join(SurveyAssignment, col(SurveyAssignment.id) == Score.assignment_id)
+        .where(
+            Score.patient_id == patient_id,
+            Score.instrument_id == rule.instrument,
+            Score.scale_id == rule.scale,
+            Score.status == "complete",
+            Score.assignment_id != assignment_id,
+            col(SurveyAssignment.completed_at) <= completed_at,
+        )
+        .order_by(col(SurveyAssignment.completed_at), col(Score.id))
+        .limit(1)
+    ).first()
+    return None if row is None else float(row)
