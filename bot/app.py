@@ -11,6 +11,7 @@ from bot.db.database import make_engine, upgrade
 from bot.engine import ConversationEngine, ProgramInfo
 from bot.i18n import translator
 from bot.pipeline import Clock, Pipeline
+from bot.schedule.rsvp import handle_rsvp_reply
 from bot.settings import Settings
 from surveys.loader import load_instrument
 
@@ -52,5 +53,6 @@ def build_app(
         program=program,
         clock=clock,
         default_locale=settings.default_locale,
+        reply_hooks=(handle_rsvp_reply,),
     )
     return App(settings=settings, db=db, pipeline=pipeline, conversation=conversation)

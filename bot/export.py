@@ -1,18 +1,22 @@
-"""Exports staff read in their own tools. CSV long format: one row per current item response.
+"""Exports staff read in their own tools; this module holds the long CSV and the format registry.
 
-Rows are streamed from the database in batches, so memory stays flat however many there are.
-Study ids, not names, identify patients.
+CSV long format: one row per current item response. Rows are streamed from the database in
+batches (`yield_per`), so memory stays flat however many there are. Study ids, not names,
+identify patients unless the export asks for names. The other formats live in `bot/exports/`.
 """
 
 from __future__ import annotations
 
 import csv
-from typing import TextIO
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, TextIO
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.db.models import ItemResponse, Patient, SurveyAssignment
+from bot.exports.records import ExportFilter, patient_scope
 
 LONG_COLUMNS = (
     "patient",
@@ -32,46 +36,90 @@ LONG_COLUMNS = (
     "answered_at",
 )
 BATCH = 2000
+NO_FILTER = ExportFilter()
 
 
-def export_responses_csv(db: Engine, out: TextIO) -> int:
-    """Write the long CSV to `out`; returns the number of data rows."""
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(LONG_COLUMNS)
-    query = (
-        select(ItemResponse, Patient.study_id, SurveyAssignment)
+def long_query(flt: ExportFilter) -> Any:
+    """The streamed query behind the long CSV (exposed so a test can see it streams)."""
+    query: Any = (
+        select(ItemResponse, Patient.study_id, Patient.display_name, SurveyAssignment)
         .join(Patient, col(Patient.id) == ItemResponse.patient_id)
         .join(SurveyAssignment, col(SurveyAssignment.id) == ItemResponse.assignment_id)
         .where(col(ItemResponse.superseded_at).is_(None))
-        .order_by(col(ItemResponse.id))
-        .execution_options(yield_per=BATCH)
     )
-    count = 0
+    query = patient_scope(query, flt, col(ItemResponse.patient_id))
+    if flt.instruments:
+        query = query.where(col(ItemResponse.instrument_id).in_(flt.instruments))
+    if flt.since is not None:
+        query = query.where(col(ItemResponse.answered_at) >= flt.since)
+    if flt.until is not None:
+        query = query.where(col(ItemResponse.answered_at) < flt.until)
+    return query.order_by(col(ItemResponse.id)).execution_options(yield_per=BATCH)
+
+
+def long_columns(flt: ExportFilter) -> tuple[str, ...]:
+    if flt.with_names:
+        return ("patient", "name", *LONG_COLUMNS[1:])
+    return LONG_COLUMNS
+
+
+def iter_long_rows(db: Engine, flt: ExportFilter = NO_FILTER) -> Iterator[tuple[Any, ...]]:
+    """One tuple per current item response, in answer order, fetched `BATCH` rows at a time."""
     with Session(db) as session:
-        for response, study_id, assignment in session.exec(query):
-            writer.writerow(
-                (
-                    study_id,
-                    response.instrument_id,
-                    assignment.instrument_version,
-                    response.assignment_id,
-                    assignment.timepoint,
-                    response.item_id,
-                    "" if response.option_code is None else response.option_code,
-                    "" if response.coded_value is None else response.coded_value,
-                    _safe_cell(response.raw_text),
-                    response.status,
-                    response.language,
-                    assignment.translation_status,
-                    response.channel,
-                    response.parser_version,
-                    response.answered_at.isoformat(),
-                )
+        for response, study_id, name, assignment in session.exec(long_query(flt)):
+            head = (study_id, name) if flt.with_names else (study_id,)
+            yield (
+                *head,
+                response.instrument_id,
+                assignment.instrument_version,
+                response.assignment_id,
+                assignment.timepoint,
+                response.item_id,
+                "" if response.option_code is None else response.option_code,
+                "" if response.coded_value is None else response.coded_value,
+                safe_cell(response.raw_text),
+                response.status,
+                response.language,
+                assignment.translation_status,
+                response.channel,
+                response.parser_version,
+                response.answered_at.isoformat(),
             )
-            count += 1
+
+
+def export_responses_csv(db: Engine, out: TextIO, flt: ExportFilter = NO_FILTER) -> int:
+    """Write the long CSV to `out`; returns the number of data rows."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(long_columns(flt))
+    count = 0
+    for row in iter_long_rows(db, flt):
+        writer.writerow(row)
+        count += 1
     return count
 
 
-def _safe_cell(text: str) -> str:
+def safe_cell(text: str) -> str:
     """Patient text could start with = + - @ and run as a formula in a spreadsheet."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """One export format: whether it writes bytes, and the function that writes it."""
+
+    binary: bool
+    write: Callable[[Engine, Any, ExportFilter], int]
+    counts: str  # what the returned number counts, for the command's message
+
+
+def export_formats() -> dict[str, ExportFormat]:
+    """Every format `pathbot export --format` accepts."""
+    from bot.exports import csv_wide, fhir, json_export, xlsx
+
+    return {
+        "csv": ExportFormat(False, export_responses_csv, "responses"),
+        "csv-wide": ExportFormat(False, csv_wide.export_wide_csv, "assignments"),
+        "xlsx": ExportFormat(True, xlsx.export_xlsx, "assignments"),
+        "json": ExportFormat(False, json_export.export_json, "assignments"),
+        "fhir": ExportFormat(False, fhir.export_fhir, "assignments"),
+    }

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-OutgoingKind = Literal["prompt", "reply", "crisis", "confirmation"]
+OutgoingKind = Literal["prompt", "reply", "crisis", "confirmation", "trend"]
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ patient should get back lands in the outbox, and the dispatcher sends it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -14,7 +14,7 @@ from typing import Literal
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot import keywords, triage
+from bot import keywords, trend, triage
 from bot.db import store
 from bot.db.database import session_scope
 from bot.db.models import ChannelIdentity, Patient
@@ -26,6 +26,9 @@ from bot.state import ConversationState, PendingSurvey
 from surveys.loader import load_instrument
 
 Clock = Callable[[], datetime]
+# Answers plain text (not crisis, not a keyword) before the engine does, e.g. an RSVP "C";
+# returns None to let the engine handle it. It may write rows in the same transaction.
+ReplyHook = Callable[[Session, Patient, ConversationState, Inbound, datetime], Step | None]
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,9 @@ class Pipeline:
         program: ProgramInfo,
         clock: Clock,
         default_locale: str = "en",
+        reply_hooks: Sequence[ReplyHook] = (),
     ) -> None:
+        self._reply_hooks = tuple(reply_hooks)
         self._db = db
         self._conversation = conversation
         self._program = program
@@ -66,7 +71,9 @@ class Pipeline:
             if row is None:
                 return HandleResult("duplicate")
             state = store.load_state(session, _pk(patient.id))
-            steps = self._decide(state, inbound)
+            steps = self._hooked(session, patient, state, inbound, now) or self._decide(
+                state, inbound
+            )
             outgoing: list[Outgoing] = []
             for step in steps:
                 store.apply_events(
@@ -78,6 +85,14 @@ class Pipeline:
                     inbound=row,
                 )
                 outgoing.extend(step.outgoing)
+                outgoing.extend(  # the patient's own pain trend after a DVPRS
+                    trend.messages_after(
+                        session,
+                        patient_id=_pk(patient.id),
+                        events=step.events,
+                        tr=translator(step.state.locale),
+                    )
+                )
             final_state = steps[-1].state if steps else state
             store.save_state(session, _pk(patient.id), final_state, now)
             rows = store.enqueue(
@@ -107,6 +122,24 @@ class Pipeline:
         if keyword is not None:
             return [self._conversation.on_keyword(state, keyword)]
         return [self._conversation.on_text(state, inbound.text)]
+
+    def _hooked(
+        self,
+        session: Session,
+        patient: Patient,
+        state: ConversationState,
+        inbound: Inbound,
+        now: datetime,
+    ) -> list[Step]:
+        if not self._reply_hooks or inbound.button is not None:
+            return []
+        if triage.assess(inbound.text).tier > 0 or keywords.classify(inbound.text) is not None:
+            return []  # safety and carrier keywords always come first
+        for hook in self._reply_hooks:
+            step = hook(session, patient, state, inbound, now)
+            if step is not None:
+                return [step]
+        return []
 
     def _unknown_sender(self, session: Session, inbound: Inbound, now: datetime) -> HandleResult:
         row = store.record_inbound(session, inbound, None)

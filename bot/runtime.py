@@ -13,11 +13,13 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.alerts.notify import notify_pending_alerts
 from bot.app import App
 from bot.channels.base import ChannelAdapter
-from bot.dispatch import dispatch_pending
+from bot.dispatch import SendRules, dispatch_pending
 from bot.messages import Inbound
 from bot.pipeline import HandleResult
+from bot.scheduler import Scheduler, start_scheduler, stop_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,7 @@ class Runtime:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.last_dispatch: datetime | None = None
+        self._scheduler: Scheduler | None = None
 
     async def receive(self, inbound: Inbound) -> HandleResult:
         """Run one inbound message through the pipeline; its replies go out right after."""
@@ -45,14 +48,26 @@ class Runtime:
     async def dispatch_once(self) -> int:
         now = self.app.pipeline.now()
         self.last_dispatch = now
-        return await dispatch_pending(self.app.db, self.channels, now)
+        settings = self.app.settings
+        return await dispatch_pending(
+            self.app.db,
+            self.channels,
+            now,
+            rules=SendRules.from_settings(settings),
+            batch_size=settings.dispatch_batch_size,
+        )
 
     async def start(self) -> None:
         for channel in self.channels.values():
+            attach = getattr(channel, "attach", None)
+            if attach is not None:  # channels with inbound traffic hand it to `receive`
+                attach(self)
             await channel.start()
         self._task = asyncio.create_task(self._dispatch_loop(), name="pathbot-dispatcher")
+        self._scheduler = start_scheduler(self)  # materialises due reminders and surveys
 
     async def stop(self) -> None:
+        stop_scheduler(self._scheduler)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -66,6 +81,10 @@ class Runtime:
                 await self.dispatch_once()
             except Exception:  # a failed round must not stop future rounds
                 log.exception("dispatch round failed")
+            try:  # staff alerts ride the same loop: crisis at once, re-sent until acknowledged
+                await notify_pending_alerts(self.app, self.app.pipeline.now())
+            except Exception:
+                log.exception("staff alert round failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=DISPATCH_INTERVAL_SECONDS)
             self._wake.clear()

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     quiet_hours_start: int = Field(default=20, ge=0, le=23, description="local hour sends stop")
     quiet_hours_end: int = Field(default=9, ge=0, le=23, description="local hour sends resume")
     max_unsolicited_per_day: int = Field(default=3, ge=0)
+    # Session reminders, minutes before the start (JSON list in the environment: [1440, 60]).
+    reminder_offsets_minutes: list[int] = Field(default_factory=lambda: [24 * 60, 60])
+    dispatch_batch_size: int = Field(default=50, ge=1, description="messages claimed per round")
     program_name: str = "Pain Program"
     help_phone: str = "802-555-0100"
     help_hours: str = "Mon-Fri 8-5"
@@ -51,10 +54,30 @@ class Settings(BaseSettings):
     twilio_from_number: str | None = None
     twilio_messaging_service_sid: str | None = None
     twilio_api_base_url: str = "https://api.twilio.com"
+    # An API key (SK...) for REST calls instead of the auth token; webhooks are still signed
+    # with the auth token, so inbound SMS needs it too.
+    twilio_api_key_sid: str | None = None
+    twilio_api_key_secret: SecretStr | None = None
     public_base_url: str | None = None
+    # Without PUBLIC_BASE_URL, rebuild the signed URL from X-Forwarded-Proto/Host (proxy only).
+    trust_forwarded_headers: bool = False
     sms_messages_per_second: float = Field(default=1.0, gt=0)
 
     staff_secret_key: SecretStr | None = None
+
+    # Staff alerts (bot/alerts): a Telegram staff group and/or e-mail; the body holds the study
+    # id and alert kind only. The staff bot token defaults to the patient bot's token.
+    staff_telegram_chat_id: str | None = None
+    staff_telegram_bot_token: SecretStr | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_starttls: bool = True
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    alert_email_from: str | None = None
+    alert_email_to: str | None = None  # comma-separated addresses
+    alert_resend_minutes: float = Field(default=10, gt=0, description="re-send open crisis")
+    alert_digest_minutes: float = Field(default=60, ge=0, description="non-urgent digest gap")
 
     @field_validator("default_timezone")
     @classmethod
@@ -75,6 +98,7 @@ class Settings(BaseSettings):
             "PATHBOT_TELEGRAM_BOT_TOKEN": self.telegram_bot_token,
             "PATHBOT_TELEGRAM_WEBHOOK_SECRET": self.telegram_webhook_secret,
             "PATHBOT_TWILIO_AUTH_TOKEN": self.twilio_auth_token,
+            "PATHBOT_TWILIO_API_KEY_SECRET": self.twilio_api_key_secret,
         }
         if self.staff_secret_key is None:
             problems.append("PATHBOT_STAFF_SECRET_KEY is not set")

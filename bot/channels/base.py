@@ -33,7 +33,12 @@ class FinalSendError(SendError):
 
 
 class ContactStopped(FinalSendError):
-    pass
+    def __init__(
+        self, message: str, *, code: str | None = None, identity_status: str = "stopped"
+    ) -> None:
+        super().__init__(message, code=code)
+        # what the channel identity becomes: "stopped" (opted out) or "unreachable" (blocked)
+        self.identity_status = identity_status
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,12 @@ from collections.abc import Callable
 
 from bot.app import App
 from bot.channels.base import ChannelAdapter
+from bot.channels.sms import sms_channel_factory
+from bot.channels.telegram import telegram_channel
 
 ChannelFactory = Callable[[App], ChannelAdapter | None]
 
-CHANNEL_FACTORIES: list[ChannelFactory] = []
+CHANNEL_FACTORIES: list[ChannelFactory] = [telegram_channel, sms_channel_factory]
 
 
 def enabled_channels(app: App) -> list[ChannelAdapter]:

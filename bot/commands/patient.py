@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlmodel import Session, col, select
 
 import bot.channels.registry  # noqa: F401  (channel modules register their inviters)
+from bot import audit
 from bot.app import build_app
 from bot.commands.common import database_url
 from bot.db import store
@@ -33,6 +34,7 @@ def register(sub: Any) -> None:
     add.add_argument("--timezone", default=None, help="IANA name, e.g. America/New_York")
     add.add_argument("--phone", default=None, help="mobile number for SMS (stored as E.164)")
     add.add_argument("--db", help="database URL (default: DATABASE_URL)")
+    add.add_argument("--actor", help="who enrols, for the audit log (default: OS user)")
     add.set_defaults(run=run_add)
 
     lst = psub.add_parser("list", help="list patients and their channels")
@@ -44,6 +46,7 @@ def register(sub: Any) -> None:
     invite.add_argument("--channel", required=True, help="telegram or sms")
     invite.add_argument("--out-dir", default=".", help="where to write files such as a QR code")
     invite.add_argument("--db", help="database URL (default: DATABASE_URL)")
+    invite.add_argument("--actor", help="who invites, for the audit log (default: OS user)")
     invite.set_defaults(run=run_invite)
 
 
@@ -94,6 +97,15 @@ def run_add(ns: argparse.Namespace) -> int:
                         created_at=now,
                     )
                 )
+            audit.record(
+                session,
+                actor=audit.current_actor(ns.actor),
+                action="patient.add",
+                object_type="patient",
+                object_id=ns.study_id,
+                detail={"locale": patient.locale, "timezone": timezone, "sms": bool(phone)},
+                now=now,
+            )
     finally:
         app.db.dispose()
     print(f"enrolled {ns.study_id}")
@@ -132,6 +144,15 @@ def run_invite(ns: argparse.Namespace) -> int:
             return 2
         for line in inviter(InviteRequest(app=app, patient=patient, out_dir=Path(ns.out_dir))):
             print(line)
+        audit.record_now(
+            app.db,
+            actor=audit.current_actor(ns.actor),
+            action="patient.invite",
+            object_type="patient",
+            object_id=ns.study_id,
+            detail={"channel": ns.channel},
+            now=app.pipeline.now(),
+        )
     finally:
         app.db.dispose()
     return 0

@@ -198,7 +198,7 @@ class OutboxMessage(SQLModel, table=True):
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
     in_reply_to: int | None = Field(default=None, foreign_key="inboundmessage.id")
-    # pending | sending | sent | delivered | failed | cancelled
+    # pending | sending | sent | delivered | failed | cancelled | dropped (stale, recorded)
     status: str = Field(default="pending", max_length=16, index=True)
     attempts: int = 0
     not_before: datetime = Field(index=True)
@@ -207,6 +207,10 @@ class OutboxMessage(SQLModel, table=True):
     segments: int | None = None
     created_at: datetime
     sent_at: datetime | None = None
+    # A dispatcher's lease while status is "sending": an expired lease means it crashed mid-send.
+    claimed_at: datetime | None = None
+    # After this the message is stale (a reminder for a session that has begun): dropped, not sent.
+    expires_at: datetime | None = None
 
 
 class Alert(SQLModel, table=True):

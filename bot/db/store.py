@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from bot.alerts.flags import flag_scores
 from bot.db.models import (
     Alert,
     ChannelIdentity,
@@ -378,6 +379,15 @@ def _complete(session: Session, patient_id: int, event: SurveyCompleted, now: da
                 computed_at=now,
             )
         )
+    flag_scores(  # DVPRS severe or well above baseline: staff hear of it (issue 7)
+        session,
+        patient_id=patient_id,
+        assignment_id=event.assignment_id,
+        instrument_id=result.instrument,
+        completed_at=now,
+        scores=result.scores,
+        now=now,
+    )
 
 
 def _opt_out(session: Session, patient: Patient, channel: str, now: datetime) -> None:

@@ -5,6 +5,19 @@ patients (SALTAR, ATRÁS, PAUSA, ...) must stay in bot/rules/keywords.yaml so th
 """
 
 SPANISH: dict[str, str | list[str]] = {
+    "C": "C",
+    "{day} at {time}": "{day} a las {time}",
+    "Place: {place}.": "Lugar: {place}.",
+    "Video: {link}": "Video: {link}",
+    "{program}: reminder, your group meets {when}.": "{program}: recordatorio, su grupo se reúne el {when}.",
+    "{program}: reminder, the alumni group meets {when}.": "{program}: recordatorio, el grupo de exalumnos se reúne el {when}.",
+    "Reply {cant} if you can't come. Reply {stop} to end texts.": "Responda {cant} si no puede venir. Responda {stop} para no recibir más mensajes.",
+    "{program}: you have questions waiting for you. Reply {resume} to answer them.": "{program}: tiene preguntas esperando. Responda {resume} para contestarlas.",
+    "{program}: your group on {old} has moved to {new}.": "{program}: su grupo del {old} se cambió al {new}.",
+    "{program}: the alumni meeting on {old} has moved to {new}.": "{program}: la reunión de exalumnos del {old} se cambió al {new}.",
+    "{program}: your group on {when} is cancelled.": "{program}: su grupo del {when} se canceló.",
+    "{program}: the alumni meeting on {when} is cancelled.": "{program}: la reunión de exalumnos del {when} se canceló.",
+    "Thank you for letting us know. We will miss you on {when}.": "Gracias por avisarnos. Lo/la vamos a extrañar el {when}.",
     "BACK": "ATRÁS",
     "HELP": "AYUDA",
     "LANGUAGE": "IDIOMA",
@@ -21,10 +34,42 @@ SPANISH: dict[str, str | list[str]] = {
     "Please send just one number, from {first} to {last}.": "Por favor, envíe un solo número, del {first} al {last}.",
     "Please use a whole number from {first} to {last}.": "Por favor, use un número entero del {first} al {last}.",
     "Q{number}/{total}.": "P{number}/{total}.",
+    # SMS (bot/channels/sms_render.py, bot/sms_optin.py)
+    "Reply {first}-{last} or {skip}": "Responda {first}-{last} o {skip}",
+    "{program}: reply {start} to get health questions and group reminders, 1-3 texts a week. "
+    "Msg&data rates may apply. Texts are not private and not watched 24/7. Emergency: 911. "
+    "Crisis: call or text 988. Reply {help} for help, {stop} to end.": "{program}: responda "
+    "{start} para recibir preguntas de salud y recordatorios de grupo, de 1 a 3 mensajes por "
+    "semana. Pueden aplicarse tarifas de mensajes y datos. Los mensajes no son privados y no se "
+    "leen las 24 horas. Emergencia: 911. Crisis: llame o envíe un texto al 988. Responda {help} "
+    "para recibir ayuda, {stop} para terminar.",
+    "{program}: thank you, you are signed up. We will text you when there are questions for "
+    "you. Reply {help} for help, {stop} to end.": "{program}: gracias, ya está inscrito/a. Le "
+    "enviaremos un mensaje cuando haya preguntas para usted. Responda {help} para recibir ayuda, "
+    "{stop} para terminar.",
+    "{program}: to get our texts, please reply {start}. Reply {stop} to end.": "{program}: para "
+    "recibir nuestros mensajes, responda {start}. Responda {stop} para terminar.",
     "Reply {first}-{last}. {skip}, {back}, {pause}": "Responda del {first} al {last}. {skip}, {back}, {pause}",
     "There are no questions for you right now. Reply {help} for help.": "No hay preguntas para usted en este momento. Responda {help} para recibir ayuda.",
     "This is the first question.": "Esta es la primera pregunta.",
     "Which language do you want?": "¿En qué idioma quiere recibir los mensajes?",
+    # Telegram channel (bot/channels/telegram*.py) and the pain trend (bot/trend.py)
+    "At the start: {start}.": "Al comienzo: {start}.",
+    "Change the language": "Cambiar el idioma",
+    "Go on with the questions": "Seguir con las preguntas",
+    "Help and how to reach the clinic": "Ayuda y cómo comunicarse con la clínica",
+    "Join with your clinic link, or start again": "Unirse con el enlace de su clínica, o volver a empezar",
+    "Pain today: {today} of 10.": "Dolor hoy: {today} de 10.",
+    "Pause the questions": "Hacer una pausa en las preguntas",
+    "Stop all messages": "Dejar de recibir mensajes",
+    "Tell us your pain now": "Díganos cuánto dolor tiene ahora",
+    "This link does not work. Please check it, or call the clinic at {phone}.": "Este enlace no funciona. Por favor, revíselo o llame a la clínica al {phone}.",
+    "This link has expired. Please ask the clinic for a new one at {phone}.": "Este enlace ya venció. Por favor, pida uno nuevo a la clínica al {phone}.",
+    "This link was already used. Please ask the clinic for a new one at {phone}.": "Este enlace ya se usó. Por favor, pida uno nuevo a la clínica al {phone}.",
+    "Welcome to {program}. This chat is now linked to your care team. We will send your questions and reminders here. Telegram chats are not fully private: Telegram and anyone who uses this phone could read them. Send /stop at any time to end. Help: {phone}.": "Bienvenido/a a {program}. Este chat ya está conectado con su equipo de salud. Aquí le enviaremos sus preguntas y recordatorios. Los chats de Telegram no son del todo privados: Telegram y cualquier persona que use este teléfono podrían leerlos. Envíe /stop cuando quiera para terminar. Ayuda: {phone}.",
+    "Your answer: {answer}": "Su respuesta: {answer}",
+    "Your pain, 0 to 10": "Su dolor, de 0 a 10",
+    "{program}: this chat is not linked to the program. To join, open the link from your clinic, or call {phone}.": "{program}: este chat no está conectado con el programa. Para unirse, abra el enlace que le dio su clínica o llame al {phone}.",
     "Which questionnaire do you want to answer?": "¿Qué cuestionario quiere contestar?",
     "You can reply {skip} to skip this question.": "Puede responder {skip} para saltar esta pregunta.",
     "{program}: welcome back. You will get messages again. Reply {stop} to end.": "{program}: bienvenido/a de nuevo. Volverá a recibir mensajes. "
