@@ -200,6 +200,11 @@ def _apply_rules(
     if not _may_send(session, row, patient):
         _hold(session, row, status="cancelled")
         return "cancelled"
+    if not _channel_reachable(session, row):
+        # Opted out or blocked on this channel only: reach the patient on another one.
+        _hold(session, row, status="cancelled", error_code="channel_stopped")
+        fallback.after_final_failure(session, row, now=now)
+        return "cancelled"
     if row.expires_at is not None and row.expires_at <= now and not _is_exempt(row):
         _hold(session, row, status="dropped", error_code=row.error_code or "expired")
         return "dropped"
@@ -231,6 +236,15 @@ def _may_send(session: Session, row: OutboxMessage, patient: Patient | None) -> 
     if patient.status in ("paused", "crisis_hold") and row.kind in PAUSABLE_KINDS:
         return False
     return True
+
+
+def _channel_reachable(session: Session, row: OutboxMessage) -> bool:
+    """A stopped or blocked channel (SMS STOP, 21610, Telegram block) gets only what the
+    patient asked for; a pending one (SMS opt-in not yet confirmed) only the opt-in itself."""
+    if row.kind in ALWAYS_SENT_KINDS or row.in_reply_to is not None:
+        return True
+    identity = store.find_identity(session, row.channel, row.address)
+    return identity is None or identity.status == "active"
 
 
 def _occasion(key: str) -> str:

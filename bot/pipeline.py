@@ -71,9 +71,7 @@ class Pipeline:
             if row is None:
                 return HandleResult("duplicate")
             state = store.load_state(session, _pk(patient.id))
-            steps = self._hooked(session, patient, state, inbound, now) or self._decide(
-                state, inbound
-            )
+            steps = self._decide(session, patient, state, inbound, now)
             outgoing: list[Outgoing] = []
             for step in steps:
                 store.apply_events(
@@ -107,23 +105,7 @@ class Pipeline:
             )
             return HandleResult("processed", tuple(_pk(r.id) for r in rows))
 
-    def _decide(self, state: ConversationState, inbound: Inbound) -> list[Step]:
-        """Safety first: crisis language, then opt-out and other keywords, then answers."""
-        if inbound.button is not None:
-            return [self._conversation.on_text(state, inbound.text, inbound.button)]
-        steps: list[Step] = []
-        assessment = triage.assess(inbound.text)
-        keyword = keywords.classify(inbound.text)
-        if assessment.tier > 0:
-            steps.append(self._conversation.on_crisis(state, assessment))
-            if keyword is not None and keyword.command is Command.STOP:
-                steps.append(self._conversation.on_keyword(steps[-1].state, keyword))
-            return steps
-        if keyword is not None:
-            return [self._conversation.on_keyword(state, keyword)]
-        return [self._conversation.on_text(state, inbound.text)]
-
-    def _hooked(
+    def _decide(
         self,
         session: Session,
         patient: Patient,
@@ -131,15 +113,24 @@ class Pipeline:
         inbound: Inbound,
         now: datetime,
     ) -> list[Step]:
-        if not self._reply_hooks or inbound.button is not None:
-            return []
-        if triage.assess(inbound.text).tier > 0 or keywords.classify(inbound.text) is not None:
-            return []  # safety and carrier keywords always come first
+        """Safety first: crisis language, then opt-out and other keywords, then reply hooks
+        (an RSVP "C"), then answers. Triage and keywords run once per message."""
+        if inbound.button is not None:
+            return [self._conversation.on_text(state, inbound.text, inbound.button)]
+        assessment = triage.assess(inbound.text)
+        keyword = keywords.classify(inbound.text)
+        if assessment.tier > 0:
+            steps = [self._conversation.on_crisis(state, assessment)]
+            if keyword is not None and keyword.command is Command.STOP:
+                steps.append(self._conversation.on_keyword(steps[-1].state, keyword))
+            return steps
+        if keyword is not None:
+            return [self._conversation.on_keyword(state, keyword)]
         for hook in self._reply_hooks:
             step = hook(session, patient, state, inbound, now)
             if step is not None:
                 return [step]
-        return []
+        return [self._conversation.on_text(state, inbound.text)]
 
     def _unknown_sender(self, session: Session, inbound: Inbound, now: datetime) -> HandleResult:
         row = store.record_inbound(session, inbound, None)
