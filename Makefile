@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PO_FILES := $(wildcard locales/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: install demo test lint typecheck pytest catalogs extract clean
+.PHONY: install demo test lint typecheck pytest catalogs extract clean bench
 
 install: $(STAMP) $(MO_FILES)
 
@@ -45,6 +45,11 @@ pytest: install
 	$(BIN)/pytest -q
 
 test: install lint typecheck pytest
+
+# Benchmarks with targets (not part of `make test`): prints one table. PostgreSQL from
+# PATHBOT_BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/postgres).
+bench: install
+	$(BIN)/python -m benchmarks
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(MO_FILES)

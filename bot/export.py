@@ -41,8 +41,28 @@ NO_FILTER = ExportFilter()
 
 def long_query(flt: ExportFilter) -> Any:
     """The streamed query behind the long CSV (exposed so a test can see it streams)."""
+    # Plain columns, not ORM entities: building an ItemResponse and a SurveyAssignment object
+    # per row made a 1,000,000-row export take ~43 s; tuples take a fraction of that.
     query: Any = (
-        select(ItemResponse, Patient.study_id, Patient.display_name, SurveyAssignment)
+        select(  # type: ignore[call-overload]
+            Patient.study_id,
+            Patient.display_name,
+            ItemResponse.instrument_id,
+            SurveyAssignment.instrument_version,
+            ItemResponse.assignment_id,
+            SurveyAssignment.timepoint,
+            ItemResponse.item_id,
+            ItemResponse.option_code,
+            ItemResponse.coded_value,
+            ItemResponse.raw_text,
+            ItemResponse.status,
+            ItemResponse.language,
+            SurveyAssignment.translation_status,
+            ItemResponse.channel,
+            ItemResponse.parser_version,
+            ItemResponse.answered_at,
+        )
+        .select_from(ItemResponse)
         .join(Patient, col(Patient.id) == ItemResponse.patient_id)
         .join(SurveyAssignment, col(SurveyAssignment.id) == ItemResponse.assignment_id)
         .where(col(ItemResponse.superseded_at).is_(None))
@@ -66,24 +86,41 @@ def long_columns(flt: ExportFilter) -> tuple[str, ...]:
 def iter_long_rows(db: Engine, flt: ExportFilter = NO_FILTER) -> Iterator[tuple[Any, ...]]:
     """One tuple per current item response, in answer order, fetched `BATCH` rows at a time."""
     with Session(db) as session:
-        for response, study_id, name, assignment in session.exec(long_query(flt)):
+        for (
+            study_id,
+            name,
+            instrument_id,
+            instrument_version,
+            assignment_id,
+            timepoint,
+            item_id,
+            option_code,
+            coded_value,
+            raw_text,
+            status,
+            language,
+            translation_status,
+            channel,
+            parser_version,
+            answered_at,
+        ) in session.exec(long_query(flt)):
             head = (study_id, name) if flt.with_names else (study_id,)
             yield (
                 *head,
-                response.instrument_id,
-                assignment.instrument_version,
-                response.assignment_id,
-                assignment.timepoint,
-                response.item_id,
-                "" if response.option_code is None else response.option_code,
-                "" if response.coded_value is None else response.coded_value,
-                safe_cell(response.raw_text),
-                response.status,
-                response.language,
-                assignment.translation_status,
-                response.channel,
-                response.parser_version,
-                response.answered_at.isoformat(),
+                instrument_id,
+                instrument_version,
+                assignment_id,
+                timepoint,
+                item_id,
+                "" if option_code is None else option_code,
+                "" if coded_value is None else coded_value,
+                safe_cell(raw_text),
+                status,
+                language,
+                translation_status,
+                channel,
+                parser_version,
+                answered_at.isoformat(),
             )
 
 

@@ -87,13 +87,28 @@ def parse_reply(text: str, item: Item, language: str) -> ParsedReply:
     return ParsedReply(None, "not_understood", normalized)
 
 
+# Normalising every option label took most of the engine's time per answer (~200 us for
+# DVPRS's long anchors), yet labels never change: keep them per item and language. Keyed by
+# id() because items hold dicts (unhashable); the entry keeps the item alive, so an id is never
+# reused while cached. Bounded, since tests build many throwaway items.
+_LABEL_KEYS: dict[tuple[int, str], tuple[Item, list[list[tuple[str, int]]]]] = {}
+_LABEL_KEYS_MAX = 4096
+
+
 def _label_keys(item: Item, language: str) -> list[list[tuple[str, int]]]:
     """(label key, code) per option, patient's language first, then English."""
+    cached = _LABEL_KEYS.get((id(item), language))
+    if cached is not None and cached[0] is item:
+        return cached[1]
     langs = [language] if language == "en" else [language, "en"]
-    return [
+    keys = [
         [(match_key(o.label[lang]), o.code) for o in item.options if lang in o.label]
         for lang in langs
     ]
+    if len(_LABEL_KEYS) >= _LABEL_KEYS_MAX:
+        _LABEL_KEYS.clear()
+    _LABEL_KEYS[(id(item), language)] = (item, keys)
+    return keys
 
 
 def _exact_label(key: str, item: Item, language: str) -> int | None:

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlalchemy.orm import make_transient_to_detached
+from sqlmodel import Session, SQLModel, col, select
 
 from bot.alerts.flags import flag_scores
 from bot.db.models import (
@@ -115,6 +119,18 @@ def find_identity(session: Session, channel: str, address: str) -> ChannelIdenti
     ).first()
 
 
+def find_identity_and_patient(
+    session: Session, channel: str, address: str
+) -> tuple[ChannelIdentity, Patient] | None:
+    """The identity and its patient in one query (the inbound hot path needs both)."""
+    row = session.exec(
+        select(ChannelIdentity, Patient)
+        .join(Patient, col(Patient.id) == col(ChannelIdentity.patient_id))
+        .where(ChannelIdentity.channel == channel, ChannelIdentity.address == address)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
 def patient_by_study_id(session: Session, study_id: str) -> Patient | None:
     return session.exec(select(Patient).where(Patient.study_id == study_id)).first()
 
@@ -131,21 +147,23 @@ def record_inbound(
         body=inbound.text,
         received_at=inbound.received_at,
     )
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
+    # INSERT .. ON CONFLICT DO NOTHING instead of a SAVEPOINT around an INSERT that may fail:
+    # one statement instead of three on every inbound message, same outcome for a retry
+    # (a concurrent twin still waits on the unique index, then inserts nothing).
+    if not _insert_unless_exists(session, row, ("channel", "provider_message_id")):
         return None
     return row
 
 
 def load_state(session: Session, patient_id: int, *, for_update: bool = True) -> ConversationState:
     """The patient's conversation state, row-locked (PostgreSQL) until the transaction ends."""
-    query = select(Conversation).where(Conversation.patient_id == patient_id)
+    # The state column alone, not a Conversation object: nothing keeps the object (save_state
+    # writes with one UPDATE), so building and tracking it was wasted work per message.
+    query = select(Conversation.state).where(Conversation.patient_id == patient_id)
     if for_update:
         query = query.with_for_update()
-    row = session.exec(query).first()
-    return ConversationState.from_dict(row.state if row else None)
+    state = session.exec(query).first()
+    return ConversationState.from_dict(dict(state) if state is not None else None)
 
 
 def save_state(session: Session, patient_id: int, state: ConversationState, now: datetime) -> None:
@@ -154,13 +172,17 @@ def save_state(session: Session, patient_id: int, state: ConversationState, now:
     if patient is not None and patient.status != state.mode:
         patient.status = state.mode
         session.add(patient)
-    row = session.get(Conversation, patient_id)
-    if row is None:
-        session.add(Conversation(patient_id=patient_id, state=state.to_dict(), updated_at=now))
-    else:
-        row.state = state.to_dict()
-        row.updated_at = now
-        session.add(row)
+    # One UPDATE, not a SELECT of the row (load_state's object is usually gone by now) and an
+    # ORM flush: this runs on every inbound message. The ORM-enabled statement still refreshes
+    # a Conversation object that this session holds.
+    data = state.to_dict()
+    result = session.exec(
+        update(Conversation)
+        .where(col(Conversation.patient_id) == patient_id)
+        .values(state=data, updated_at=now)
+    )
+    if result.rowcount == 0:
+        session.add(Conversation(patient_id=patient_id, state=data, updated_at=now))
 
 
 def create_assignment(
@@ -266,11 +288,11 @@ def enqueue(
     rows: list[OutboxMessage] = []
     for index, message in enumerate(messages):
         key = f"{dedupe_prefix}:{index}"
-        if session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)).first():
-            continue
         row = _outbox_row(key, patient_id, channel, address, message, in_reply_to, now)
-        session.add(row)
-        rows.append(row)
+        # The unique key decides in the INSERT itself (no SELECT first): the inbound path's
+        # keys are almost always new, so the SELECT was a wasted round trip per message.
+        if _insert_unless_exists(session, row, ("dedupe_key",)):
+            rows.append(row)
     session.flush()
     return rows
 
@@ -324,16 +346,18 @@ def _record_answer(
     now: datetime,
     inbound: InboundMessage | None,
 ) -> None:
-    previous = session.exec(
-        select(ItemResponse).where(
-            ItemResponse.assignment_id == event.assignment_id,
-            ItemResponse.item_id == event.item_id,
+    # BACK then a new answer: keep the old one as history. One UPDATE rather than loading the
+    # rows as objects (usually there are none); the ORM-enabled statement keeps any loaded
+    # ItemResponse objects in step.
+    session.exec(
+        update(ItemResponse)
+        .where(
+            col(ItemResponse.assignment_id) == event.assignment_id,
+            col(ItemResponse.item_id) == event.item_id,
             col(ItemResponse.superseded_at).is_(None),
         )
-    ).all()
-    for row in previous:  # BACK then a new answer: keep the old one as history
-        row.superseded_at = now
-        session.add(row)
+        .values(superseded_at=now)
+    )
     session.add(
         ItemResponse(
             assignment_id=event.assignment_id,
@@ -436,6 +460,32 @@ def _opt_in(session: Session, patient: Patient, channel: str, now: datetime) -> 
                 granted_at=now,
             )
         )
+
+
+def _insert_unless_exists(session: Session, row: SQLModel, unique: tuple[str, ...]) -> bool:
+    """INSERT `row` unless its `unique` columns already exist; True (and `row` persistent,
+    with its id) when inserted. One statement, no savepoint, no SELECT first."""
+    dialect = session.get_bind().dialect.name
+    table = type(row).__table__  # type: ignore[attr-defined]
+    values = {c.key: getattr(row, c.key) for c in table.columns if c.key != "id"}
+    if dialect == "postgresql":
+        stmt: Any = postgresql.insert(table).on_conflict_do_nothing(index_elements=unique)
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=list(unique))
+    else:  # other databases: the portable (slower) savepoint path
+        try:
+            with session.begin_nested():
+                session.add(row)
+        except IntegrityError:
+            return False
+        return True
+    new_id = session.exec(stmt.values(values).returning(table.c.id)).scalar()
+    if new_id is None:
+        return False
+    row.id = new_id
+    make_transient_to_detached(row)  # now a persistent row of this session, with no SQL
+    session.add(row)
+    return True
 
 
 def _alert(session: Session, patient_id: int, kind: str, now: datetime) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -19,6 +20,13 @@ def reachable_identity(session: Session, patient: Patient) -> ChannelIdentity | 
         .where(ChannelIdentity.patient_id == patient.id, ChannelIdentity.status == "active")
         .order_by(col(ChannelIdentity.id))
     ).all()
+    return reachable_among(identities, patient)
+
+
+def reachable_among(
+    identities: Sequence[ChannelIdentity], patient: Patient
+) -> ChannelIdentity | None:
+    """The choice `reachable_identity` makes, from active identities already read (id order)."""
     preferred = [i for i in identities if i.channel == patient.preferred_channel]
     candidates = preferred or list(identities)
     return candidates[0] if candidates else None

@@ -13,18 +13,21 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton, format_time, get_day_names
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
-from bot.db.models import Event, OutboxMessage, Patient, Rsvp
+from bot.db.models import ChannelIdentity, Event, OutboxMessage, Patient, Rsvp
 from bot.i18n import Translator, translator
 from bot.schedule.localtime import shift_wall
-from bot.schedule.outbox import audience, enqueue_scheduled
+from bot.schedule.outbox import audience, reachable_among
 
 DEFAULT_OFFSETS_MINUTES: tuple[int, ...] = (24 * 60, 60)
 # How far back a tick looks for reminders it never materialised (downtime longer than this
 # leaves no dropped-reminder record, which is harmless).
 LOOKBACK = timedelta(days=7)
 REMINDED_KINDS = ("session", "alumni_meeting")
+# Ids or keys per IN (...) list: well under SQLite's limit on bound parameters.
+CHUNK = 5000
 
 
 def reminder_key(event: Event, patient_id: int, offset_minutes: int) -> str:
@@ -54,57 +57,137 @@ def materialise_reminders(
     ).all()
     queued = 0
     for event in events:
-        for patient in audience(session, event):
-            queued += _remind(session, event, patient, now, program, offsets_minutes)
+        queued += _remind_audience(
+            session, event, audience(session, event), now, program, offsets_minutes
+        )
     return queued
 
 
-def _remind(
+def _remind_audience(
     session: Session,
     event: Event,
-    patient: Patient,
+    patients: Sequence[Patient],
     now: datetime,
     program: str,
     offsets_minutes: Sequence[int],
 ) -> int:
-    patient_id = patient.id
-    assert patient_id is not None
-    if _not_coming(session, event, patient_id):
+    """Queue each patient's due reminders; the nearest is sent, older ones recorded as dropped.
+
+    A cohort of 10,000 took ~13 s one patient at a time (four queries, a flush and a Babel
+    date format per patient). Here the RSVPs, the keys already used and the identities are
+    read once per event, the text is formatted once per language and time zone, and the rows
+    go in with one executemany. A concurrent tick that wrote the same keys first makes
+    this one fail on the unique key and retry at the next tick, as before.
+    """
+    if not patients:
         return 0
-    due = sorted(
-        (o for o in offsets_minutes if shift_wall(event.starts_at, -o, patient.timezone) <= now),
-        reverse=True,
+    not_coming = set(
+        session.exec(
+            select(Rsvp.patient_id).where(Rsvp.event_id == event.id, Rsvp.response == "not_coming")
+        ).all()
     )
+    due_by_zone: dict[str, list[int]] = {}
+    candidates: list[tuple[Patient, str, str | None]] = []  # (patient, key, reason not sent)
+    for patient in patients:
+        patient_id = _pk(patient.id)
+        if patient_id in not_coming:
+            continue
+        due = due_by_zone.get(patient.timezone)
+        if due is None:
+            due = due_by_zone[patient.timezone] = sorted(
+                (
+                    o
+                    for o in offsets_minutes
+                    if shift_wall(event.starts_at, -o, patient.timezone) <= now
+                ),
+                reverse=True,
+            )
+        for offset in due:
+            if event.starts_at <= now:
+                reason: str | None = "session_passed"
+            elif offset != due[-1]:
+                reason = "superseded"  # a nearer reminder is due too: send only that one
+            else:
+                reason = None
+            candidates.append((patient, reminder_key(event, patient_id, offset), reason))
+    used = _used_keys(session, [key for _, key, _ in candidates])
+    fresh = [c for c in candidates if c[1] not in used]
+    if not fresh:  # the usual tick: everything due was written by an earlier one
+        return 0
+    identities = _active_identities(session, sorted({_pk(p.id) for p, _, _ in fresh}))
+    texts: dict[tuple[str, str], str] = {}
+    rows: list[dict[str, object]] = []
     queued = 0
-    for offset in due:
-        key = reminder_key(event, patient_id, offset)
-        if event.starts_at <= now:
-            reason: str | None = "session_passed"
-        elif offset != due[-1]:
-            reason = "superseded"  # a nearer reminder is due too: send only that one
-        else:
-            reason = None
-        row = enqueue_scheduled(
-            session,
-            patient=patient,
-            kind="reminder",
-            text=reminder_text(event, patient, program),
-            key=key,
-            now=now,
-            expires_at=event.starts_at,
-            status="dropped" if reason else "pending",
-            error_code=reason,
+    for patient, key, reason in fresh:
+        if key in used:
+            continue
+        identity = reachable_among(identities.get(_pk(patient.id), []), patient)
+        if identity is None and reason is None:
+            continue
+        text = texts.get((patient.locale, patient.timezone))
+        if text is None:
+            text = texts[(patient.locale, patient.timezone)] = reminder_text(
+                event, patient, program
+            )
+        used.add(key)
+        rows.append(
+            {
+                "dedupe_key": key,
+                "patient_id": patient.id,
+                "channel": identity.channel if identity else "none",
+                "address": identity.address if identity else "",
+                "kind": "reminder",
+                "body": text,
+                "hint": "",
+                "options": [],
+                "status": "dropped" if reason else "pending",
+                "attempts": 0,
+                "error_code": reason,
+                "not_before": now,
+                "expires_at": event.starts_at,
+                "created_at": now,
+            }
         )
-        if row is not None and reason is None:
+        if reason is None:
             queued += 1
+    if rows:
+        session.exec(insert(OutboxMessage), params=rows)
     return queued
 
 
-def _not_coming(session: Session, event: Event, patient_id: int) -> bool:
-    rsvp = session.exec(
-        select(Rsvp).where(Rsvp.event_id == event.id, Rsvp.patient_id == patient_id)
-    ).first()
-    return rsvp is not None and rsvp.response == "not_coming"
+def _used_keys(session: Session, keys: list[str]) -> set[str]:
+    """Which of `keys` the outbox already holds (looked up through its unique index)."""
+    used: set[str] = set()
+    for start in range(0, len(keys), CHUNK):
+        used.update(
+            session.exec(
+                select(OutboxMessage.dedupe_key).where(
+                    col(OutboxMessage.dedupe_key).in_(keys[start : start + CHUNK])
+                )
+            ).all()
+        )
+    return used
+
+
+def _active_identities(
+    session: Session, patient_ids: list[int]
+) -> dict[int, list[ChannelIdentity]]:
+    """Each patient's active identities in id order (what `reachable_identity` reads one by one)."""
+    found: dict[int, list[ChannelIdentity]] = {}
+    for start in range(0, len(patient_ids), CHUNK):
+        chunk = patient_ids[start : start + CHUNK]
+        for identity in session.exec(
+            select(ChannelIdentity)
+            .where(col(ChannelIdentity.patient_id).in_(chunk), ChannelIdentity.status == "active")
+            .order_by(col(ChannelIdentity.id))
+        ).all():
+            found.setdefault(identity.patient_id, []).append(identity)
+    return found
+
+
+def _pk(value: int | None) -> int:
+    assert value is not None
+    return value
 
 
 def cancel_pending_reminders(session: Session, event_id: int, patient_id: int | None = None) -> int:
