@@ -35,6 +35,7 @@ from bot.channels.base import (
     SendError,
 )
 from bot.db import store
+from bot.db.availability import until_database_answers
 from bot.db.database import session_scope
 from bot.db.models import ChannelIdentity, OutboxMessage, Patient
 from bot.schedule.localtime import in_quiet_hours, local_day_bounds, next_local_hour
@@ -187,8 +188,12 @@ async def _send_one(
             _update(session, row, status="failed", error_code=exc.code)
             fallback.after_final_failure(session, row, now=now)
         return False
-    with session_scope(db) as session:
-        _update(session, row, status="sent", provider_message_id=provider_id, sent_at=now)
+
+    def record_sent() -> None:
+        with session_scope(db) as session:
+            _update(session, row, status="sent", provider_message_id=provider_id, sent_at=now)
+
+    await until_database_answers(record_sent)  # else an outage here means a re-send later
     return True
 
 

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from bot import keywords, trend, triage
 from bot.db import store
-from bot.db.database import session_scope
+from bot.db.database import SQLITE_BEGIN_IMMEDIATE, session_scope
 from bot.db.models import ChannelIdentity, Patient
 from bot.engine import ConversationEngine, ProgramInfo, Step
 from bot.i18n import translator
@@ -49,7 +49,9 @@ class Pipeline:
         reply_hooks: Sequence[ReplyHook] = (),
     ) -> None:
         self._reply_hooks = tuple(reply_hooks)
-        self._db = db
+        # Every transaction here reads, then writes: on SQLite take the write lock up front so
+        # concurrent inbound messages wait their turn rather than fail (bot/db/database.py).
+        self._db = db.execution_options(**{SQLITE_BEGIN_IMMEDIATE: True})
         self._conversation = conversation
         self._program = program
         self._clock = clock
@@ -62,11 +64,11 @@ class Pipeline:
     def handle(self, inbound: Inbound) -> HandleResult:
         now = self._clock()
         with session_scope(self._db) as session:
-            identity = store.find_identity(session, inbound.channel, inbound.address)
-            if identity is None:
+            # identity and patient in one query: this runs for every message received
+            found = store.find_identity_and_patient(session, inbound.channel, inbound.address)
+            if found is None:
                 return self._unknown_sender(session, inbound, now)
-            patient = session.get(Patient, identity.patient_id)
-            assert patient is not None  # foreign key
+            _identity, patient = found
             row = store.record_inbound(session, inbound, patient.id)
             if row is None:
                 return HandleResult("duplicate")

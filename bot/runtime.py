@@ -16,8 +16,10 @@ from datetime import datetime
 from bot.alerts.notify import notify_pending_alerts
 from bot.app import App
 from bot.channels.base import ChannelAdapter
+from bot.db.availability import release_claims
 from bot.dispatch import SendRules, dispatch_pending
 from bot.messages import Inbound
+from bot.metrics import METRICS, MeteredChannel
 from bot.pipeline import HandleResult
 from bot.scheduler import Scheduler, start_scheduler, stop_scheduler
 
@@ -30,14 +32,18 @@ class Runtime:
     def __init__(self, app: App, channels: Sequence[ChannelAdapter]) -> None:
         self.app = app
         self.channels = {c.name: c for c in channels}
+        self._metered = {name: MeteredChannel(c) for name, c in self.channels.items()}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.last_dispatch: datetime | None = None
         self._scheduler: Scheduler | None = None
+        self._interrupted_rounds: list[datetime] = []  # claim times of rounds an error cut short
 
     async def receive(self, inbound: Inbound) -> HandleResult:
         """Run one inbound message through the pipeline; its replies go out right after."""
+        started = METRICS.inbound_started()
         result = await asyncio.to_thread(self.app.pipeline.handle, inbound)
+        METRICS.inbound_handled(inbound.channel, result, started)
         if result.outbox_ids:
             self.wake()
         return result
@@ -48,14 +54,29 @@ class Runtime:
     async def dispatch_once(self) -> int:
         now = self.app.pipeline.now()
         self.last_dispatch = now
+        while self._interrupted_rounds:  # their unsent claims go back now, not after the lease
+            await asyncio.to_thread(
+                release_claims, self.app.db, claimed_at=self._interrupted_rounds[0]
+            )
+            self._interrupted_rounds.pop(0)
         settings = self.app.settings
         return await dispatch_pending(
             self.app.db,
-            self.channels,
+            self._metered,  # the channels, counting sends for /metrics
             now,
             rules=SendRules.from_settings(settings),
             batch_size=settings.dispatch_batch_size,
         )
+
+    def health(self) -> dict[str, str]:
+        """ "starting" until the first round, "alive" while running, "dead" if a loop stopped."""
+        dispatcher = "starting" if self.last_dispatch is None else "alive"
+        if self._task is not None and self._task.done():
+            dispatcher = "dead"
+        scheduler = "starting"
+        if self._scheduler is not None:
+            scheduler = "alive" if self._scheduler.running else "dead"
+        return {"dispatcher": dispatcher, "scheduler": scheduler}
 
     async def start(self) -> None:
         for channel in self.channels.values():
@@ -81,6 +102,8 @@ class Runtime:
                 await self.dispatch_once()
             except Exception:  # a failed round must not stop future rounds
                 log.exception("dispatch round failed")
+                if self.last_dispatch is not None:
+                    self._interrupted_rounds.append(self.last_dispatch)
             try:  # staff alerts ride the same loop: crisis at once, re-sent until acknowledged
                 await notify_pending_alerts(self.app, self.app.pipeline.now())
             except Exception:

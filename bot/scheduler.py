@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.schedule.due import DueWork, materialise_due_work
+from bot.schedule.due import DueWork
+from bot.schedule.tick_lock import materialise_due_work_once
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -31,9 +32,10 @@ JOB_DEFAULTS = {"coalesce": True, "misfire_grace_time": 3600, "max_instances": 1
 async def due_work_tick(runtime: Runtime) -> DueWork:
     """The job: write what has come due into the outbox, then wake the dispatcher."""
     now = runtime.app.pipeline.now()
-    work = await asyncio.to_thread(materialise_due_work, runtime.app, now)
+    # one pass at a time across workers on PostgreSQL; a skipped tick found another running
+    work = await asyncio.to_thread(materialise_due_work_once, runtime.app, now)
     runtime.wake()
-    return work
+    return work or DueWork()
 
 
 def start_scheduler(runtime: Runtime) -> AsyncIOScheduler:

@@ -6,15 +6,17 @@ never touches this file.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import BaseRoute, Route
 
+from bot.metrics import METRICS, queue_depth
 from bot.runtime import Runtime
 
 
@@ -26,14 +28,29 @@ def build_asgi(runtime: Runtime) -> Starlette:
             database = "ok"
         except Exception:  # any failure means "not reachable" to the health check
             database = "unreachable"
+        loops = runtime.health()  # dispatcher and scheduler: starting | alive | dead
         body = {
             "database": database,
-            "dispatcher": "alive" if runtime.last_dispatch is not None else "starting",
+            **loops,
             "channels": sorted(runtime.channels),
+            "channels_configured": bool(runtime.channels),
         }
-        return JSONResponse(body, status_code=200 if database == "ok" else 503)
+        healthy = database == "ok" and "dead" not in loops.values()
+        return JSONResponse(body, status_code=200 if healthy else 503)
 
-    routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"])]
+    async def metrics(_request: Request) -> PlainTextResponse:
+        try:
+            depth = await asyncio.to_thread(queue_depth, runtime.app.db)
+        except Exception:  # the counters are still worth serving while the database is away
+            depth = {}
+        return PlainTextResponse(
+            METRICS.render(queue_depth=depth), media_type="text/plain; version=0.0.4"
+        )
+
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+    ]
     for channel in runtime.channels.values():
         routes.extend(channel.routes())
 

@@ -23,7 +23,12 @@ class SettingsError(Exception):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="PATHBOT_", env_file=".env", extra="ignore", populate_by_name=True
+        env_prefix="PATHBOT_",
+        env_file=".env",
+        extra="ignore",
+        populate_by_name=True,
+        # `PATHBOT_TELEGRAM_BOT_TOKEN=` as in deploy/.env.example means "not configured".
+        env_ignore_empty=True,
     )
 
     env: str = Field(default="development", description="development | test | production")

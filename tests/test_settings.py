@@ -65,3 +65,12 @@ def test_database_url_forms() -> None:
     assert normalize_database_url("postgresql://a@b/c") == "postgresql+psycopg://a@b/c"
     assert normalize_database_url("sqlite:///x.db") == "sqlite:///x.db"
     assert normalize_database_url("data/x.db") == "sqlite:///data/x.db"
+
+
+def test_empty_values_mean_not_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    """deploy/.env.example ships empty channel lines; they must not enable a channel."""
+    monkeypatch.setenv("PATHBOT_TELEGRAM_BOT_TOKEN", "")
+    monkeypatch.setenv("PATHBOT_TWILIO_ACCOUNT_SID", "")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.telegram_bot_token is None
+    assert settings.twilio_account_sid is None

@@ -38,6 +38,7 @@ from bot.engine import ProgramInfo
 from bot.enrolment import register_inviter
 from bot.i18n import translator
 from bot.messages import Inbound
+from bot.metrics import METRICS
 from bot.pipeline import HandleResult
 from bot.segments import segment_count
 from bot.settings import Settings
@@ -158,9 +159,12 @@ class TwilioSmsChannel:
 
     async def _receive(self, inbound: Inbound) -> HandleResult:
         app = self._app
-        return await asyncio.to_thread(
+        started = METRICS.inbound_started()
+        result = await asyncio.to_thread(
             sms_optin.receive, app.pipeline, app.db, self._program, inbound
         )
+        METRICS.inbound_handled(self.name, result, started)
+        return result
 
     # ---- sending ------------------------------------------------------------------------
 

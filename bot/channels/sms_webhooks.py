@@ -24,9 +24,11 @@ from twilio.request_validator import RequestValidator
 
 from bot import fallback
 from bot.db import store
+from bot.db.availability import DATABASE_UNAVAILABLE
 from bot.db.database import session_scope
 from bot.db.models import OutboxMessage
 from bot.messages import Inbound
+from bot.metrics import METRICS
 from bot.phone import InvalidPhoneNumber, to_e164
 from bot.pipeline import HandleResult
 
@@ -85,6 +87,7 @@ def inbound_endpoint(
         form = await authenticated_form(request, config)
         if form is None:
             log.warning("refused an SMS webhook with a missing or invalid signature")
+            METRICS.webhook_rejected("sms", "signature")
             return Response(status_code=403)
         sid = str(form.get("MessageSid") or form.get("SmsSid") or "")
         sender = str(form.get("From") or "")
@@ -97,7 +100,11 @@ def inbound_endpoint(
             text=str(form.get("Body") or "")[:MAX_BODY_CHARS],
             received_at=clock(),
         )
-        result = await receive(inbound)
+        try:
+            result = await receive(inbound)
+        except DATABASE_UNAVAILABLE as exc:  # Twilio retries a 5xx; the dedupe stores it once
+            log.warning("sms inbound: database unavailable (%s)", type(exc).__name__)
+            return Response(status_code=503, headers={"Retry-After": "10"})
         runtime = getattr(request.app.state, "runtime", None)
         if result.outbox_ids and runtime is not None:
             runtime.wake()  # replies go out now, not at the next timer tick
@@ -114,6 +121,7 @@ def status_endpoint(
         form = await authenticated_form(request, config)
         if form is None:
             log.warning("refused a status callback with a missing or invalid signature")
+            METRICS.webhook_rejected("sms_status", "signature")
             return Response(status_code=403)
         outbox_id = request.query_params.get("o", "")
         update = StatusUpdate(
@@ -122,7 +130,11 @@ def status_endpoint(
             status=str(form.get("MessageStatus") or form.get("SmsStatus") or ""),
             error_code=str(form.get("ErrorCode") or "") or None,
         )
-        await asyncio.to_thread(record_status, db, update, clock())
+        try:
+            await asyncio.to_thread(record_status, db, update, clock())
+        except DATABASE_UNAVAILABLE as exc:
+            log.warning("sms status: database unavailable (%s)", type(exc).__name__)
+            return Response(status_code=503, headers={"Retry-After": "10"})
         return Response(status_code=200)
 
     return sms_status

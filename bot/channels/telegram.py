@@ -45,12 +45,14 @@ from bot.channels.base import (
 from bot.channels.telegram_commands import publish_command_menus, read_command
 from bot.channels.telegram_logging import protect_token
 from bot.channels.telegram_render import LANGUAGE_ITEM, keyboard, parse_callback, pressed_label
+from bot.db.availability import DATABASE_UNAVAILABLE
 from bot.db.database import session_scope
 from bot.db.models import Patient
 from bot.enrolment import InviteRequest, register_inviter
 from bot.i18n import normalize_locale, translator
 from bot.invites import DEFAULT_TTL, create_code
 from bot.messages import Inbound
+from bot.metrics import METRICS
 from bot.pipeline import HandleResult
 from bot.render import render_text
 from bot.settings import SettingsError
@@ -192,6 +194,7 @@ class TelegramChannel:
         if not self._secret or not hmac.compare_digest(
             given.encode("utf-8"), self._secret.encode("utf-8")
         ):
+            METRICS.webhook_rejected(self.name, "secret")
             return Response(status_code=403)
         try:
             update = Update.de_json(await request.json(), self.application.bot)
@@ -200,7 +203,11 @@ class TelegramChannel:
             return Response(status_code=400)
         # Processed before answering: an error answers 500 and Telegram delivers it again,
         # which the inbound dedupe makes harmless.
-        await self.handle_update(update)
+        try:
+            await self.handle_update(update)
+        except DATABASE_UNAVAILABLE as exc:  # Telegram redelivers on any non-2xx
+            log.warning("telegram webhook: database unavailable (%s)", type(exc).__name__)
+            return Response(status_code=503)
         return Response()
 
     async def _on_polled_update(self, update: object, _context: ContextTypes.DEFAULT_TYPE) -> None:

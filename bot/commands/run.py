@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from typing import Any
 
@@ -11,6 +10,7 @@ import uvicorn
 
 from bot.app import build_app
 from bot.channels.registry import enabled_channels
+from bot.logging_setup import configure_logging, secrets_of
 from bot.runtime import Runtime
 from bot.server import build_asgi
 from bot.settings import get_settings
@@ -21,12 +21,14 @@ def register(sub: Any) -> None:
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
     run.add_argument("--db", help="database URL (default: DATABASE_URL)")
+    run.add_argument("--log-level", default="INFO", help="DEBUG, INFO (default), WARNING, ERROR")
     run.set_defaults(run=run_server)
 
 
 def run_server(ns: argparse.Namespace) -> int:
     settings = get_settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # JSON lines on stderr, secrets and phone numbers redacted (bot/logging_setup.py)
+    configure_logging(level=ns.log_level.upper(), secrets=secrets_of(settings))
     app = build_app(settings, database_url=ns.db)
     channels = enabled_channels(app)
     if not channels:
@@ -36,5 +38,12 @@ def run_server(ns: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     asgi = build_asgi(Runtime(app, channels))
-    uvicorn.run(asgi, host=ns.host, port=ns.port, proxy_headers=True, log_level="info")
+    uvicorn.run(
+        asgi,
+        host=ns.host,
+        port=ns.port,
+        proxy_headers=True,
+        log_level=ns.log_level.lower(),
+        log_config=None,  # uvicorn's lines go through the JSON handler above
+    )
     return 0

@@ -16,6 +16,8 @@ from sqlmodel import Session
 from bot.settings import normalize_database_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+# Execution option: SQLite transactions on an engine with it set start with BEGIN IMMEDIATE.
+SQLITE_BEGIN_IMMEDIATE = "pathbot_sqlite_begin_immediate"
 
 
 class DatabaseUnavailable(Exception):
@@ -58,7 +60,12 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # A deferred BEGIN that reads and then writes fails at once with SQLITE_BUSY (no busy wait)
+    # when another connection committed in between, which concurrent webhooks do all the time;
+    # write paths that read first (the inbound pipeline) ask for BEGIN IMMEDIATE and queue on
+    # the busy timeout instead. Read-only work keeps the deferred BEGIN so it never blocks writers.
+    immediate = connection.get_execution_options().get(SQLITE_BEGIN_IMMEDIATE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def alembic_config(url: str) -> Config:

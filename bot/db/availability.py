@@ -1,0 +1,65 @@
+"""The database being away for a while: what that looks like, and riding it out without loss."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlmodel import select
+
+from bot.db.database import session_scope
+from bot.db.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+# DBAPIError covers a refused or dropped connection (OperationalError), a locked SQLite file and
+# a failed statement; PoolTimeout: every pooled connection is busy. All are worth a retry: the
+# inbound dedupe makes a redelivered webhook harmless.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (DBAPIError, PoolTimeout)
+
+
+async def until_database_answers(
+    write: Callable[[], None], *, within: float = 240.0, first_wait: float = 0.5
+) -> None:
+    """Run a small write, retrying through a database outage (backing off, up to `within` s).
+
+    For facts that exist only in memory until written: "the provider accepted this message".
+    Lost, that fact would make the message go out again when its lease expires.
+    """
+    waited, pause = 0.0, first_wait
+    while True:
+        try:
+            write()
+            return
+        except DATABASE_UNAVAILABLE:
+            if waited >= within:
+                raise
+            log.warning("database unavailable; retrying a write in %.1f s", pause)
+            await asyncio.sleep(pause)
+            waited += pause
+            pause = min(pause * 2, 5.0)
+
+
+def release_claims(db: Engine, *, claimed_at: datetime) -> int:
+    """Put back rows a dispatcher round claimed and never finished (it hit an outage).
+
+    The round's own claim time identifies them; they were not sent (a sent row is recorded by
+    `until_database_answers`), so they go back to pending at once instead of waiting out the
+    lease. Returns how many.
+    """
+    with session_scope(db) as session:
+        rows = session.exec(
+            select(OutboxMessage).where(
+                OutboxMessage.status == "sending", OutboxMessage.claimed_at == claimed_at
+            )
+        ).all()
+        for row in rows:
+            row.status = "pending"
+            row.claimed_at = None
+            session.add(row)
+        return len(rows)
