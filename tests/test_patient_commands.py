@@ -33,3 +33,25 @@ def test_invite_unknown_patient_or_channel(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'p.db'}"
     result = pathbot("patient", "invite", "P404", "--channel", "pigeon", "--db", db)
     assert result.returncode == 2 and "cannot invite to 'pigeon'" in result.stderr
+
+
+def test_alumni_messages_off_and_on_are_audited(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'p.db'}"
+    assert pathbot("patient", "add", "P001", "--db", db).returncode == 0
+    off = pathbot("patient", "alumni-messages", "P001", "off", "--actor", "coord", "--db", db)
+    assert off.returncode == 0 and "off for P001" in off.stdout
+    from sqlmodel import Session, select
+
+    from bot.db.database import make_engine
+    from bot.db.models import AuditLog, Patient
+
+    engine = make_engine(db)
+    with Session(engine) as s:
+        assert s.exec(select(Patient)).one().alumni_opt_out is True
+        actions = [a.action for a in s.exec(select(AuditLog))]
+    engine.dispose()
+    assert "patient.alumni_messages" in actions
+    on = pathbot("patient", "alumni-messages", "P001", "on", "--db", db)
+    assert on.returncode == 0
+    missing = pathbot("patient", "alumni-messages", "P404", "off", "--db", db)
+    assert missing.returncode == 2 and "no patient P404" in missing.stderr

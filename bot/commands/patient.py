@@ -41,6 +41,15 @@ def register(sub: Any) -> None:
     lst.add_argument("--db", help="database URL (default: DATABASE_URL)")
     lst.set_defaults(run=run_list)
 
+    alumni = psub.add_parser(
+        "alumni-messages", help="turn a patient's alumni meeting reminders off or on"
+    )
+    alumni.add_argument("study_id")
+    alumni.add_argument("setting", choices=["off", "on"])
+    alumni.add_argument("--actor", help="who changes it, for the audit log (default: OS user)")
+    alumni.add_argument("--db", help="database URL (default: DATABASE_URL)")
+    alumni.set_defaults(run=run_alumni_messages)
+
     invite = psub.add_parser("invite", help="invite a patient to a channel")
     invite.add_argument("study_id")
     invite.add_argument("--channel", required=True, help="telegram or sms")
@@ -155,4 +164,30 @@ def run_invite(ns: argparse.Namespace) -> int:
         )
     finally:
         app.db.dispose()
+    return 0
+
+
+def run_alumni_messages(ns: argparse.Namespace) -> int:
+    """Alumni reminders only: surveys, session reminders and everything else are untouched."""
+    app = build_app(get_settings(), database_url=database_url(ns))
+    try:
+        with session_scope(app.db) as session:
+            patient = store.patient_by_study_id(session, ns.study_id)
+            if patient is None:
+                print(f"pathbot: no patient {ns.study_id}", file=sys.stderr)
+                return 2
+            patient.alumni_opt_out = ns.setting == "off"
+            session.add(patient)
+            audit.record(
+                session,
+                actor=audit.current_actor(ns.actor),
+                action="patient.alumni_messages",
+                object_type="patient",
+                object_id=ns.study_id,
+                detail={"alumni_messages": ns.setting},
+                now=app.pipeline.now(),
+            )
+    finally:
+        app.db.dispose()
+    print(f"alumni meeting reminders {ns.setting} for {ns.study_id}")
     return 0
