@@ -18,18 +18,6 @@ from bot.db.models import ChannelIdentity, OutboxMessage, Patient
 FALLBACK_KINDS = ("reminder", "prompt")
 
 
-def preferred_identity(session: Session, patient: Patient) -> ChannelIdentity | None:
-    """The active identity to use: the preferred channel's, else the oldest active one."""
-    identities = session.exec(
-        select(ChannelIdentity)
-        .where(ChannelIdentity.patient_id == patient.id, ChannelIdentity.status == "active")
-        .order_by(col(ChannelIdentity.id))
-    ).all()
-    preferred = [i for i in identities if i.channel == patient.preferred_channel]
-    candidates = preferred or list(identities)
-    return candidates[0] if candidates else None
-
-
 def after_final_failure(
     session: Session, row: OutboxMessage, *, now: datetime
 ) -> OutboxMessage | None:

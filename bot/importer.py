@@ -24,7 +24,7 @@ from bot.alerts.flags import flag_scores
 from bot.db import store
 from bot.db.database import session_scope
 from bot.db.export_models import ImportBatch
-from bot.db.models import ItemResponse, Patient, Score, SurveyAssignment
+from bot.db.models import ItemResponse, Patient, SurveyAssignment
 from surveys.errors import InstrumentError
 from surveys.loader import load_instrument
 from surveys.model import Instrument, Item
@@ -341,25 +341,9 @@ def _store_form(session: Session, form: _Form, batch_id: int, now: datetime) -> 
             )
         )
     result = score(instrument, {r.item_id: r.value for r in form.rows})
-    for scale_id, scale in result.scores.items():
-        session.add(
-            Score(
-                assignment_id=assignment.id,
-                patient_id=patient_id,
-                instrument_id=result.instrument,
-                instrument_version=result.version,
-                scoring_revision=result.scoring_revision,
-                scale_id=scale_id,
-                status=scale.status,
-                raw=scale.raw,
-                t=scale.t,
-                se=scale.se,
-                mean=scale.mean,
-                band=scale.band,
-                descriptor=scale.descriptor,
-                computed_at=now,
-            )
-        )
+    store.save_scores(
+        session, assignment_id=assignment.id, patient_id=patient_id, result=result, now=now
+    )
     flag_scores(
         session,
         patient_id=patient_id,

@@ -33,6 +33,7 @@ class Runtime:
         self.app = app
         self.channels = {c.name: c for c in channels}
         self._metered = {name: MeteredChannel(c) for name, c in self.channels.items()}
+        self._stopping = False
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.last_dispatch: datetime | None = None
@@ -84,12 +85,17 @@ class Runtime:
             if attach is not None:  # channels with inbound traffic hand it to `receive`
                 attach(self)
             await channel.start()
+        self._stopping = False
         self._task = asyncio.create_task(self._dispatch_loop(), name="pathbot-dispatcher")
         self._scheduler = start_scheduler(self)  # materialises due reminders and surveys
 
     async def stop(self) -> None:
         stop_scheduler(self._scheduler)
         if self._task is not None:
+            # The flag ends the loop even if a cancellation is lost: Python 3.11's wait_for can
+            # swallow one that arrives as the wake event fires, and shutdown then hung forever.
+            self._stopping = True
+            self._wake.set()
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
@@ -97,7 +103,7 @@ class Runtime:
             await channel.stop()
 
     async def _dispatch_loop(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self.dispatch_once()
             except Exception:  # a failed round must not stop future rounds
@@ -109,5 +115,6 @@ class Runtime:
             except Exception:
                 log.exception("staff alert round failed")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=DISPATCH_INTERVAL_SECONDS)
+                async with asyncio.timeout(DISPATCH_INTERVAL_SECONDS):
+                    await self._wake.wait()
             self._wake.clear()

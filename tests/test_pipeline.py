@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from bot.app import App, build_app
 from bot.channels.console import ConsoleChannel
-from bot.db import store
+from bot.db import inbound_store, store
 from bot.db.database import session_scope
 from bot.db.models import (
     Alert,
@@ -202,18 +202,43 @@ def test_everything_in_one_transaction(
     """If storing fails half-way, nothing of that message is kept, and a retry works."""
     p = Patient1(app, clock)
     p.start("dvprs")
-    original = store.enqueue
+    original = inbound_store.enqueue  # the last write of the inbound path
 
-    def broken(*args: object, **kwargs: object) -> list[OutboxMessage]:
+    def broken(*args: object, **kwargs: object) -> list[int]:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(store, "enqueue", broken)
+    monkeypatch.setattr(inbound_store, "enqueue", broken)
     with pytest.raises(RuntimeError):
         p.app.pipeline.handle(Inbound("console", p.address, "retry-me", "7", clock()))
     assert _rows(app, ItemResponse) == [] and _rows(app, InboundMessage) == []
-    monkeypatch.setattr(store, "enqueue", original)
+    monkeypatch.setattr(inbound_store, "enqueue", original)
     assert p.say("7", message_id="retry-me") == "processed"
     assert len(_rows(app, ItemResponse)) == 1
+
+
+def test_a_failed_completion_keeps_no_scores(
+    app: App, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scores and the completed assignment (written through the ORM session) roll back with the
+    answers (written through Core) when a later write of the same message fails."""
+    p = Patient1(app, clock)
+    p.start("dvprs")
+    for reply in ["1", "2", "3", "4"]:
+        p.say(reply)
+    original = inbound_store.enqueue
+
+    def broken(*args: object, **kwargs: object) -> list[int]:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(inbound_store, "enqueue", broken)
+    with pytest.raises(RuntimeError):
+        p.app.pipeline.handle(Inbound("console", p.address, "last", "5", clock()))
+    assert _rows(app, Score) == [] and len(_rows(app, ItemResponse)) == 4
+    assert [a.state for a in _rows(app, SurveyAssignment)] == ["in_progress"]
+    monkeypatch.setattr(inbound_store, "enqueue", original)
+    assert p.say("5", message_id="last") == "processed"
+    assert _rows(app, Score) != [] and len(_rows(app, ItemResponse)) == 5
+    assert [a.state for a in _rows(app, SurveyAssignment)] == ["completed"]
 
 
 def test_counts_are_consistent(app: App, clock: FakeClock) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Table, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
@@ -46,11 +46,13 @@ from bot.events import (
 from bot.messages import Inbound, Outgoing
 from bot.state import ConversationState
 from surveys.loader import load_instrument
+from surveys.model import ScoreResult
 from surveys.scoring import score
 
 # Default survey window when a survey is started on demand (schedules set their own).
 ADHOC_DUE = timedelta(days=3)
 ADHOC_EXPIRES = timedelta(days=7)
+_SCORE: Table = Score.__table__  # type: ignore[attr-defined]
 
 
 def add_patient(
@@ -119,16 +121,23 @@ def find_identity(session: Session, channel: str, address: str) -> ChannelIdenti
     ).first()
 
 
-def find_identity_and_patient(
-    session: Session, channel: str, address: str
-) -> tuple[ChannelIdentity, Patient] | None:
-    """The identity and its patient in one query (the inbound hot path needs both)."""
-    row = session.exec(
-        select(ChannelIdentity, Patient)
-        .join(Patient, col(Patient.id) == col(ChannelIdentity.patient_id))
-        .where(ChannelIdentity.channel == channel, ChannelIdentity.address == address)
-    ).first()
-    return None if row is None else (row[0], row[1])
+def reachable_identity(session: Session, patient: Patient) -> ChannelIdentity | None:
+    """The patient's active identity to write to: the preferred channel's, else the oldest."""
+    identities = session.exec(
+        select(ChannelIdentity)
+        .where(ChannelIdentity.patient_id == patient.id, ChannelIdentity.status == "active")
+        .order_by(col(ChannelIdentity.id))
+    ).all()
+    return reachable_among(identities, patient)
+
+
+def reachable_among(
+    identities: Sequence[ChannelIdentity], patient: Patient
+) -> ChannelIdentity | None:
+    """The choice `reachable_identity` makes, from active identities already read (id order)."""
+    preferred = [i for i in identities if i.channel == patient.preferred_channel]
+    candidates = preferred or list(identities)
+    return candidates[0] if candidates else None
 
 
 def patient_by_study_id(session: Session, study_id: str) -> Patient | None:
@@ -378,31 +387,20 @@ def _record_answer(
 
 
 def _complete(session: Session, patient_id: int, event: SurveyCompleted, now: datetime) -> None:
-    assignment = _assignment(session, event.assignment_id)
-    assignment.state = "completed"
-    assignment.completed_at = now
-    session.add(assignment)
+    # One UPDATE, not a SELECT and a flush; the ORM-enabled statement keeps a loaded
+    # SurveyAssignment object of this session in step.
+    completed = session.exec(
+        update(SurveyAssignment)
+        .where(col(SurveyAssignment.id) == event.assignment_id)
+        .values(state="completed", completed_at=now)
+    )
+    if completed.rowcount == 0:
+        raise LookupError(f"survey assignment {event.assignment_id} does not exist")
     instrument = load_instrument(event.instrument_id, event.version)
     result = score(instrument, dict(event.answers))
-    for scale_id, scale in result.scores.items():
-        session.add(
-            Score(
-                assignment_id=event.assignment_id,
-                patient_id=patient_id,
-                instrument_id=result.instrument,
-                instrument_version=result.version,
-                scoring_revision=result.scoring_revision,
-                scale_id=scale_id,
-                status=scale.status,
-                raw=scale.raw,
-                t=scale.t,
-                se=scale.se,
-                mean=scale.mean,
-                band=scale.band,
-                descriptor=scale.descriptor,
-                computed_at=now,
-            )
-        )
+    save_scores(
+        session, assignment_id=event.assignment_id, patient_id=patient_id, result=result, now=now
+    )
     flag_scores(  # DVPRS severe or well above baseline: staff hear of it (issue 7)
         session,
         patient_id=patient_id,
@@ -412,6 +410,35 @@ def _complete(session: Session, patient_id: int, event: SurveyCompleted, now: da
         scores=result.scores,
         now=now,
     )
+
+
+def save_scores(
+    session: Session, *, assignment_id: int, patient_id: int, result: ScoreResult, now: datetime
+) -> None:
+    """One Score row per scale of a scored form (bot surveys and imported paper forms alike)."""
+    rows = [
+        {
+            "assignment_id": assignment_id,
+            "patient_id": patient_id,
+            "instrument_id": result.instrument,
+            "instrument_version": result.version,
+            "scoring_revision": result.scoring_revision,
+            "scale_id": scale_id,
+            "status": scale.status,
+            "raw": scale.raw,
+            "t": scale.t,
+            "se": scale.se,
+            "mean": scale.mean,
+            "band": scale.band,
+            "descriptor": scale.descriptor,
+            "computed_at": now,
+        }
+        for scale_id, scale in result.scores.items()
+    ]
+    # One Core executemany on the session's connection: nothing reads these rows back as
+    # objects, and the ORM's unit of work cost more than the INSERT on every completed survey.
+    if rows:
+        session.connection().execute(insert(_SCORE), rows)
 
 
 def _opt_out(session: Session, patient: Patient, channel: str, now: datetime) -> None:

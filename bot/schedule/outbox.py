@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from bot.db.models import ChannelIdentity, Enrolment, Event, OutboxMessage, Patient
+from bot.db.models import Enrolment, Event, OutboxMessage, Patient
+from bot.db.store import reachable_among as reachable_among  # re-exported: bot.schedule.reminders
+from bot.db.store import reachable_identity as reachable_identity  # and bot.schedule.plan
 
 # Patients in these states get no scheduled messages at all (the dispatcher checks again).
 UNREACHABLE_STATUSES = ("stopped",)
-
-
-def reachable_identity(session: Session, patient: Patient) -> ChannelIdentity | None:
-    """The patient's active channel, preferring the one they chose."""
-    identities = session.exec(
-        select(ChannelIdentity)
-        .where(ChannelIdentity.patient_id == patient.id, ChannelIdentity.status == "active")
-        .order_by(col(ChannelIdentity.id))
-    ).all()
-    return reachable_among(identities, patient)
-
-
-def reachable_among(
-    identities: Sequence[ChannelIdentity], patient: Patient
-) -> ChannelIdentity | None:
-    """The choice `reachable_identity` makes, from active identities already read (id order)."""
-    preferred = [i for i in identities if i.channel == patient.preferred_channel]
-    candidates = preferred or list(identities)
-    return candidates[0] if candidates else None
 
 
 def key_exists(session: Session, key: str) -> bool:
