@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 
 
 def run_measured(args: Sequence[str]) -> tuple[int, float]:
-    """Run `python -m ...args`; returns (exit status, peak RSS in MB) of that child alone."""
+    """Run `python -m ...args`; returns (exit status, peak RSS in MB) of that child alone.
+
+    The peak is the child's own VmHWM, polled while it runs. wait4's ru_maxrss is not used: a
+    forked child starts as a copy of this (large, after seeding) process, and Linux counts that
+    copy in ru_maxrss even though exec replaces it at once.
+    """
     proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.DEVNULL)  # noqa: S603
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, usage.ru_maxrss / 1024  # Linux reports kilobytes
+    peak_kb = 0
+    while proc.poll() is None:
+        peak_kb = max(peak_kb, _status_kb(proc.pid, "VmHWM:"))
+        time.sleep(0.02)
+    return int(proc.returncode), peak_kb / 1024
+
+
+def _status_kb(pid: int, field: str) -> int:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith(field):
+                    return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError):  # it just exited
+        pass
+    return 0
 
 
 def rss_mb(pid: int) -> float:

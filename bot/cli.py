@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from bot.commands import COMMAND_MODULES
+from bot.commands import command_modules
 from bot.db.database import DatabaseUnavailable
 from bot.settings import SettingsError
 from surveys import score_cli
@@ -17,7 +17,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["score"]:  # its own parser, so `pathbot score --help` is the scorer's
         return score_cli.main(args[1:])
-    parser = build_parser()
+    parser = build_parser(args[0] if args else None)
     ns = parser.parse_args(args)
     if not hasattr(ns, "run"):
         parser.print_help()
@@ -35,11 +35,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pathbot", description=__doc__)
     sub = parser.add_subparsers(title="commands")
     sub.add_parser("score", help="score answers given as JSON on stdin (see `pathbot score -h`)")
-    for module in COMMAND_MODULES:
+    for module in command_modules(command):
         module.register(sub)
     return parser
 

@@ -149,14 +149,32 @@ class ExportFormat:
     counts: str  # what the returned number counts, for the command's message
 
 
+FORMAT_NAMES = ("csv", "csv-wide", "xlsx", "json", "fhir")
+
+
+def export_format(name: str) -> ExportFormat:
+    """One format of `pathbot export --format`; its writer's libraries load only when used."""
+    if name == "csv":
+        return ExportFormat(False, export_responses_csv, "responses")
+    if name == "csv-wide":
+        from bot.exports import csv_wide
+
+        return ExportFormat(False, csv_wide.export_wide_csv, "assignments")
+    if name == "xlsx":
+        from bot.exports import xlsx
+
+        return ExportFormat(True, xlsx.export_xlsx, "assignments")
+    if name == "json":
+        from bot.exports import json_export
+
+        return ExportFormat(False, json_export.export_json, "assignments")
+    if name == "fhir":
+        from bot.exports import fhir
+
+        return ExportFormat(False, fhir.export_fhir, "assignments")
+    raise KeyError(name)
+
+
 def export_formats() -> dict[str, ExportFormat]:
     """Every format `pathbot export --format` accepts."""
-    from bot.exports import csv_wide, fhir, json_export, xlsx
-
-    return {
-        "csv": ExportFormat(False, export_responses_csv, "responses"),
-        "csv-wide": ExportFormat(False, csv_wide.export_wide_csv, "assignments"),
-        "xlsx": ExportFormat(True, xlsx.export_xlsx, "assignments"),
-        "json": ExportFormat(False, json_export.export_json, "assignments"),
-        "fhir": ExportFormat(False, fhir.export_fhir, "assignments"),
-    }
+    return {name: export_format(name) for name in FORMAT_NAMES}

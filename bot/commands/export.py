@@ -11,7 +11,7 @@ from typing import Any
 from bot import audit
 from bot.commands.common import database_url
 from bot.db.database import is_current, make_engine
-from bot.export import export_formats
+from bot.export import FORMAT_NAMES, export_format
 from bot.exports.records import ExportFilter
 
 
@@ -19,7 +19,7 @@ def register(sub: Any) -> None:
     exp = sub.add_parser("export", help="export item responses and scores")
     exp.add_argument(
         "--format",
-        choices=sorted(export_formats()),
+        choices=sorted(FORMAT_NAMES),
         default="csv",
         help="csv: one row per response; csv-wide: one row per completed survey "
         "with scores; xlsx: a sheet per instrument; json; fhir: an R4 Bundle",
@@ -55,7 +55,7 @@ def _until(text: str) -> datetime:
 
 def run_export(ns: argparse.Namespace) -> int:
     url = database_url(ns)
-    fmt = export_formats()[ns.format]
+    fmt = export_format(ns.format)
     if fmt.binary and not ns.out:
         print(f"pathbot: --format {ns.format} needs --out FILE", file=sys.stderr)
         return 2

@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from bot.settings import normalize_database_url
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 # Execution option: SQLite transactions on an engine with it set start with BEGIN IMMEDIATE.
@@ -69,6 +70,8 @@ def _sqlite_begin(connection: Any) -> None:
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config  # alembic loads only when migrating (CLI start-up time)
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", normalize_database_url(url).replace("%", "%%"))
@@ -81,6 +84,8 @@ def upgrade(url: str, revision: str = "heads") -> None:
     "heads" rather than "head": features add their migrations on branches from the schema they
     need, and every branch is applied.
     """
+    from alembic import command
+
     try:
         command.upgrade(alembic_config(url), revision)
     except OperationalError as exc:
