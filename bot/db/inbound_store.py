@@ -231,4 +231,4 @@ def _dialect_statement(conn: Connection, statements: dict[str, Any]) -> Any:
         return statements[conn.dialect.name]
     except KeyError:
         name = conn.dialect.name
-        raise NotImplementedError(f"pathbot runs on SQLite or PostgreSQL, not {name}") from None
+        raise RuntimeError(f"pathbot runs on SQLite or PostgreSQL, not {name}") from None
