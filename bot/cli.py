@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -33,6 +34,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InstrumentError as exc:
         print(f"pathbot: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # `pathbot audit | head`: the reader has what it wanted; don't print a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:

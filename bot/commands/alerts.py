@@ -12,6 +12,7 @@ from sqlmodel import Session
 from bot import audit
 from bot.alerts.manage import AlertNotFound, acknowledge, list_alerts
 from bot.app import build_app
+from bot.commands.common import command_app
 from bot.db.database import session_scope
 from bot.settings import get_settings
 
@@ -36,12 +37,9 @@ def register(sub: Any) -> None:
 
 
 def run_list(ns: argparse.Namespace) -> int:
-    app = build_app(get_settings(), database_url=ns.db)
-    try:
+    with command_app(ns) as app:
         with Session(app.db) as session:
             rows = list_alerts(session, include_acknowledged=ns.all)
-    finally:
-        app.db.dispose()
     print("id\tstudy_id\tkind\ttier\trule\tstatus\tcreated_at\tacknowledged_by")
     for a in rows:
         print(
@@ -71,10 +69,7 @@ def run_ack(ns: argparse.Namespace) -> int:
 def run_send(ns: argparse.Namespace) -> int:
     from bot.alerts.notify import notify_pending_alerts
 
-    app = build_app(get_settings(), database_url=ns.db)
-    try:
+    with command_app(ns) as app:
         report = asyncio.run(notify_pending_alerts(app, app.pipeline.now()))
-    finally:
-        app.db.dispose()
     print(f"sent {len(report.sent)} notice(s), {len(report.failed)} failed")
     return 1 if report.failed else 0

@@ -9,12 +9,10 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot.app import build_app
-from bot.commands.common import database_url
+from bot.commands.common import command_app
 from bot.db import store
 from bot.db.database import session_scope
 from bot.schedule import cohorts, rsvp
-from bot.settings import get_settings
 
 
 def register(sub: Any) -> None:
@@ -27,8 +25,7 @@ def register(sub: Any) -> None:
 
 
 def run_attendance(ns: argparse.Namespace) -> int:
-    app = build_app(get_settings(), database_url=database_url(ns))
-    try:
+    with command_app(ns) as app:
         if ns.record is not None and _record(app.db, ns, app.pipeline.now()) != 0:
             return 2
         with Session(app.db) as session:
@@ -46,8 +43,6 @@ def run_attendance(ns: argparse.Namespace) -> int:
         print("\nstudy_id\tmissed")
         for study_id, missed in report.missed_by_patient.items():
             print(f"{study_id}\t{missed}")
-    finally:
-        app.db.dispose()
     return 0
 
 

@@ -9,8 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from bot.app import build_app
-from bot.commands.common import database_url
+from bot.commands.common import command_app
 from bot.db import store
 from bot.db.database import session_scope
 from bot.db.models import Cohort
@@ -78,8 +77,7 @@ def run_create(ns: argparse.Namespace) -> int:
         location=ns.location,
         video_link=ns.video_link,
     )
-    app = build_app(settings, database_url=database_url(ns))
-    try:
+    with command_app(ns, settings) as app:
         with session_scope(app.db) as session:
             if cohorts.find_cohort(session, ns.name) is not None:
                 print(f"pathbot: cohort {ns.name} already exists", file=sys.stderr)
@@ -105,14 +103,11 @@ def run_create(ns: argparse.Namespace) -> int:
             f"created cohort {ns.name} (id {cohort.id}): {ns.weeks} sessions "
             f"from {first.starts_at:%Y-%m-%d %H:%M} UTC"
         )
-    finally:
-        app.db.dispose()
     return 0
 
 
 def run_add(ns: argparse.Namespace) -> int:
-    app = build_app(get_settings(), database_url=database_url(ns))
-    try:
+    with command_app(ns) as app:
         with session_scope(app.db) as session:
             cohort = cohorts.find_cohort(session, ns.cohort)
             if cohort is None:
@@ -127,14 +122,11 @@ def run_add(ns: argparse.Namespace) -> int:
                 assert patient is not None
                 cohorts.enrol(session, cohort, patient, app.pipeline.now())
         print(f"enrolled {len(ns.study_ids)} patient(s) in {cohort.name}")
-    finally:
-        app.db.dispose()
     return 0
 
 
 def run_list(ns: argparse.Namespace) -> int:
-    app = build_app(get_settings(), database_url=database_url(ns))
-    try:
+    with command_app(ns) as app:
         with Session(app.db) as session:
             print("id\tname\tstart\tweeks\ttimezone\tsession")
             for c in session.exec(select(Cohort).order_by(col(Cohort.start_date))).all():
@@ -143,14 +135,11 @@ def run_list(ns: argparse.Namespace) -> int:
                     f"{c.id}\t{c.name}\t{c.start_date}\t{c.weeks}\t{c.timezone}\t"
                     f"{weekday} {c.session_time}"
                 )
-    finally:
-        app.db.dispose()
     return 0
 
 
 def run_show(ns: argparse.Namespace) -> int:
-    app = build_app(get_settings(), database_url=database_url(ns))
-    try:
+    with command_app(ns) as app:
         with Session(app.db) as session:
             cohort = cohorts.find_cohort(session, ns.cohort)
             if cohort is None:
@@ -164,14 +153,11 @@ def run_show(ns: argparse.Namespace) -> int:
                 week = cohorts.week_of(session, event.id or 0)
                 local = event.starts_at.astimezone(zone)
                 print(f"{week}\t{event.id}\t{local:%Y-%m-%d %a %H:%M}\t{event.status}")
-    finally:
-        app.db.dispose()
     return 0
 
 
 def run_graduate(ns: argparse.Namespace) -> int:
-    app = build_app(get_settings(), database_url=database_url(ns))
-    try:
+    with command_app(ns) as app:
         with session_scope(app.db) as session:
             cohort = cohorts.find_cohort(session, ns.cohort)
             if cohort is None:
@@ -179,6 +165,4 @@ def run_graduate(ns: argparse.Namespace) -> int:
                 return 2
             graduates = cohorts.graduate(session, cohort, app.pipeline.now())
         print(f"{len(graduates)} patient(s) of {cohort.name} are now alumni")
-    finally:
-        app.db.dispose()
     return 0

@@ -10,8 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from bot.app import build_app
-from bot.commands.common import database_url
+from bot.commands.common import command_app
 from bot.db.database import session_scope
 from bot.db.models import Cohort, Event
 from bot.schedule import alumni, events
@@ -51,8 +50,7 @@ def register(sub: Any) -> None:
 
 def run_move(ns: argparse.Namespace) -> int:
     settings = get_settings()
-    app = build_app(settings, database_url=database_url(ns))
-    try:
+    with command_app(ns, settings) as app:
         with session_scope(app.db) as session:
             event = session.get(Event, ns.event_id)
             if event is None:
@@ -68,15 +66,12 @@ def run_move(ns: argparse.Namespace) -> int:
                 print(f"pathbot: {exc}", file=sys.stderr)
                 return 2
         print(f"moved event {ns.event_id}; {told} patient(s) will be told")
-    finally:
-        app.db.dispose()
     return 0
 
 
 def run_cancel(ns: argparse.Namespace) -> int:
     settings = get_settings()
-    app = build_app(settings, database_url=database_url(ns))
-    try:
+    with command_app(ns, settings) as app:
         with session_scope(app.db) as session:
             event = session.get(Event, ns.event_id)
             if event is None:
@@ -90,15 +85,12 @@ def run_cancel(ns: argparse.Namespace) -> int:
                 print(f"pathbot: {exc}", file=sys.stderr)
                 return 2
         print(f"cancelled event {ns.event_id}; {told} patient(s) will be told")
-    finally:
-        app.db.dispose()
     return 0
 
 
 def run_alumni_rule(ns: argparse.Namespace) -> int:
     settings = get_settings()
-    app = build_app(settings, database_url=database_url(ns))
-    try:
+    with command_app(ns, settings) as app:
         with session_scope(app.db) as session:
             try:
                 rule = alumni.add_rule(
@@ -114,14 +106,11 @@ def run_alumni_rule(ns: argparse.Namespace) -> int:
                 print(f"pathbot: {exc}", file=sys.stderr)
                 return 2
         print(f"alumni meetings: {rule.text} ({rule.timezone})")
-    finally:
-        app.db.dispose()
     return 0
 
 
 def run_list(ns: argparse.Namespace) -> int:
-    app = build_app(get_settings(), database_url=database_url(ns))
-    try:
+    with command_app(ns) as app:
         with Session(app.db) as session:
             print("id\tkind\tcohort\tstarts (UTC)\tstatus")
             for e in session.exec(
@@ -133,8 +122,6 @@ def run_list(ns: argparse.Namespace) -> int:
                     f"{e.id}\t{e.kind}\t{e.cohort_id or '-'}\t"
                     f"{e.starts_at:%Y-%m-%d %H:%M}\t{e.status}"
                 )
-    finally:
-        app.db.dispose()
     return 0
 
 

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 import bot.channels.registry  # noqa: F401  (channel modules register their inviters)
 from bot import audit
 from bot.app import build_app
-from bot.commands.common import database_url
+from bot.commands.common import command_app
 from bot.db import store
 from bot.db.database import session_scope
 from bot.db.models import ChannelIdentity, Patient
@@ -122,8 +122,7 @@ def run_add(ns: argparse.Namespace) -> int:
 
 
 def run_list(ns: argparse.Namespace) -> int:
-    app = build_app(get_settings(), database_url=ns.db)
-    try:
+    with command_app(ns) as app:
         with Session(app.db) as session:
             patients = session.exec(select(Patient).order_by(col(Patient.study_id))).all()
             print("study_id\tlocale\ttimezone\tstatus\tchannels")
@@ -133,8 +132,6 @@ def run_list(ns: argparse.Namespace) -> int:
                 ).all()
                 channels = ",".join(f"{i.channel}:{i.status}" for i in identities) or "-"
                 print(f"{p.study_id}\t{p.locale}\t{p.timezone}\t{p.status}\t{channels}")
-    finally:
-        app.db.dispose()
     return 0
 
 
@@ -144,8 +141,7 @@ def run_invite(ns: argparse.Namespace) -> int:
         known = ", ".join(sorted(INVITERS)) or "none configured"
         print(f"pathbot: cannot invite to {ns.channel!r} (channels: {known})", file=sys.stderr)
         return 2
-    app = build_app(get_settings(), database_url=database_url(ns))
-    try:
+    with command_app(ns) as app:
         with Session(app.db) as session:
             patient = store.patient_by_study_id(session, ns.study_id)
         if patient is None:
@@ -162,15 +158,12 @@ def run_invite(ns: argparse.Namespace) -> int:
             detail={"channel": ns.channel},
             now=app.pipeline.now(),
         )
-    finally:
-        app.db.dispose()
     return 0
 
 
 def run_alumni_messages(ns: argparse.Namespace) -> int:
     """Alumni reminders only: surveys, session reminders and everything else are untouched."""
-    app = build_app(get_settings(), database_url=database_url(ns))
-    try:
+    with command_app(ns) as app:
         with session_scope(app.db) as session:
             patient = store.patient_by_study_id(session, ns.study_id)
             if patient is None:
@@ -187,7 +180,5 @@ def run_alumni_messages(ns: argparse.Namespace) -> int:
                 detail={"alumni_messages": ns.setting},
                 now=app.pipeline.now(),
             )
-    finally:
-        app.db.dispose()
     print(f"alumni meeting reminders {ns.setting} for {ns.study_id}")
     return 0

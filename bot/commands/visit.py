@@ -8,10 +8,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot.app import build_app
-from bot.commands.common import database_url
+from bot.commands.common import command_app
 from bot.db import store
-from bot.settings import get_settings
 
 
 def register(sub: Any) -> None:
@@ -23,8 +21,7 @@ def register(sub: Any) -> None:
 
 
 def run_visit(ns: argparse.Namespace) -> int:
-    app = build_app(get_settings(), database_url=database_url(ns))
-    try:
+    with command_app(ns) as app:
         with Session(app.db) as session:
             patient = store.patient_by_study_id(session, ns.study_id)
         if patient is None or patient.id is None:
@@ -35,6 +32,4 @@ def run_visit(ns: argparse.Namespace) -> int:
             return 2
         assignment = app.pipeline.start_survey(patient.id, ns.instrument, timepoint="visit")
         print(f"visit recorded for {ns.study_id}: {ns.instrument} queued (assignment {assignment})")
-    finally:
-        app.db.dispose()
     return 0
