@@ -166,6 +166,14 @@ class ConversationEngine:
         self._answer(b, survey, text, button)
         return b.done()
 
+    def answers_current_item(self, state: ConversationState, text: str) -> bool:
+        """Whether `text` is a valid answer to the question the patient is being asked."""
+        survey = state.survey
+        if survey is None or state.mode != "active":
+            return False
+        item = self._instrument(survey).items[survey.position]
+        return parsing.parse_reply(text, item, survey.language).code is not None
+
     def clear_crisis_hold(self, state: ConversationState) -> Step:
         """Staff have spoken with the patient: surveys may continue."""
         b = _Builder(_private_copy(state))

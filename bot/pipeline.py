@@ -169,6 +169,12 @@ class Pipeline:
             steps = [self._conversation.on_crisis(state, assessment)]
             if keyword is not None and keyword.command is Command.STOP:
                 steps.append(self._conversation.on_keyword(steps[-1].state, keyword))
+            elif assessment.tier == 3 and self._conversation.answers_current_item(
+                steps[-1].state, inbound.text
+            ):
+                # Distress that is also an answer (the Spanish DVPRS 9 reads "No aguanto el
+                # dolor..."): staff are told and the answer is kept.
+                steps.append(self._conversation.on_text(steps[-1].state, inbound.text))
             return steps
         if keyword is not None:
             return [self._conversation.on_keyword(state, keyword)]

@@ -256,3 +256,16 @@ def test_counts_are_consistent(app: App, clock: FakeClock) -> None:
             ).one()
             == 0
         )
+
+
+def test_distress_that_is_also_an_answer_is_kept(app: App, clock: FakeClock) -> None:
+    """The Spanish DVPRS option 9 reads like distress: staff hear of it and the 9 is stored."""
+    p = Patient1(app, clock, locale="es")
+    p.start("dvprs")
+    p.say("No aguanto el dolor, no puedo hacer nada")
+    (response,) = _rows(app, ItemResponse)
+    assert (response.item_id, response.coded_value) == ("dvprs_pain", 9)
+    assert any(a.kind == "distress" and a.tier == 3 for a in _rows(app, Alert))
+    assert p.last.startswith("P2/5.")
+    p.say("withdrawal is awful")  # distress that is not an answer: no re-prompt, no answer
+    assert len(_rows(app, ItemResponse)) == 1
