@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from bot.commands import command_modules
+from bot.commands.common import CommandError
 from bot.db.database import DatabaseUnavailable
 from bot.settings import SettingsError
 from surveys import score_cli
@@ -31,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DatabaseUnavailable as exc:
         print(f"pathbot: {exc}", file=sys.stderr)
         return 3
-    except InstrumentError as exc:
+    except (InstrumentError, CommandError) as exc:
         print(f"pathbot: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 from typing import Any
 
 from sqlmodel import Session
@@ -12,7 +11,7 @@ from sqlmodel import Session
 from bot import audit
 from bot.alerts.manage import AlertNotFound, acknowledge, list_alerts
 from bot.app import build_app
-from bot.commands.common import command_app
+from bot.commands.common import CommandError, command_app
 from bot.db.database import session_scope
 from bot.settings import get_settings
 
@@ -58,8 +57,7 @@ def run_ack(ns: argparse.Namespace) -> int:
                 session, ns.alert_id, actor=audit.current_actor(ns.actor), now=app.pipeline.now()
             )
     except AlertNotFound as exc:
-        print(f"pathbot: {exc}", file=sys.stderr)
-        return 2
+        raise CommandError(str(exc)) from None
     finally:
         app.db.dispose()
     print(f"alert #{ns.alert_id} " + ("acknowledged" if changed else "was already acknowledged"))

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot.commands.common import command_app
+from bot.commands.common import CommandError, command_app
 from bot.db import store
 from bot.db.database import session_scope
 from bot.schedule import cohorts, rsvp
@@ -31,8 +30,7 @@ def run_attendance(ns: argparse.Namespace) -> int:
         with Session(app.db) as session:
             cohort = cohorts.find_cohort(session, ns.cohort)
             if cohort is None:
-                print(f"pathbot: no cohort {ns.cohort}", file=sys.stderr)
-                return 2
+                raise CommandError(f"no cohort {ns.cohort}")
             report = rsvp.attendance_report(session, cohort.id or 0)
         zone = ZoneInfo(cohort.timezone)
         print("week\tdate\texpected\tattended")
@@ -50,22 +48,19 @@ def _record(db: Any, ns: argparse.Namespace, now: Any) -> int:
     with session_scope(db) as session:
         cohort = cohorts.find_cohort(session, ns.cohort)
         if cohort is None:
-            print(f"pathbot: no cohort {ns.cohort}", file=sys.stderr)
-            return 2
+            raise CommandError(f"no cohort {ns.cohort}")
         events = {
             cohorts.week_of(session, e.id or 0): e
             for e in cohorts.cohort_sessions(session, cohort.id or 0)
         }
         event = events.get(ns.record)
         if event is None:
-            print(f"pathbot: cohort {cohort.name} has no week {ns.record}", file=sys.stderr)
-            return 2
+            raise CommandError(f"cohort {cohort.name} has no week {ns.record}")
         absent: set[int] = set()
         for study_id in ns.absent:
             patient = store.patient_by_study_id(session, study_id)
             if patient is None or patient.id is None:
-                print(f"pathbot: no patient {study_id}", file=sys.stderr)
-                return 2
+                raise CommandError(f"no patient {study_id}")
             absent.add(patient.id)
         flagged = rsvp.record_attendance(session, event, absent, now)
     if flagged:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import date
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from bot.commands.common import command_app
+from bot.commands.common import CommandError, command_app
 from bot.db import store
 from bot.db.database import session_scope
 from bot.db.models import Cohort
@@ -68,8 +67,7 @@ def run_create(ns: argparse.Namespace) -> int:
         parse_clock(ns.time)
         months = tuple(int(m) for m in ns.alumni_followups.split(",") if m.strip())
     except ValueError as exc:
-        print(f"pathbot: {exc}", file=sys.stderr)
-        return 2
+        raise CommandError(str(exc)) from None
     rule = cohorts.WeeklyRule(
         weekday=WEEKDAYS.index(ns.weekday),
         time=ns.time,
@@ -80,8 +78,7 @@ def run_create(ns: argparse.Namespace) -> int:
     with command_app(ns, settings) as app:
         with session_scope(app.db) as session:
             if cohorts.find_cohort(session, ns.name) is not None:
-                print(f"pathbot: cohort {ns.name} already exists", file=sys.stderr)
-                return 2
+                raise CommandError(f"cohort {ns.name} already exists")
             try:
                 cohort = cohorts.create_cohort(
                     session,
@@ -96,8 +93,7 @@ def run_create(ns: argparse.Namespace) -> int:
                     ),
                 )
             except (ValueError, LookupError) as exc:
-                print(f"pathbot: {exc}", file=sys.stderr)
-                return 2
+                raise CommandError(str(exc)) from None
             first = cohorts.cohort_sessions(session, cohort.id or 0)[0]
         print(
             f"created cohort {ns.name} (id {cohort.id}): {ns.weeks} sessions "
@@ -111,13 +107,11 @@ def run_add(ns: argparse.Namespace) -> int:
         with session_scope(app.db) as session:
             cohort = cohorts.find_cohort(session, ns.cohort)
             if cohort is None:
-                print(f"pathbot: no cohort {ns.cohort}", file=sys.stderr)
-                return 2
+                raise CommandError(f"no cohort {ns.cohort}")
             patients = [store.patient_by_study_id(session, s) for s in ns.study_ids]
             missing = [s for s, p in zip(ns.study_ids, patients, strict=True) if p is None]
             if missing:
-                print(f"pathbot: no patient {', '.join(missing)}", file=sys.stderr)
-                return 2
+                raise CommandError(f"no patient {', '.join(missing)}")
             for patient in patients:
                 assert patient is not None
                 cohorts.enrol(session, cohort, patient, app.pipeline.now())
@@ -143,8 +137,7 @@ def run_show(ns: argparse.Namespace) -> int:
         with Session(app.db) as session:
             cohort = cohorts.find_cohort(session, ns.cohort)
             if cohort is None:
-                print(f"pathbot: no cohort {ns.cohort}", file=sys.stderr)
-                return 2
+                raise CommandError(f"no cohort {ns.cohort}")
             from zoneinfo import ZoneInfo
 
             zone = ZoneInfo(cohort.timezone)
@@ -161,8 +154,7 @@ def run_graduate(ns: argparse.Namespace) -> int:
         with session_scope(app.db) as session:
             cohort = cohorts.find_cohort(session, ns.cohort)
             if cohort is None:
-                print(f"pathbot: no cohort {ns.cohort}", file=sys.stderr)
-                return 2
+                raise CommandError(f"no cohort {ns.cohort}")
             graduates = cohorts.graduate(session, cohort, app.pipeline.now())
         print(f"{len(graduates)} patient(s) of {cohort.name} are now alumni")
     return 0

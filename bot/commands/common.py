@@ -10,6 +10,11 @@ from bot.app import App, build_app
 from bot.settings import Settings, get_settings
 
 
+class CommandError(Exception):
+    """A staff command cannot do what was asked; `pathbot` prints the message on one line and
+    exits 2. Raised inside a transaction, it also rolls back whatever the command had begun."""
+
+
 def database_url(ns: argparse.Namespace) -> str:
     """--db when given, else DATABASE_URL from the settings."""
     return str(getattr(ns, "db", None) or get_settings().database_url)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from bot.commands.common import command_app
+from bot.commands.common import CommandError, command_app
 from bot.db.database import session_scope
 from bot.db.models import Cohort, Event
 from bot.schedule import alumni, events
@@ -54,8 +53,7 @@ def run_move(ns: argparse.Namespace) -> int:
         with session_scope(app.db) as session:
             event = session.get(Event, ns.event_id)
             if event is None:
-                print(f"pathbot: no event {ns.event_id}", file=sys.stderr)
-                return 2
+                raise CommandError(f"no event {ns.event_id}")
             zone = _zone(session, event, settings.default_timezone)
             try:
                 local = datetime.strptime(ns.to, "%Y-%m-%d %H:%M").replace(tzinfo=ZoneInfo(zone))
@@ -63,8 +61,7 @@ def run_move(ns: argparse.Namespace) -> int:
                     session, event, local, app.pipeline.now(), program=settings.program_name
                 )
             except ValueError as exc:
-                print(f"pathbot: {exc}", file=sys.stderr)
-                return 2
+                raise CommandError(str(exc)) from None
         print(f"moved event {ns.event_id}; {told} patient(s) will be told")
     return 0
 
@@ -75,15 +72,13 @@ def run_cancel(ns: argparse.Namespace) -> int:
         with session_scope(app.db) as session:
             event = session.get(Event, ns.event_id)
             if event is None:
-                print(f"pathbot: no event {ns.event_id}", file=sys.stderr)
-                return 2
+                raise CommandError(f"no event {ns.event_id}")
             try:
                 told = events.cancel_event(
                     session, event, app.pipeline.now(), program=settings.program_name
                 )
             except ValueError as exc:
-                print(f"pathbot: {exc}", file=sys.stderr)
-                return 2
+                raise CommandError(str(exc)) from None
         print(f"cancelled event {ns.event_id}; {told} patient(s) will be told")
     return 0
 
@@ -103,8 +98,7 @@ def run_alumni_rule(ns: argparse.Namespace) -> int:
                     video_link=ns.video_link,
                 )
             except ValueError as exc:
-                print(f"pathbot: {exc}", file=sys.stderr)
-                return 2
+                raise CommandError(str(exc)) from None
         print(f"alumni meetings: {rule.text} ({rule.timezone})")
     return 0
 

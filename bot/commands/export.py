@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bot import audit
-from bot.commands.common import database_url
+from bot.commands.common import CommandError, database_url
 from bot.db.database import is_current, make_engine
 from bot.export import FORMAT_NAMES, export_format
 from bot.exports.records import ExportFilter
@@ -57,8 +57,7 @@ def run_export(ns: argparse.Namespace) -> int:
     url = database_url(ns)
     fmt = export_format(ns.format)
     if fmt.binary and not ns.out:
-        print(f"pathbot: --format {ns.format} needs --out FILE", file=sys.stderr)
-        return 2
+        raise CommandError(f"--format {ns.format} needs --out FILE")
     flt = ExportFilter(
         cohort=ns.cohort,
         patients=tuple(ns.patient),

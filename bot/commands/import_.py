@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bot import audit
-from bot.commands.common import database_url
+from bot.commands.common import CommandError, database_url
 from bot.db.database import is_current, make_engine
 from bot.importer import ImportFileError, ImportRejected, import_responses
 
@@ -47,8 +47,7 @@ def run_import_responses(ns: argparse.Namespace) -> int:
                 print(f"  {problem}", file=sys.stderr)
             return 1
         except ImportFileError as exc:
-            print(f"pathbot: {exc}", file=sys.stderr)
-            return 2
+            raise CommandError(str(exc)) from None
     finally:
         engine.dispose()
     print(

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 import bot.channels.registry  # noqa: F401  (channel modules register their inviters)
 from bot import audit
 from bot.app import build_app
-from bot.commands.common import command_app
+from bot.commands.common import CommandError, command_app
 from bot.db import store
 from bot.db.database import session_scope
 from bot.db.models import ChannelIdentity, Patient
@@ -75,18 +75,15 @@ def run_add(ns: argparse.Namespace) -> int:
         try:
             phone = to_e164(ns.phone)
         except InvalidPhoneNumber as exc:
-            print(f"pathbot: --phone: {exc}", file=sys.stderr)
-            return 2
+            raise CommandError(f"--phone: {exc}") from None
     app = build_app(settings, database_url=ns.db)
     now = app.pipeline.now()
     try:
         with session_scope(app.db) as session:
             if store.patient_by_study_id(session, ns.study_id) is not None:
-                print(f"pathbot: patient {ns.study_id} already exists", file=sys.stderr)
-                return 2
+                raise CommandError(f"patient {ns.study_id} already exists")
             if phone and store.find_identity(session, "sms", phone) is not None:
-                print("pathbot: that phone number belongs to another patient", file=sys.stderr)
-                return 2
+                raise CommandError("that phone number belongs to another patient")
             patient = store.add_patient(
                 session,
                 study_id=ns.study_id,
@@ -139,14 +136,12 @@ def run_invite(ns: argparse.Namespace) -> int:
     inviter = INVITERS.get(ns.channel)
     if inviter is None:
         known = ", ".join(sorted(INVITERS)) or "none configured"
-        print(f"pathbot: cannot invite to {ns.channel!r} (channels: {known})", file=sys.stderr)
-        return 2
+        raise CommandError(f"cannot invite to {ns.channel!r} (channels: {known})")
     with command_app(ns) as app:
         with Session(app.db) as session:
             patient = store.patient_by_study_id(session, ns.study_id)
         if patient is None:
-            print(f"pathbot: no patient {ns.study_id}", file=sys.stderr)
-            return 2
+            raise CommandError(f"no patient {ns.study_id}")
         for line in inviter(InviteRequest(app=app, patient=patient, out_dir=Path(ns.out_dir))):
             print(line)
         audit.record_now(
@@ -167,8 +162,7 @@ def run_alumni_messages(ns: argparse.Namespace) -> int:
         with session_scope(app.db) as session:
             patient = store.patient_by_study_id(session, ns.study_id)
             if patient is None:
-                print(f"pathbot: no patient {ns.study_id}", file=sys.stderr)
-                return 2
+                raise CommandError(f"no patient {ns.study_id}")
             patient.alumni_opt_out = ns.setting == "off"
             session.add(patient)
             audit.record(

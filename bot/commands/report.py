@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bot import audit
-from bot.commands.common import database_url
+from bot.commands.common import CommandError, database_url
 from bot.db.database import is_current, make_engine
 
 
@@ -34,8 +34,7 @@ def run_report(ns: argparse.Namespace) -> int:
 
     suffix = ns.out.suffix.lower()
     if suffix not in (".html", ".htm", ".pdf"):
-        print("pathbot: --out must end in .html or .pdf", file=sys.stderr)
-        return 2
+        raise CommandError("--out must end in .html or .pdf")
     url = database_url(ns)
     engine = make_engine(url)
     try:
@@ -49,8 +48,7 @@ def run_report(ns: argparse.Namespace) -> int:
         try:
             report = build_report(engine, ns.cohort, now=now)
         except CohortNotFound as exc:
-            print(f"pathbot: {exc}", file=sys.stderr)
-            return 2
+            raise CommandError(str(exc)) from None
         tmp = ns.out.with_name(ns.out.name + ".partial")
         if suffix == ".pdf":
             write_pdf(report, tmp)

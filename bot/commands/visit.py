@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from sqlmodel import Session
 
-from bot.commands.common import command_app
+from bot.commands.common import CommandError, command_app
 from bot.db import store
 
 
@@ -25,11 +24,9 @@ def run_visit(ns: argparse.Namespace) -> int:
         with Session(app.db) as session:
             patient = store.patient_by_study_id(session, ns.study_id)
         if patient is None or patient.id is None:
-            print(f"pathbot: no patient {ns.study_id}", file=sys.stderr)
-            return 2
+            raise CommandError(f"no patient {ns.study_id}")
         if patient.status == "stopped":
-            print(f"pathbot: {ns.study_id} has opted out; nothing sent", file=sys.stderr)
-            return 2
+            raise CommandError(f"{ns.study_id} has opted out; nothing sent")
         assignment = app.pipeline.start_survey(patient.id, ns.instrument, timepoint="visit")
         print(f"visit recorded for {ns.study_id}: {ns.instrument} queued (assignment {assignment})")
     return 0
