@@ -95,7 +95,7 @@ def measure(url: str, responses: int) -> dict[str, float]:
         out = Path(folder) / "responses.csv"
         t0 = time.perf_counter()
         status, peak_mb = run_measured(
-            ["-m", "bot.cli", "export", "--format", "csv", "--db", url, "--out", str(out),
+            ["-m", "bot.cli.main", "export", "--format", "csv", "--db", url, "--out", str(out),
              "--actor", "bench"]
         )  # fmt: skip
         seconds = time.perf_counter() - t0

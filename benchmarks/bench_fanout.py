@@ -17,12 +17,12 @@ from sqlalchemy import Engine, insert
 
 from benchmarks.common import NOW, Row, backend_name, bench_app
 from benchmarks.seed import seed_patients
-from bot.channels.sms import SmsConfig, TwilioSmsChannel
+from bot.channels.sms.adapter import SmsConfig, TwilioSmsChannel
+from bot.conversation.segments import segment_count
 from bot.db.database import session_scope
 from bot.db.models import Cohort, Enrolment, Event
-from bot.dispatch import SendRules, dispatch_pending
 from bot.schedule.reminders import materialise_reminders
-from bot.segments import segment_count
+from bot.service.dispatcher import SendRules, dispatch_pending
 from tests.fakes.twilio_api import FakeTwilio
 
 ACCOUNT_SID = "AC" + "6" * 32
@@ -55,7 +55,7 @@ def _cohort(db: Engine, patient_ids: list[int]) -> None:
 
 
 async def _send(app: object, fake: FakeTwilio, seconds: float) -> tuple[int, float, float]:
-    from bot.app import App
+    from bot.service.app import App
 
     assert isinstance(app, App)
     config = SmsConfig.from_settings(app.settings)

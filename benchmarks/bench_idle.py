@@ -56,7 +56,7 @@ def measure(url: str, patients: int, settle: float) -> dict[str, float]:
         "PATHBOT_PUBLIC_BASE_URL": "https://bot.example.org",
     }
     proc = subprocess.Popen(  # noqa: S603 - our own CLI
-        [sys.executable, "-m", "bot.cli", "run", "--port", str(port), "--db", url],
+        [sys.executable, "-m", "bot.cli.main", "run", "--port", str(port), "--db", url],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -12,7 +12,7 @@ import time
 
 from benchmarks.common import NOW, Row, backend_name, bench_app, percentile
 from benchmarks.seed import seed_patients
-from bot.messages import Inbound
+from bot.conversation.messages import Inbound
 
 REPLIES = ("7", "three", "my pain is 5 today", "٣", "2", "10", "zero", "4")
 TARGET_RATE = 2000.0

@@ -15,9 +15,9 @@ from twilio.request_validator import RequestValidator
 from benchmarks.common import NOW, Row, backend_name, bench_app, percentile
 from benchmarks.seed import seed_patients
 from benchmarks.server import load_from_subprocess, serving
-from bot.channels.sms import SmsConfig, TwilioSmsChannel
-from bot.runtime import Runtime
-from bot.server import build_asgi
+from bot.channels.sms.adapter import SmsConfig, TwilioSmsChannel
+from bot.service.runtime import Runtime
+from bot.service.server import build_asgi
 from tests.fakes.twilio_api import FakeTwilio
 
 ACCOUNT_SID = "AC" + "5" * 32

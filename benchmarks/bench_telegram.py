@@ -12,9 +12,9 @@ import asyncio
 from benchmarks.common import NOW, Row, backend_name, bench_app, percentile
 from benchmarks.seed import seed_patients
 from benchmarks.server import load_from_subprocess, serving
-from bot.channels.telegram import DEFAULT_WEBHOOK_PATH, TelegramChannel
-from bot.runtime import Runtime
-from bot.server import build_asgi
+from bot.channels.telegram.adapter import DEFAULT_WEBHOOK_PATH, TelegramChannel
+from bot.service.runtime import Runtime
+from bot.service.server import build_asgi
 from tests.fakes.telegram_api import FakeTelegram
 
 TOKEN = "123456789:AAF-bench-token-0123456789abcdefghij"  # noqa: S105 - fake Bot API only

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bot.app import App, build_app
-from bot.settings import Settings, normalize_database_url
+from bot.service.app import App, build_app
+from bot.service.settings import Settings, normalize_database_url
 
 POSTGRES_ENV = "PATHBOT_BENCH_POSTGRES_URL"
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"

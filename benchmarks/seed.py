@@ -9,8 +9,8 @@ from datetime import datetime
 
 from sqlalchemy import Engine, insert
 
+from bot.conversation.state import ConversationState
 from bot.db.models import ChannelIdentity, ConsentRecord, Conversation, Patient
-from bot.state import ConversationState
 
 CHUNK = 2000
 

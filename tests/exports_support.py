@@ -7,12 +7,12 @@ from datetime import date, datetime
 
 from sqlmodel import Session, select
 
-from bot.app import App, build_app
+from bot.conversation.events import AnswerRecorded, SurveyCompleted
 from bot.db import store
 from bot.db.database import session_scope
 from bot.db.models import Cohort, Enrolment, Patient
-from bot.events import AnswerRecorded, SurveyCompleted
-from bot.settings import Settings
+from bot.service.app import App, build_app
+from bot.service.settings import Settings
 from surveys.loader import load_instrument
 from tests.support import FakeClock
 

@@ -7,15 +7,15 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from bot.app import App, build_app
 from bot.channels.base import OutboundEnvelope
 from bot.db import store
 from bot.db.database import session_scope
 from bot.db.models import Event, OutboxMessage, Patient, SurveyAssignment
 from bot.db.schedule_models import PlannedSurvey, SurveyPlanEntry
-from bot.dispatch import SendRules, dispatch_pending
 from bot.schedule.due import materialise_due_work
-from bot.settings import Settings
+from bot.service.app import App, build_app
+from bot.service.dispatcher import SendRules, dispatch_pending
+from bot.service.settings import Settings
 from tests.support import FakeClock
 
 

@@ -13,15 +13,15 @@ import httpx
 import uvicorn
 from sqlmodel import Session, col, select
 
-from bot.app import App, build_app
 from bot.channels.base import ChannelAdapter
-from bot.channels.sms import SmsConfig, TwilioSmsChannel
+from bot.channels.sms.adapter import SmsConfig, TwilioSmsChannel
 from bot.db import store
 from bot.db.database import session_scope
 from bot.db.models import ChannelIdentity, OutboxMessage
-from bot.runtime import Runtime
-from bot.server import build_asgi
-from bot.settings import Settings
+from bot.service.app import App, build_app
+from bot.service.runtime import Runtime
+from bot.service.server import build_asgi
+from bot.service.settings import Settings
 from tests.fakes.twilio_api import FakeTwilio, Signature
 from tests.support import FakeClock
 
@@ -153,8 +153,8 @@ async def sms_world(
 
 async def enrol_by_sms(world: SmsWorld, study_id: str, phone: str, *, locale: str = "en") -> int:
     """A patient who got the opt-in text and confirmed with START."""
-    from bot.engine import ProgramInfo
-    from bot.sms_optin import queue_invite
+    from bot.conversation.engine import ProgramInfo
+    from bot.service.sms_optin import queue_invite
 
     patient_id = world.add_patient(study_id, phone, locale=locale)
     program = ProgramInfo("Pain Program", "802-555-0100", "Mon-Fri 8-5")

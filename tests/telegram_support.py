@@ -9,13 +9,13 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from bot.app import App, build_app
-from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram.adapter import TelegramChannel
 from bot.db import store
 from bot.db.database import session_scope
-from bot.invites import create_code
-from bot.runtime import Runtime
-from bot.settings import Settings
+from bot.db.invites import create_code
+from bot.service.app import App, build_app
+from bot.service.runtime import Runtime
+from bot.service.settings import Settings
 from tests.fakes.telegram_api import FakeTelegram
 from tests.support import FakeClock
 

@@ -9,13 +9,13 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from bot.alerts.manage import AlertNotFound, acknowledge, list_alerts
-from bot.alerts.notify import notify_pending_alerts
-from bot.alerts.staff_channels import EmailStaffChannel, TelegramStaffChannel, staff_channels
-from bot.app import App
+from bot.clinic.alerts.manage import AlertNotFound, acknowledge, list_alerts
+from bot.clinic.alerts.notify import notify_pending_alerts
+from bot.clinic.alerts.staff_channels import EmailStaffChannel, TelegramStaffChannel, staff_channels
 from bot.db.database import session_scope
 from bot.db.models import Alert, AuditLog
-from bot.settings import Settings
+from bot.service.app import App
+from bot.service.settings import Settings
 from tests.exports_support import add_patient, complete_survey, dvprs_answers, make_app
 from tests.fakes.smtp_server import FakeSMTP
 from tests.fakes.telegram_api import FakeTelegram

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from sqlmodel import Session, select
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.db.database import make_engine, session_scope
 from bot.db.models import Alert, AuditLog, Patient
 

@@ -21,7 +21,7 @@ def pathbot(
     full_env = {**os.environ, "PATHBOT_ENV": "test", **(env or {})}
     full_env.pop("DATABASE_URL", None)
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "bot.cli.main", *args],
         input=stdin,
         capture_output=True,
         text=True,
@@ -128,7 +128,7 @@ def test_db_upgrade_creates_schema(tmp_path: Path) -> None:
 
 def test_demo_scripted_in_spanish(tmp_path: Path) -> None:
     """The README's demo: choose Español and the DVPRS, answer it, and it is stored."""
-    from bot.i18n import SUPPORTED_LOCALES
+    from bot.conversation.i18n import SUPPORTED_LOCALES
 
     spanish = str(SUPPORTED_LOCALES.index("es") + 1)
     demo = pathbot(

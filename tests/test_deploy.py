@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.settings import Settings
+from bot.service.settings import Settings
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 

@@ -8,15 +8,15 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from bot.app import build_app
 from bot.channels.base import Channel
 from bot.channels.console import ConsoleChannel
+from bot.conversation.messages import Outgoing
 from bot.db import store
 from bot.db.database import session_scope
 from bot.db.models import ChannelIdentity, OutboxMessage
-from bot.dispatch import dispatch_pending
-from bot.messages import Outgoing
-from bot.settings import Settings
+from bot.service.app import build_app
+from bot.service.dispatcher import dispatch_pending
+from bot.service.settings import Settings
 from tests.support import FakeClock
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine import ConversationEngine, ProgramInfo, Step
-from bot.events import (
+from bot.conversation.engine import ConversationEngine, ProgramInfo, Step
+from bot.conversation.events import (
     AnswerRecorded,
     CrisisDetected,
     LocaleChanged,
@@ -19,10 +19,10 @@ from bot.events import (
     SurveyRefused,
     SurveyStarted,
 )
-from bot.i18n import translator
-from bot.keywords import Command, Keyword
-from bot.state import ConversationState, PendingSurvey
-from bot.triage import TriageResult
+from bot.conversation.i18n import translator
+from bot.conversation.keywords import Command, Keyword
+from bot.conversation.state import ConversationState, PendingSurvey
+from bot.conversation.triage import TriageResult
 from surveys.model import Instrument, Item, Option, Translation
 
 PROGRAM = ProgramInfo(name="Pain Program", help_phone="802-555-0100", help_hours="Mon-Fri 8-5")
@@ -253,18 +253,18 @@ def test_engine_imports_no_io() -> None:
         "aiohttp",
         "bot.db",
         "bot.channels",
-        "bot.dispatch",
-        "bot.pipeline",
+        "bot.service.dispatcher",
+        "bot.service.pipeline",
         "time",
         "os",
     )
     for module in ("engine", "state", "events", "parsing", "keywords", "triage", "messages"):
-        tree = ast.parse(Path(f"bot/{module}.py").read_text(encoding="utf-8"))
+        tree = ast.parse(Path(f"bot/conversation/{module}.py").read_text(encoding="utf-8"))
         names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
         names += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
         for name in names:
             assert not any(name == f or name.startswith(f + ".") for f in forbidden), (module, name)
-    source = Path("bot/engine.py").read_text(encoding="utf-8")
+    source = Path("bot/conversation/engine.py").read_text(encoding="utf-8")
     assert "datetime.now" not in source and "utcnow" not in source
 
 

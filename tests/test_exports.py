@@ -13,14 +13,20 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 from sqlalchemy import event
 
-from bot.app import App
-from bot.export import BATCH, export_formats, export_responses_csv, iter_long_rows, long_query
-from bot.exports import records
-from bot.exports.csv_wide import export_wide_csv
-from bot.exports.fhir import export_fhir
-from bot.exports.json_export import export_json
-from bot.exports.records import ExportFilter, iter_completed
-from bot.exports.xlsx import export_xlsx
+from bot.clinic.exports import records
+from bot.clinic.exports.csv_long import (
+    BATCH,
+    export_formats,
+    export_responses_csv,
+    iter_long_rows,
+    long_query,
+)
+from bot.clinic.exports.csv_wide import export_wide_csv
+from bot.clinic.exports.fhir import export_fhir
+from bot.clinic.exports.json_export import export_json
+from bot.clinic.exports.records import ExportFilter, iter_completed
+from bot.clinic.exports.xlsx import export_xlsx
+from bot.service.app import App
 from surveys.loader import load_instrument
 from surveys.scoring import score
 from tests.exports_support import (

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import build_app
-from bot.console_session import ConsoleSession
-from bot.settings import Settings
+from bot.service.app import build_app
+from bot.service.console_session import ConsoleSession
+from bot.service.settings import Settings
 from tests.support import FakeClock
 
 GOLDEN = Path(__file__).parent / "golden"

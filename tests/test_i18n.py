@@ -9,7 +9,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from bot.i18n import LOCALES_DIR, SUPPORTED_LOCALES, normalize_locale, translator
+from bot.conversation.i18n import LOCALES_DIR, SUPPORTED_LOCALES, normalize_locale, translator
 
 ROOT = Path(__file__).resolve().parent.parent
 

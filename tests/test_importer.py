@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from bot.app import App
+from bot.clinic.exports.csv_long import export_responses_csv
+from bot.clinic.paper_import import ImportFileError, ImportRejected, import_responses
 from bot.db.models import Alert, AuditLog, ItemResponse, Score, SurveyAssignment
-from bot.export import export_responses_csv
-from bot.importer import ImportFileError, ImportRejected, import_responses
+from bot.service.app import App
 from surveys.loader import load_instrument
 from surveys.scoring import score
 from tests.exports_support import add_patient, make_app

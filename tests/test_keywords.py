@@ -11,7 +11,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.keywords import Command, Keyword, classify, load_rules
+from bot.conversation.keywords import Command, Keyword, classify, load_rules
 
 CASES_FILE = Path(__file__).parent / "cases" / "keywords.yaml"
 CASES: list[dict[str, Any]] = yaml.safe_load(CASES_FILE.read_text(encoding="utf-8"))
@@ -75,7 +75,7 @@ FORBIDDEN_IMPORTS = {"telegram", "twilio", "sqlmodel", "sqlalchemy", "datetime",
 @pytest.mark.parametrize(
     "path",
     [
-        "bot/keywords.py",
+        "bot/conversation/keywords.py",
     ],
 )
 def test_pure_module_imports(path: str) -> None:

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.db.models import InboundMessage, ItemResponse
-from bot.logging_setup import (
+from bot.service.logging_setup import (
     JsonLinesFormatter,
     Redactor,
     configure_logging,
@@ -75,12 +75,14 @@ def test_the_redactor_keeps_ordinary_text(text: str) -> None:
 
 
 def test_a_line_is_one_json_object_with_only_safe_extras() -> None:
-    record = logging.LogRecord("bot.dispatch", logging.INFO, __file__, 1, "sent %s", ("ok",), None)
+    record = logging.LogRecord(
+        "bot.service.dispatcher", logging.INFO, __file__, 1, "sent %s", ("ok",), None
+    )
     record.outbox_id = 7
     record.channel = "sms"
     record.body = "my pain is 6"  # not a safe field: never written
     line = json.loads(JsonLinesFormatter(Redactor()).format(record))
-    assert line["message"] == "sent ok" and line["logger"] == "bot.dispatch"
+    assert line["message"] == "sent ok" and line["logger"] == "bot.service.dispatcher"
     assert line["level"] == "INFO" and line["time"].endswith("+00:00")
     assert line["outbox_id"] == 7 and line["channel"] == "sms" and "body" not in line
 

@@ -9,14 +9,14 @@ from pathlib import Path
 import httpx
 from starlette.testclient import TestClient
 
-from bot.app import build_app
 from bot.channels.base import FinalSendError, OutboundEnvelope
 from bot.channels.console import ConsoleChannel
-from bot.metrics import METRICS, MeteredChannel, Metrics
-from bot.pipeline import HandleResult
-from bot.runtime import Runtime
-from bot.server import build_asgi
-from bot.settings import Settings
+from bot.service.app import build_app
+from bot.service.metrics import METRICS, MeteredChannel, Metrics
+from bot.service.pipeline import HandleResult
+from bot.service.runtime import Runtime
+from bot.service.server import build_asgi
+from bot.service.settings import Settings
 from tests.sms_support import enrol_by_sms, sms_world
 from tests.support import FakeClock
 

@@ -11,7 +11,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.parsing import PARSER_VERSION, ParsedReply, ParseFailure, parse_reply
+from bot.conversation.parsing import PARSER_VERSION, ParsedReply, ParseFailure, parse_reply
 from surveys.model import Item, Option
 
 CASES_FILE = Path(__file__).parent / "cases" / "parsing.yaml"
@@ -165,8 +165,8 @@ FORBIDDEN_IMPORTS = {"telegram", "twilio", "sqlmodel", "sqlalchemy", "datetime",
 @pytest.mark.parametrize(
     "path",
     [
-        "bot/parsing.py",
-        "bot/text_normalize.py",
+        "bot/conversation/parsing.py",
+        "bot/conversation/text_normalize.py",
     ],
 )
 def test_pure_module_imports(path: str) -> None:

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from bot.app import App, build_app
 from bot.channels.console import ConsoleChannel
+from bot.conversation.messages import Inbound
 from bot.db import inbound_store, store
 from bot.db.database import session_scope
 from bot.db.models import (
@@ -24,9 +24,9 @@ from bot.db.models import (
     Score,
     SurveyAssignment,
 )
-from bot.dispatch import dispatch_pending
-from bot.messages import Inbound
-from bot.settings import Settings
+from bot.service.app import App, build_app
+from bot.service.dispatcher import dispatch_pending
+from bot.service.settings import Settings
 from tests.support import FakeClock
 
 

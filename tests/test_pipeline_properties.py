@@ -10,12 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, select
 
-from bot.app import App, build_app
+from bot.conversation.messages import Inbound
 from bot.db import store
 from bot.db.database import session_scope
 from bot.db.models import ItemResponse
-from bot.messages import Inbound
-from bot.settings import Settings
+from bot.service.app import App, build_app
+from bot.service.settings import Settings
 from surveys.loader import load_instrument
 from tests.support import FakeClock
 

@@ -10,12 +10,12 @@ import pytest
 from scipy import stats
 from sqlmodel import select
 
-from bot.app import App
+from bot.clinic.report.cohort import CohortNotFound, build_report
+from bot.clinic.report.render import render_html, write_pdf
+from bot.clinic.report.stats import Pair, change_stats, reduction_share, reliable_change
 from bot.db.database import session_scope
 from bot.db.models import Event, Patient, Rsvp
-from bot.report.cohort import CohortNotFound, build_report
-from bot.report.render import render_html, write_pdf
-from bot.report.stats import Pair, change_stats, reduction_share, reliable_change
+from bot.service.app import App
 from surveys.loader import load_instrument
 from surveys.scoring import score
 from tests.exports_support import (

@@ -12,10 +12,10 @@ from sqlmodel import Session, select
 
 from bot.db.database import make_engine, session_scope
 from bot.db.models import OutboxMessage, Patient
-from bot.dispatch import SendRules, dispatch_pending
 from bot.schedule import cohorts
 from bot.schedule.localtime import at_local, in_quiet_hours, shift_wall
 from bot.schedule.outbox import enqueue_scheduled
+from bot.service.dispatcher import SendRules, dispatch_pending
 from tests.schedule_support import RecordingChannel, add_patient, make_app, tick
 from tests.support import FakeClock
 

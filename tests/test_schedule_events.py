@@ -7,13 +7,14 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import Session, select
 
+from bot.conversation.keywords import classify
+from bot.conversation.messages import Inbound
 from bot.db.database import session_scope
 from bot.db.models import Alert, Event, OutboxMessage, Patient, Rsvp
-from bot.keywords import classify
-from bot.messages import Inbound
-from bot.runtime import Runtime
-from bot.schedule import cohorts, events, rsvp
-from bot.scheduler import JOB_DEFAULTS, TICK_JOB_ID
+from bot.schedule import cohorts, rsvp
+from bot.schedule.sessions import cancel_event, move_event
+from bot.service.runtime import Runtime
+from bot.service.scheduler import JOB_DEFAULTS, TICK_JOB_ID
 from tests.schedule_support import RecordingChannel, add_patient, make_app, tick
 from tests.support import FakeClock
 
@@ -44,10 +45,10 @@ def test_moved_and_cancelled_sessions_tell_everyone(db_url: str) -> None:
     with session_scope(app.db) as s:
         ev = s.get(Event, sessions[1].id)
         assert ev is not None
-        assert events.move_event(s, ev, new_start, clock(), program="PP") == 2
+        assert move_event(s, ev, new_start, clock(), program="PP") == 2
         gone = s.get(Event, sessions[2].id)
         assert gone is not None
-        assert events.cancel_event(s, gone, clock(), program="PP") == 2
+        assert cancel_event(s, gone, clock(), program="PP") == 2
     tick(app, channel)
     texts = [e.text for _, e in channel.sent]
     assert any("has moved to Wednesday, November 18" in t for t in texts)

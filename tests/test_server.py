@@ -7,14 +7,14 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from bot.app import build_app
 from bot.channels.console import ConsoleChannel
+from bot.conversation.messages import Inbound
 from bot.db import store
 from bot.db.database import session_scope
-from bot.messages import Inbound
-from bot.runtime import Runtime
-from bot.server import build_asgi
-from bot.settings import Settings
+from bot.service.app import build_app
+from bot.service.runtime import Runtime
+from bot.service.server import build_asgi
+from bot.service.settings import Settings
 from tests.support import FakeClock
 
 

@@ -7,10 +7,10 @@ import io
 from sqlmodel import Session, col, select
 
 from bot.channels.console import ConsoleChannel
+from bot.conversation.messages import Inbound, Outgoing
 from bot.db import store
 from bot.db.database import session_scope
 from bot.db.models import ItemResponse, OutboxMessage, Patient
-from bot.messages import Inbound, Outgoing
 from tests.sms_support import enrol_by_sms, sms_world
 from tests.support import FakeClock
 
@@ -49,8 +49,8 @@ async def test_a_survey_started_on_another_channel_is_finished_by_sms(
             await w.runtime.receive(Inbound("console", "chat-1", f"c{n}", reply, clock()))
             await w.dispatch()
         assert console.sent[-1].text.startswith("Q3/5.")
-        from bot.engine import ProgramInfo
-        from bot.sms_optin import queue_invite
+        from bot.conversation.engine import ProgramInfo
+        from bot.service.sms_optin import queue_invite
 
         queue_invite(w.app.db, ProgramInfo("Pain Program", "x", "y"), pid, clock())
         await w.dispatch()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from bot.conversation.engine import ProgramInfo
 from bot.db.models import ChannelIdentity, ConsentRecord
-from bot.engine import ProgramInfo
-from bot.sms_optin import OPTIN_TEXT_VERSION, queue_invite
+from bot.service.sms_optin import OPTIN_TEXT_VERSION, queue_invite
 from tests.sms_support import sms_world
 from tests.support import FakeClock
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.channels.sms_render import render_sms, uses_anchors_only
-from bot.i18n import translator
-from bot.segments import count_segments
+from bot.channels.sms.render import render_sms, uses_anchors_only
+from bot.conversation.i18n import translator
+from bot.conversation.segments import count_segments
 from surveys.loader import load_all
 
 # Prompts shown on SMS with words only at the end options: needs clinical sign-off (report).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.segments import count_segments
+from bot.conversation.segments import count_segments
 
 
 @pytest.mark.parametrize(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from bot.conversation.messages import Outgoing
 from bot.db import store
 from bot.db.database import session_scope
 from bot.db.models import ChannelIdentity, OutboxMessage
-from bot.messages import Outgoing
 from tests.fakes.twilio_api import ScriptedError
 from tests.sms_support import enrol_by_sms, sms_world
 from tests.support import FakeClock

@@ -6,8 +6,8 @@ import re
 
 from sqlmodel import Session, col, select
 
+from bot.conversation.segments import segment_count
 from bot.db.models import Alert, InboundMessage, ItemResponse, Score
-from bot.segments import segment_count
 from tests.sms_support import enrol_by_sms, sms_world
 from tests.support import FakeClock
 

@@ -9,11 +9,11 @@ import socket
 import pytest
 import uvicorn
 
-from bot.channels.telegram import ChatPacer, TelegramChannel
-from bot.channels.telegram_render import callback_data, keyboard, parse_callback
+from bot.channels.telegram.adapter import ChatPacer, TelegramChannel
+from bot.channels.telegram.render import callback_data, keyboard, parse_callback
 from bot.db.models import ChannelIdentity, InboundMessage, OutboxMessage
-from bot.runtime import Runtime
-from bot.server import build_asgi
+from bot.service.runtime import Runtime
+from bot.service.server import build_asgi
 from tests.support import FakeClock
 from tests.telegram_support import CHAT, TOKEN, TelegramHarness, eventually
 

@@ -11,7 +11,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.triage import TriageResult, assess, load_rules
+from bot.conversation.triage import TriageResult, assess, load_rules
 
 CASES_FILE = Path(__file__).parent / "cases" / "triage.yaml"
 CASES: list[dict[str, Any]] = yaml.safe_load(CASES_FILE.read_text(encoding="utf-8"))
@@ -83,7 +83,7 @@ FORBIDDEN_IMPORTS = {"telegram", "twilio", "sqlmodel", "sqlalchemy", "datetime",
 @pytest.mark.parametrize(
     "path",
     [
-        "bot/triage.py",
+        "bot/conversation/triage.py",
     ],
 )
 def test_pure_module_imports(path: str) -> None:

@@ -11,7 +11,7 @@ import json
 from typing import Any, Literal, TextIO
 
 from bot.channels.base import OutboundEnvelope
-from bot.render import render_text
+from bot.conversation.render import render_text
 
 Style = Literal["sms", "telegram"]
 

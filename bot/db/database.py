@@ -11,12 +11,12 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from bot.settings import normalize_database_url
+from bot.service.settings import normalize_database_url
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Execution option: SQLite transactions on an engine with it set start with BEGIN IMMEDIATE.
 SQLITE_BEGIN_IMMEDIATE = "pathbot_sqlite_begin_immediate"
 

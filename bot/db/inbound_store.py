@@ -15,6 +15,9 @@ from typing import Any
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from bot.conversation.events import AnswerRecorded
+from bot.conversation.messages import Inbound, Outgoing
+from bot.conversation.state import ConversationState
 from bot.db.models import (
     ChannelIdentity,
     Conversation,
@@ -23,9 +26,6 @@ from bot.db.models import (
     OutboxMessage,
     Patient,
 )
-from bot.events import AnswerRecorded
-from bot.messages import Inbound, Outgoing
-from bot.state import ConversationState
 
 
 def _table(model: type) -> Table:

@@ -16,20 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, SQLModel, col, select
 
-from bot.alerts.flags import flag_scores
-from bot.db.models import (
-    Alert,
-    ChannelIdentity,
-    ConsentRecord,
-    Conversation,
-    InboundMessage,
-    ItemResponse,
-    OutboxMessage,
-    Patient,
-    Score,
-    SurveyAssignment,
-)
-from bot.events import (
+from bot.clinic.alerts.flags import flag_scores
+from bot.conversation.events import (
     AnswerRecorded,
     CallRequested,
     CrisisDetected,
@@ -43,8 +31,20 @@ from bot.events import (
     SurveyResumed,
     SurveyStarted,
 )
-from bot.messages import Inbound, Outgoing
-from bot.state import ConversationState
+from bot.conversation.messages import Inbound, Outgoing
+from bot.conversation.state import ConversationState
+from bot.db.models import (
+    Alert,
+    ChannelIdentity,
+    ConsentRecord,
+    Conversation,
+    InboundMessage,
+    ItemResponse,
+    OutboxMessage,
+    Patient,
+    Score,
+    SurveyAssignment,
+)
 from surveys.loader import load_instrument
 from surveys.model import ScoreResult
 from surveys.scoring import score

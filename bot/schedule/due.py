@@ -13,9 +13,9 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.app import App
 from bot.db.database import session_scope
 from bot.schedule import alumni, cohorts, plan, reminders
+from bot.service.app import App
 
 log = logging.getLogger(__name__)
 

@@ -15,14 +15,14 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from bot.conversation.engine import ConversationEngine
+from bot.conversation.i18n import translator
+from bot.conversation.state import ConversationState, PendingSurvey
 from bot.db import store
 from bot.db.models import Alert, Cohort, Event, Patient, SurveyAssignment
 from bot.db.schedule_models import PlannedSurvey, SurveyPlanEntry
-from bot.engine import ConversationEngine
-from bot.i18n import translator
 from bot.schedule.localtime import shift_wall
 from bot.schedule.outbox import enqueue_scheduled, reachable_identity
-from bot.state import ConversationState, PendingSurvey
 from surveys.loader import load_instrument
 
 DAY = 24 * 60

@@ -16,8 +16,8 @@ from babel.dates import format_skeleton, format_time, get_day_names
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
+from bot.conversation.i18n import Translator, translator
 from bot.db.models import ChannelIdentity, Event, OutboxMessage, Patient, Rsvp
-from bot.i18n import Translator, translator
 from bot.schedule.localtime import shift_wall
 from bot.schedule.outbox import audience, reachable_among
 

@@ -15,22 +15,22 @@ from importlib import resources
 import yaml
 from sqlmodel import Session, col, select
 
+from bot.conversation.engine import Step
+from bot.conversation.i18n import translator
+from bot.conversation.messages import Inbound, Outgoing
+from bot.conversation.state import ConversationState
+from bot.conversation.text_normalize import match_key
 from bot.db.models import Alert, Event, OutboxMessage, Patient, Rsvp
-from bot.engine import Step
-from bot.i18n import translator
-from bot.messages import Inbound, Outgoing
 from bot.schedule.cohorts import cohort_sessions, week_of
 from bot.schedule.outbox import participants
 from bot.schedule.reminders import cancel_pending_reminders, when_text
-from bot.state import ConversationState
-from bot.text_normalize import match_key
 
 MISSED_IN_A_ROW_ALERT = 2
 
 
 @cache
 def not_coming_words() -> frozenset[str]:
-    text = resources.files("bot").joinpath("rules", "rsvp.yaml").read_text(encoding="utf-8")
+    text = resources.files("bot.schedule").joinpath("rsvp.yaml").read_text(encoding="utf-8")
     data = yaml.safe_load(text)
     return frozenset(match_key(str(w)) for w in data["not_coming"])
 

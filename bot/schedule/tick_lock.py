@@ -15,8 +15,8 @@ from datetime import datetime
 
 from sqlalchemy import text
 
-from bot.app import App
 from bot.schedule.due import DueWork, materialise_due_work
+from bot.service.app import App
 
 # An arbitrary constant naming "pathbot due work" among advisory locks (ASCII "pathtick").
 TICK_LOCK_KEY = 0x706174687469636B

@@ -39,9 +39,9 @@ from sqlmodel import Session, col, select
 from bot.db import store
 from bot.db.database import session_scope
 from bot.db.models import Event, InboundMessage, ItemResponse, OutboxMessage, Patient
-from bot.dispatch import LEASE
 from bot.schedule import cohorts
 from bot.schedule.plan import PlanOptions
+from bot.service.dispatcher import LEASE
 from tests.fakes.twilio_api import FakeTwilio
 from tests.sms_support import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, PUBLIC_BASE, sms_settings
 
@@ -99,7 +99,7 @@ class Server:
         self.starts = 0
 
     def start(self) -> None:
-        command = [sys.executable, "-m", "bot.cli", "run", "--port", str(self.port)]
+        command = [sys.executable, "-m", "bot.cli.main", "run", "--port", str(self.port)]
         log = open(self._workdir / f"server-{self.starts}.log", "wb")  # noqa: SIM115
         self.process = subprocess.Popen(  # noqa: S603 (our own command line)
             command, cwd=self._workdir, env=self._env, stdout=log, stderr=subprocess.STDOUT
@@ -137,7 +137,7 @@ class Server:
 
 def _prepare(db_url: str) -> list[int]:
     """100 patients reachable by SMS, each with a DVPRS open and a group session in 30 min."""
-    from bot.app import build_app
+    from bot.service.app import build_app
 
     app = build_app(sms_settings("http://127.0.0.1:1"), database_url=db_url)
     now = datetime.now(UTC)

@@ -17,11 +17,11 @@ import uvicorn
 from sqlmodel import Session, select
 from twilio.request_validator import RequestValidator
 
-from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram.adapter import TelegramChannel
 from bot.db.models import ChannelIdentity, InboundMessage, ItemResponse, OutboxMessage
-from bot.metrics import METRICS
-from bot.runtime import Runtime
-from bot.server import build_asgi
+from bot.service.metrics import METRICS
+from bot.service.runtime import Runtime
+from bot.service.server import build_asgi
 from tests.sms_support import AUTH_TOKEN, FROM_NUMBER, PUBLIC_BASE, enrol_by_sms, sms_world
 from tests.support import FakeClock
 from tests.telegram_support import CHAT, TOKEN, TelegramHarness, eventually

@@ -61,8 +61,12 @@ BAD = [
     ("text value", ["brs"], '{"brs_1": "3"}', 'brs_1: "3" is not a whole number or null'),
     ("fraction", ["brs"], '{"brs_1": 2.5}', "brs_1: 2.5 is not a whole number or null"),
     ("boolean", ["brs"], '{"brs_1": true}', "brs_1: true is not a whole number or null"),
-    ("out of range", ["brs"], '{"brs_1": 6}', "brs_1: 6 is not one of its scored values "
-     "(1, 2, 3, 4, 5)"),
+    (
+        "out of range",
+        ["brs"],
+        '{"brs_1": 6}',
+        "brs_1: 6 is not one of its scored values (1, 2, 3, 4, 5)",
+    ),
     ("typed code, not scored value", ["promis29"], '{"Global07": 11}', "Global07: 11 is not"),
     ("item twice", ["brs"], '{"brs_1": 3, "brs_1": 4}', "item 'brs_1' is given twice"),
     ("no instrument", [], "{}", "the following arguments are required: instrument"),
@@ -70,8 +74,9 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize(("argv", "stdin_text", "message"),
-                         [pytest.param(a, s, m, id=i) for i, a, s, m in BAD])
+@pytest.mark.parametrize(
+    ("argv", "stdin_text", "message"), [pytest.param(a, s, m, id=i) for i, a, s, m in BAD]
+)
 def test_bad_input(argv: list[str], stdin_text: str, message: str) -> None:
     code, out, err = run(argv, stdin_text)
     assert code == 2

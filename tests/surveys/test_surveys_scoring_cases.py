@@ -76,8 +76,16 @@ def _table_params() -> list[Any]:
         for domain, cell in zip(data["columns"], cells, strict=True):
             m = re.fullmatch(r"(\d+\.\d) \((\d+\.\d)†?\)", cell)
             assert m, f"raw {raw} {domain}: cannot read {cell!r}"
-            params.append(pytest.param(domain, data["items"][domain], raw, float(m[1]),
-                                       float(m[2]), id=f"{domain}-{raw}"))
+            params.append(
+                pytest.param(
+                    domain,
+                    data["items"][domain],
+                    raw,
+                    float(m[1]),
+                    float(m[2]),
+                    id=f"{domain}-{raw}",
+                )
+            )
     return params
 
 

@@ -1,0 +1,412 @@
+"""The Telegram channel (python-telegram-bot 22): inbound updates in, outbox messages out.
+
+Inbound: messages and button presses become `Inbound` messages for `Runtime.receive`; `/start
+<code>` enrols the chat, `/pain` starts a DVPRS, other commands are the pipeline's keywords.
+Modes: long polling when no webhook URL is set (local use), else a webhook served by pathbot's
+ASGI app, with Telegram's secret token checked on every request before anything is parsed.
+
+Sending maps Telegram's errors onto the closed family in `bot.channels.base`:
+    429 Too Many Requests  -> RetryableSendError(retry_after)   (after one retry in PTB)
+    network, timeout, 5xx  -> RetryableSendError
+    403 Forbidden (blocked)-> ContactStopped, identity "unreachable"; never retried
+    400 Bad Request        -> FinalSendError
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import os
+import re
+import time
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+import qrcode
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from telegram import CallbackQuery, Message, Update
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
+
+from bot.channels.base import (
+    ContactStopped,
+    FinalSendError,
+    OutboundEnvelope,
+    RetryableSendError,
+)
+from bot.channels.telegram.commands import publish_command_menus, read_command
+from bot.channels.telegram.redaction import protect_token
+from bot.channels.telegram.render import LANGUAGE_ITEM, keyboard, parse_callback, pressed_label
+from bot.clinic.trend import TREND_KIND
+from bot.conversation.i18n import normalize_locale, translator
+from bot.conversation.messages import Inbound
+from bot.conversation.render import render_text
+from bot.db.availability import DATABASE_UNAVAILABLE
+from bot.db.database import session_scope
+from bot.db.invites import DEFAULT_TTL, create_code
+from bot.db.models import Patient
+from bot.service import telegram_flows as flows
+from bot.service.app import App
+from bot.service.enrolment import InviteRequest, register_inviter
+from bot.service.metrics import METRICS
+from bot.service.pipeline import HandleResult
+from bot.service.settings import SettingsError
+
+if TYPE_CHECKING:
+    from bot.service.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+# Opt in to PTB 23's time periods (timedelta, e.g. RetryAfter.retry_after) now: PTB 22 warns
+# on every flood-control error otherwise. `send` below handles both forms.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
+DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+MAX_INBOUND_CHARS = 4096  # Telegram's own message limit; anything longer is not from Telegram
+
+Receive = Callable[[Inbound], Awaitable[HandleResult]]
+
+
+class ChatPacer:
+    """At most one message per `interval` seconds to each chat (Telegram's per-chat limit)."""
+
+    def __init__(
+        self,
+        interval: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._interval = interval
+        self._clock = clock
+        self._sleep = sleep
+        self._next: dict[int, float] = {}
+
+    async def wait(self, chat_id: int) -> None:
+        now = self._clock()
+        ready = max(now, self._next.get(chat_id, now))
+        self._next[chat_id] = ready + self._interval
+        if ready > now:
+            await self._sleep(ready - now)
+
+
+class TelegramChannel:
+    name = "telegram"
+
+    def __init__(
+        self,
+        app: App,
+        *,
+        token: str,
+        api_base_url: str = "https://api.telegram.org",
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+        per_chat_interval: float = 1.0,
+        overall_per_second: float = 30,
+        retries_after_429: int = 1,
+    ) -> None:
+        if webhook_url and not webhook_secret:
+            raise SettingsError(
+                "PATHBOT_TELEGRAM_WEBHOOK_SECRET is required with PATHBOT_TELEGRAM_WEBHOOK_URL"
+            )
+        protect_token(token)
+        self._app = app
+        self._webhook_url = webhook_url
+        self._secret = webhook_secret or ""
+        self._pacer = ChatPacer(per_chat_interval)
+        self._receive: Receive | None = None
+        self._runtime: Runtime | None = None
+        api = api_base_url.rstrip("/")
+        builder = (
+            Application.builder()
+            .token(token)
+            .base_url(f"{api}/bot")
+            .base_file_url(f"{api}/file/bot")
+            .rate_limiter(
+                AIORateLimiter(
+                    overall_max_rate=overall_per_second,
+                    overall_time_period=1,
+                    max_retries=retries_after_429,
+                )
+            )
+        )
+        if webhook_url:
+            builder = builder.updater(None)  # pathbot's ASGI app receives the updates
+        self.application = builder.build()
+        self.application.add_handler(TypeHandler(Update, self._on_polled_update))
+        self.updates_handled = 0  # for tests and health: updates fully processed
+
+    @property
+    def mode(self) -> str:
+        return "webhook" if self._webhook_url else "polling"
+
+    # ---- lifecycle ----------------------------------------------------------------------
+
+    def attach(self, runtime: Runtime) -> None:
+        """Inbound messages go to this runtime (called by `Runtime.start`)."""
+        self._runtime = runtime
+        self._receive = runtime.receive
+
+    async def start(self) -> None:
+        await self.application.initialize()  # getMe: a wrong token fails here, loudly
+        await publish_command_menus(self.application.bot, self._app.settings.default_locale)
+        if self._webhook_url:
+            await self.application.bot.set_webhook(
+                url=self._webhook_url,
+                secret_token=self._secret,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        else:
+            updater = self.application.updater
+            assert updater is not None
+            await updater.start_polling(
+                poll_interval=0.0, timeout=10, allowed_updates=ALLOWED_UPDATES
+            )
+            await self.application.start()
+        log.info("telegram channel started (%s)", self.mode)
+
+    async def stop(self) -> None:
+        updater = self.application.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()
+
+    def routes(self) -> list[Any]:
+        if not self._webhook_url:
+            return []
+        path = urlparse(self._webhook_url).path or DEFAULT_WEBHOOK_PATH
+        return [Route(path, self._webhook, methods=["POST"])]
+
+    # ---- inbound ------------------------------------------------------------------------
+
+    async def _webhook(self, request: Request) -> Response:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not self._secret or not hmac.compare_digest(
+            given.encode("utf-8"), self._secret.encode("utf-8")
+        ):
+            METRICS.webhook_rejected(self.name, "secret")
+            return Response(status_code=403)
+        try:
+            update = Update.de_json(await request.json(), self.application.bot)
+        except Exception:  # any malformed body: not an update we can use
+            log.warning("telegram webhook: unreadable update")
+            return Response(status_code=400)
+        # Processed before answering: an error answers 500 and Telegram delivers it again,
+        # which the inbound dedupe makes harmless.
+        try:
+            await self.handle_update(update)
+        except DATABASE_UNAVAILABLE as exc:  # Telegram redelivers on any non-2xx
+            log.warning("telegram webhook: database unavailable (%s)", type(exc).__name__)
+            return Response(status_code=503)
+        return Response()
+
+    async def _on_polled_update(self, update: object, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        if isinstance(update, Update):
+            await self.handle_update(update)
+
+    async def handle_update(self, update: Update) -> None:
+        """One update from Telegram, whichever way it came."""
+        try:
+            if update.callback_query is not None:
+                await self._on_button(update.callback_query)
+            elif update.my_chat_member is not None:
+                await self._on_membership(update)
+            elif update.message is not None and update.message.chat.type == "private":
+                await self._on_message(update.message)
+        finally:
+            self.updates_handled += 1
+
+    async def _on_message(self, message: Message) -> None:
+        address = str(message.chat.id)
+        raw = (message.text or message.caption or "")[:MAX_INBOUND_CHARS]
+        command = read_command(message)
+        text = f"/{command[0]} {command[1]}".strip() if command else raw
+        user_language = message.from_user.language_code if message.from_user else None
+        hint = normalize_locale(user_language, self._app.settings.default_locale)
+        inbound = Inbound(
+            channel=self.name,
+            address=address,
+            # message ids never repeat within a chat, and a redelivered update repeats them
+            provider_message_id=f"tg-msg-{address}-{message.message_id}",
+            text=text,
+            received_at=self._app.pipeline.now(),
+        )
+        enrolled = await asyncio.to_thread(flows.is_enrolled, self._app, address)
+        if command and command[0] == "start" and command[1] and not enrolled:
+            await self._run(flows.enrol_with_code, self._app, inbound, command[1], hint)
+        elif not enrolled:
+            await self._run(flows.not_enrolled, self._app, inbound, hint)
+        elif command and command[0] == "pain":
+            await self._run(flows.request_pain_check, self._app, inbound)
+        elif command and command[0] == "start":  # enrolled already: START as a keyword
+            await self._deliver(_with_text(inbound, "/start"))
+        else:
+            await self._deliver(inbound)
+
+    async def _on_button(self, query: CallbackQuery) -> None:
+        message = query.message
+        chat_id = message.chat.id if message is not None else query.from_user.id
+        address = str(chat_id)
+        choice = parse_callback(query.data)
+        if choice is None or not await asyncio.to_thread(flows.is_enrolled, self._app, address):
+            await self._answer(query)
+            return
+        item_id, code = choice
+        provider_id = f"tg-cb-{query.id}"
+        inbound = Inbound(
+            channel=self.name,
+            address=address,
+            provider_message_id=provider_id,
+            text=str(code),
+            received_at=self._app.pipeline.now(),
+            # the language menu is answered like a typed number; survey items by their button
+            button=None if item_id == LANGUAGE_ITEM else (item_id, code),
+        )
+        result = await self._deliver(inbound)
+        await self._answer(query)
+        if result.status == "duplicate" or not isinstance(message, Message):
+            return
+        accepted = item_id == LANGUAGE_ITEM or await asyncio.to_thread(
+            flows.answer_recorded, self._app, provider_id
+        )
+        try:
+            if accepted:
+                label = pressed_label(message.reply_markup, query.data or "") or str(code)
+                locale = await asyncio.to_thread(flows.chat_locale, self._app, address)
+                shown = translator(locale).gettext("Your answer: {answer}").format(answer=label)
+                await query.edit_message_text(f"{message.text or ''}\n\n{shown}".strip())
+            else:  # a button from an earlier question: take its buttons away
+                await query.edit_message_reply_markup(reply_markup=None)
+        except TelegramError as exc:  # an old or unchanged message; the answer is stored anyway
+            log.info("telegram: could not edit a question message (%s)", type(exc).__name__)
+
+    async def _on_membership(self, update: Update) -> None:
+        change = update.my_chat_member
+        assert change is not None
+        if change.chat.type != "private":
+            return
+        status = change.new_chat_member.status
+        blocked = status in ("kicked", "left")
+        await asyncio.to_thread(
+            flows.set_reachability, self._app, str(change.chat.id), blocked=blocked
+        )
+
+    async def _answer(self, query: CallbackQuery) -> None:
+        try:
+            await query.answer()
+        except TelegramError as exc:  # too old to answer: the press was still handled
+            log.info("telegram: could not answer a button press (%s)", type(exc).__name__)
+
+    async def _deliver(self, inbound: Inbound) -> HandleResult:
+        if self._receive is not None:
+            return await self._receive(inbound)
+        return await asyncio.to_thread(self._app.pipeline.handle, inbound)
+
+    async def _run(self, flow: Callable[..., HandleResult], *args: Any) -> HandleResult:
+        result = await asyncio.to_thread(flow, *args)
+        if result.outbox_ids and self._runtime is not None:
+            self._runtime.wake()
+        return result
+
+    # ---- outbound -----------------------------------------------------------------------
+
+    async def send(self, message: OutboundEnvelope) -> str:
+        try:
+            chat_id = int(message.address)
+        except ValueError:
+            raise FinalSendError("not a Telegram chat id", code="bad_address") from None
+        bot = self.application.bot
+        markup = keyboard(message.options)
+        text = render_text(message.text, (), message.hint, with_options=False)
+        chart = None
+        if message.kind == TREND_KIND:
+            chart = await asyncio.to_thread(flows.trend_chart, self._app, message.address)
+        await self._pacer.wait(chat_id)
+        try:
+            if chart is not None:
+                sent = await bot.send_photo(chat_id, photo=chart, caption=text)
+            else:
+                sent = await bot.send_message(chat_id, text, reply_markup=markup)
+        except RetryAfter as exc:
+            wait = exc.retry_after
+            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            raise RetryableSendError(
+                "telegram: flood control", code="429", retry_after=seconds
+            ) from None
+        except Forbidden as exc:
+            raise ContactStopped(
+                "telegram: the patient blocked the bot or left",
+                code="403",
+                identity_status="unreachable",
+            ) from exc
+        except BadRequest as exc:
+            raise FinalSendError(f"telegram: bad request ({exc.message})", code="400") from exc
+        except NetworkError as exc:
+            raise RetryableSendError("telegram: network error", code="network") from exc
+        except TelegramError as exc:
+            raise RetryableSendError("telegram: error", code="telegram") from exc
+        return str(sent.message_id)
+
+
+def _with_text(inbound: Inbound, text: str) -> Inbound:
+    return Inbound(
+        inbound.channel,
+        inbound.address,
+        inbound.provider_message_id,
+        text,
+        inbound.received_at,
+        inbound.button,
+    )
+
+
+def telegram_channel(app: App) -> TelegramChannel | None:
+    """The channel factory for `pathbot run`: on when PATHBOT_TELEGRAM_BOT_TOKEN is set."""
+    settings = app.settings
+    if settings.telegram_bot_token is None:
+        return None
+    secret = settings.telegram_webhook_secret
+    return TelegramChannel(
+        app,
+        token=settings.telegram_bot_token.get_secret_value(),
+        api_base_url=settings.telegram_api_base_url,
+        webhook_url=settings.telegram_webhook_url,
+        webhook_secret=secret.get_secret_value() if secret else None,
+    )
+
+
+# ---- invitations --------------------------------------------------------------------------
+
+_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def invite_to_telegram(request: InviteRequest) -> list[str]:
+    """A one-time deep link for the patient, printed and written as a QR-code PNG."""
+    username = (request.app.settings.telegram_bot_username or "").lstrip("@")
+    if not username:
+        raise SettingsError("PATHBOT_TELEGRAM_BOT_USERNAME is not set (the bot's @name)")
+    now = request.app.pipeline.now()
+    with session_scope(request.app.db) as session:
+        patient = session.get(Patient, request.patient.id)
+        if patient is None:
+            raise LookupError(f"patient {request.patient.study_id} does not exist")
+        code = create_code(session, patient=patient, channel=flows.CHANNEL, now=now)
+    link = f"https://t.me/{username}?start={code}"
+    request.out_dir.mkdir(parents=True, exist_ok=True)
+    safe_id = _UNSAFE_FILENAME.sub("_", request.patient.study_id)
+    path = Path(request.out_dir) / f"telegram-invite-{safe_id}.png"
+    qrcode.make(link).save(str(path))
+    expires = (now + DEFAULT_TTL).date().isoformat()
+    return [link, f"QR code: {path}", f"valid once, until {expires}"]
+
+
+register_inviter(flows.CHANNEL, invite_to_telegram)

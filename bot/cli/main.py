@@ -1,0 +1,54 @@
+"""The `pathbot` command line. Subcommands live in `bot/commands/`, one module per group."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from bot.cli.commands import command_modules
+from bot.cli.common import CommandError
+from bot.db.database import DatabaseUnavailable
+from bot.service.settings import SettingsError
+from surveys import score_cli
+from surveys.loader import InstrumentError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["score"]:  # its own parser, so `pathbot score --help` is the scorer's
+        return score_cli.main(args[1:])
+    parser = build_parser(args[0] if args else None)
+    ns = parser.parse_args(args)
+    if not hasattr(ns, "run"):
+        parser.print_help()
+        return 2
+    try:
+        return int(ns.run(ns))
+    except SettingsError as exc:
+        print(f"pathbot: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except DatabaseUnavailable as exc:
+        print(f"pathbot: {exc}", file=sys.stderr)
+        return 3
+    except (InstrumentError, CommandError) as exc:
+        print(f"pathbot: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        # `pathbot audit | head`: the reader has what it wanted; don't print a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pathbot", description=__doc__)
+    sub = parser.add_subparsers(title="commands")
+    sub.add_parser("score", help="score answers given as JSON on stdin (see `pathbot score -h`)")
+    for module in command_modules(command):
+        module.register(sub)
+    return parser
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

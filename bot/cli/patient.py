@@ -1,0 +1,178 @@
+"""`pathbot patient add|list|invite`: enrol patients and invite them to a channel."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlmodel import Session, col, select
+
+import bot.service.channels  # noqa: F401  (channel modules register their inviters)
+from bot.cli.common import CommandError, command_app
+from bot.clinic import audit
+from bot.conversation.i18n import SUPPORTED_LOCALES
+from bot.conversation.phone import InvalidPhoneNumber, to_e164
+from bot.db import store
+from bot.db.database import session_scope
+from bot.db.models import ChannelIdentity, Patient
+from bot.service.app import build_app
+from bot.service.enrolment import INVITERS, InviteRequest
+from bot.service.settings import get_settings
+
+
+def register(sub: Any) -> None:
+    patient = sub.add_parser("patient", help="enrol patients and invite them to a channel")
+    psub = patient.add_subparsers(title="patient commands")
+
+    add = psub.add_parser("add", help="enrol a patient")
+    add.add_argument("study_id")
+    add.add_argument("--name", default="", help="display name (staff only; never in exports)")
+    add.add_argument("--locale", default=None, choices=SUPPORTED_LOCALES)
+    add.add_argument("--timezone", default=None, help="IANA name, e.g. America/New_York")
+    add.add_argument("--phone", default=None, help="mobile number for SMS (stored as E.164)")
+    add.add_argument("--db", help="database URL (default: DATABASE_URL)")
+    add.add_argument("--actor", help="who enrols, for the audit log (default: OS user)")
+    add.set_defaults(run=run_add)
+
+    lst = psub.add_parser("list", help="list patients and their channels")
+    lst.add_argument("--db", help="database URL (default: DATABASE_URL)")
+    lst.set_defaults(run=run_list)
+
+    alumni = psub.add_parser(
+        "alumni-messages", help="turn a patient's alumni meeting reminders off or on"
+    )
+    alumni.add_argument("study_id")
+    alumni.add_argument("setting", choices=["off", "on"])
+    alumni.add_argument("--actor", help="who changes it, for the audit log (default: OS user)")
+    alumni.add_argument("--db", help="database URL (default: DATABASE_URL)")
+    alumni.set_defaults(run=run_alumni_messages)
+
+    invite = psub.add_parser("invite", help="invite a patient to a channel")
+    invite.add_argument("study_id")
+    invite.add_argument("--channel", required=True, help="telegram or sms")
+    invite.add_argument("--out-dir", default=".", help="where to write files such as a QR code")
+    invite.add_argument("--db", help="database URL (default: DATABASE_URL)")
+    invite.add_argument("--actor", help="who invites, for the audit log (default: OS user)")
+    invite.set_defaults(run=run_invite)
+
+
+def run_add(ns: argparse.Namespace) -> int:
+    settings = get_settings()
+    timezone = ns.timezone or settings.default_timezone
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        print(
+            f"pathbot: unknown time zone {timezone!r} (use an IANA name such as America/New_York)",
+            file=sys.stderr,
+        )
+        return 2
+    phone = None
+    if ns.phone:
+        try:
+            phone = to_e164(ns.phone)
+        except InvalidPhoneNumber as exc:
+            raise CommandError(f"--phone: {exc}") from None
+    app = build_app(settings, database_url=ns.db)
+    now = app.pipeline.now()
+    try:
+        with session_scope(app.db) as session:
+            if store.patient_by_study_id(session, ns.study_id) is not None:
+                raise CommandError(f"patient {ns.study_id} already exists")
+            if phone and store.find_identity(session, "sms", phone) is not None:
+                raise CommandError("that phone number belongs to another patient")
+            patient = store.add_patient(
+                session,
+                study_id=ns.study_id,
+                display_name=ns.name,
+                locale=ns.locale or settings.default_locale,
+                timezone=timezone,
+                now=now,
+            )
+            if phone:
+                # Pending until the patient confirms the SMS opt-in; nothing is sent before that.
+                session.add(
+                    ChannelIdentity(
+                        patient_id=patient.id or 0,
+                        channel="sms",
+                        address=phone,
+                        status="pending",
+                        created_at=now,
+                    )
+                )
+            audit.record(
+                session,
+                actor=audit.current_actor(ns.actor),
+                action="patient.add",
+                object_type="patient",
+                object_id=ns.study_id,
+                detail={"locale": patient.locale, "timezone": timezone, "sms": bool(phone)},
+                now=now,
+            )
+    finally:
+        app.db.dispose()
+    print(f"enrolled {ns.study_id}")
+    return 0
+
+
+def run_list(ns: argparse.Namespace) -> int:
+    with command_app(ns) as app:
+        with Session(app.db) as session:
+            patients = session.exec(select(Patient).order_by(col(Patient.study_id))).all()
+            print("study_id\tlocale\ttimezone\tstatus\tchannels")
+            for p in patients:
+                identities = session.exec(
+                    select(ChannelIdentity).where(ChannelIdentity.patient_id == p.id)
+                ).all()
+                channels = ",".join(f"{i.channel}:{i.status}" for i in identities) or "-"
+                print(f"{p.study_id}\t{p.locale}\t{p.timezone}\t{p.status}\t{channels}")
+    return 0
+
+
+def run_invite(ns: argparse.Namespace) -> int:
+    inviter = INVITERS.get(ns.channel)
+    if inviter is None:
+        known = ", ".join(sorted(INVITERS)) or "none configured"
+        raise CommandError(f"cannot invite to {ns.channel!r} (channels: {known})")
+    with command_app(ns) as app:
+        with Session(app.db) as session:
+            patient = store.patient_by_study_id(session, ns.study_id)
+        if patient is None:
+            raise CommandError(f"no patient {ns.study_id}")
+        for line in inviter(InviteRequest(app=app, patient=patient, out_dir=Path(ns.out_dir))):
+            print(line)
+        audit.record_now(
+            app.db,
+            actor=audit.current_actor(ns.actor),
+            action="patient.invite",
+            object_type="patient",
+            object_id=ns.study_id,
+            detail={"channel": ns.channel},
+            now=app.pipeline.now(),
+        )
+    return 0
+
+
+def run_alumni_messages(ns: argparse.Namespace) -> int:
+    """Alumni reminders only: surveys, session reminders and everything else are untouched."""
+    with command_app(ns) as app:
+        with session_scope(app.db) as session:
+            patient = store.patient_by_study_id(session, ns.study_id)
+            if patient is None:
+                raise CommandError(f"no patient {ns.study_id}")
+            patient.alumni_opt_out = ns.setting == "off"
+            session.add(patient)
+            audit.record(
+                session,
+                actor=audit.current_actor(ns.actor),
+                action="patient.alumni_messages",
+                object_type="patient",
+                object_id=ns.study_id,
+                detail={"alumni_messages": ns.setting},
+                now=app.pipeline.now(),
+            )
+    print(f"alumni meeting reminders {ns.setting} for {ns.study_id}")
+    return 0

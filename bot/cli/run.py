@@ -1,0 +1,49 @@
+"""`pathbot run`: the server (webhooks, dispatcher, health check), channels enabled by settings."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+import uvicorn
+
+from bot.service.app import build_app
+from bot.service.channels import enabled_channels
+from bot.service.logging_setup import configure_logging, secrets_of
+from bot.service.runtime import Runtime
+from bot.service.server import build_asgi
+from bot.service.settings import get_settings
+
+
+def register(sub: Any) -> None:
+    run = sub.add_parser("run", help="run the server: webhooks, dispatcher, enabled channels")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8000)
+    run.add_argument("--db", help="database URL (default: DATABASE_URL)")
+    run.add_argument("--log-level", default="INFO", help="DEBUG, INFO (default), WARNING, ERROR")
+    run.set_defaults(run=run_server)
+
+
+def run_server(ns: argparse.Namespace) -> int:
+    settings = get_settings()
+    # JSON lines on stderr, secrets and phone numbers redacted (bot/logging_setup.py)
+    configure_logging(level=ns.log_level.upper(), secrets=secrets_of(settings))
+    app = build_app(settings, database_url=ns.db)
+    channels = enabled_channels(app)
+    if not channels:
+        print(
+            "pathbot run: no channel is configured (set Telegram or Twilio settings); "
+            "serving the health check only",
+            file=sys.stderr,
+        )
+    asgi = build_asgi(Runtime(app, channels))
+    uvicorn.run(
+        asgi,
+        host=ns.host,
+        port=ns.port,
+        proxy_headers=True,
+        log_level=ns.log_level.lower(),
+        log_config=None,  # uvicorn's lines go through the JSON handler above
+    )
+    return 0

@@ -1,0 +1,107 @@
+"""Staff channels: where alert notices go (a Telegram staff group, e-mail over SMTP).
+
+Each channel has `name` and `async send(text)`, which raises on failure so the notice is
+retried on the next round. Texts name the study id and alert kind only; nothing clinical.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import smtplib
+import ssl
+from email.message import EmailMessage
+from typing import Protocol
+
+from telegram import Bot
+
+from bot.service.settings import Settings
+
+SUBJECT = "pathbot staff alert"
+SMTP_TIMEOUT_SECONDS = 20
+
+
+class StaffChannel(Protocol):
+    name: str
+
+    async def send(self, text: str) -> None: ...
+
+
+class TelegramStaffChannel:
+    """Posts to a staff group chat through the Bot API (base URL configurable for tests)."""
+
+    name = "telegram"
+
+    def __init__(self, *, token: str, chat_id: str, api_base_url: str) -> None:
+        self._token = token
+        self._chat_id = chat_id
+        self._base_url = api_base_url.rstrip("/") + "/bot"
+
+    async def send(self, text: str) -> None:
+        async with Bot(self._token, base_url=self._base_url) as bot:
+            await bot.send_message(chat_id=self._chat_id, text=text)
+
+
+class EmailStaffChannel:
+    """Sends one plain-text e-mail per notice through an SMTP server."""
+
+    name = "email"
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        sender: str,
+        recipients: list[str],
+        starttls: bool = True,
+        username: str | None = None,
+        password: str | None = None,
+    ) -> None:
+        self.host, self.port, self.sender, self.recipients = host, port, sender, recipients
+        self.starttls, self.username, self.password = starttls, username, password
+
+    async def send(self, text: str) -> None:
+        await asyncio.to_thread(self._send_blocking, text)
+
+    def _send_blocking(self, text: str) -> None:
+        message = EmailMessage()
+        message["Subject"] = SUBJECT
+        message["From"] = self.sender
+        message["To"] = ", ".join(self.recipients)
+        message.set_content(text)
+        with smtplib.SMTP(self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS) as smtp:
+            if self.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if self.username and self.password:
+                smtp.login(self.username, self.password)
+            smtp.send_message(message)
+
+
+def staff_channels(settings: Settings) -> list[StaffChannel]:
+    """The staff channels the settings configure (none when nothing is set)."""
+    channels: list[StaffChannel] = []
+    token = settings.staff_telegram_bot_token or settings.telegram_bot_token
+    if settings.staff_telegram_chat_id and token and token.get_secret_value():
+        channels.append(
+            TelegramStaffChannel(
+                token=token.get_secret_value(),
+                chat_id=settings.staff_telegram_chat_id,
+                api_base_url=settings.telegram_api_base_url,
+            )
+        )
+    recipients = [a.strip() for a in (settings.alert_email_to or "").split(",") if a.strip()]
+    if settings.smtp_host and settings.alert_email_from and recipients:
+        channels.append(
+            EmailStaffChannel(
+                host=settings.smtp_host,
+                port=settings.smtp_port,
+                sender=settings.alert_email_from,
+                recipients=recipients,
+                starttls=settings.smtp_starttls,
+                username=settings.smtp_username or None,
+                password=settings.smtp_password.get_secret_value()
+                if settings.smtp_password
+                else None,
+            )
+        )
+    return channels

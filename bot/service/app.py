@@ -1,0 +1,58 @@
+"""Wiring: build the engine, pipeline and database from settings, in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+
+from bot.conversation.engine import ConversationEngine, ProgramInfo
+from bot.conversation.i18n import translator
+from bot.db.database import make_engine, upgrade
+from bot.schedule.rsvp import handle_rsvp_reply
+from bot.service.pipeline import Clock, Pipeline
+from bot.service.settings import Settings
+from surveys.loader import load_instrument
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class App:
+    settings: Settings
+    db: Engine
+    pipeline: Pipeline
+    conversation: ConversationEngine
+
+
+def build_app(
+    settings: Settings,
+    *,
+    database_url: str | None = None,
+    clock: Clock = utc_now,
+    migrate: bool = True,
+) -> App:
+    url = database_url or settings.database_url
+    if migrate:
+        upgrade(url)
+    db = make_engine(url)
+    program = ProgramInfo(
+        name=settings.program_name, help_phone=settings.help_phone, help_hours=settings.help_hours
+    )
+    conversation = ConversationEngine(
+        instruments=lambda instrument_id, version: load_instrument(instrument_id, version),
+        translators=translator,
+        program=program,
+    )
+    pipeline = Pipeline(
+        db=db,
+        conversation=conversation,
+        program=program,
+        clock=clock,
+        default_locale=settings.default_locale,
+        reply_hooks=(handle_rsvp_reply,),
+    )
+    return App(settings=settings, db=db, pipeline=pipeline, conversation=conversation)

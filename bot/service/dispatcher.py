@@ -1,0 +1,304 @@
+"""The dispatcher: the one place messages leave pathbot, applying the send rules in order.
+
+Every round claims a batch of due outbox rows (pending -> sending, with a lease), then for each
+row applies, in order:
+
+1. opt-out and pause: a stopped patient gets only confirmations, crisis messages and replies to
+   their own message; a paused (or crisis-held) patient gets no survey nudges;
+2. staleness: a row past its `expires_at` (a reminder for a session that has begun) is dropped
+   and recorded, never sent;
+3. quiet hours in the patient's local time: an unsolicited message due at night waits for the
+   morning (`not_before`); replies and crisis messages are never held;
+4. a cap on unsolicited messages per patient per local day: the rest wait for the next day;
+5. the channel's rate limit: channels pace themselves, the batch size keeps a round small;
+
+then sends and marks the row sent. Claiming uses SELECT ... FOR UPDATE SKIP LOCKED on
+PostgreSQL, so several dispatchers share the work without sending anything twice; a row whose
+lease expires (its dispatcher died mid-send) is claimed again. SQLite runs one dispatcher.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, and_, or_
+from sqlmodel import Session, col, select
+
+from bot.channels.base import (
+    Channel,
+    ContactStopped,
+    OutboundEnvelope,
+    RetryableSendError,
+    SendError,
+)
+from bot.db import fallback, store
+from bot.db.availability import until_database_answers
+from bot.db.database import session_scope
+from bot.db.models import ChannelIdentity, OutboxMessage, Patient
+from bot.schedule.localtime import in_quiet_hours, local_day_bounds, next_local_hour
+
+MAX_ATTEMPTS = 5
+LEASE = timedelta(minutes=5)
+DEFAULT_BATCH_SIZE = 50
+ALWAYS_SENT_KINDS = ("crisis", "confirmation")
+# Held while the patient has paused or is in a crisis hold (UX-09).
+PAUSABLE_KINDS = ("nudge",)
+
+
+@dataclass(frozen=True)
+class SendRules:
+    """Quiet hours and the daily cap; `None` rules (console, simulations) apply opt-out only."""
+
+    quiet_start: int = 20
+    quiet_end: int = 9
+    max_unsolicited_per_day: int = 3
+
+    @classmethod
+    def from_settings(cls, settings: object) -> SendRules:
+        return cls(
+            quiet_start=int(getattr(settings, "quiet_hours_start", 20)),
+            quiet_end=int(getattr(settings, "quiet_hours_end", 9)),
+            max_unsolicited_per_day=int(getattr(settings, "max_unsolicited_per_day", 3)),
+        )
+
+
+async def dispatch_pending(
+    db: Engine,
+    channels: Mapping[str, Channel],
+    now: datetime,
+    *,
+    rules: SendRules | None = None,
+    batch_size: int | None = None,
+) -> int:
+    """Send due outbox messages of the given channels; returns how many were sent.
+
+    Without `batch_size` every due message is sent (batch after batch); with it, one batch per
+    channel, so a busy outbox cannot starve other work in the same loop.
+    """
+    sent = 0
+    for name, channel in channels.items():
+        while True:
+            claimed = claim_due(db, name, now, batch_size or DEFAULT_BATCH_SIZE)
+            for row in claimed:
+                if await _send_one(db, channel, row, now, rules):
+                    sent += 1
+            if batch_size is not None or not claimed:
+                break
+    return sent
+
+
+def claim_due(db: Engine, channel: str, now: datetime, limit: int) -> list[OutboxMessage]:
+    """Lock and claim up to `limit` due rows; rows another dispatcher holds are skipped."""
+    with session_scope(db) as session:
+        rows = list(
+            session.exec(
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.channel == channel,
+                    or_(
+                        and_(
+                            col(OutboxMessage.status) == "pending",
+                            col(OutboxMessage.not_before) <= now,
+                        ),
+                        and_(
+                            col(OutboxMessage.status) == "sending",
+                            col(OutboxMessage.claimed_at) < now - LEASE,
+                        ),
+                    ),
+                )
+                .order_by(col(OutboxMessage.id))
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            ).all()
+        )
+        rows = _in_order(session, rows, now)
+        for row in rows:
+            row.status = "sending"
+            row.claimed_at = now
+            session.add(row)
+    return rows
+
+
+def _in_order(session: Session, rows: list[OutboxMessage], now: datetime) -> list[OutboxMessage]:
+    """Keep a patient's messages in order: skip a row while an earlier one is still unsent
+    elsewhere (another dispatcher holds it), so question 2 never overtakes question 1."""
+    if not rows:
+        return rows
+    ids = {r.id for r in rows}
+    addresses = {r.address for r in rows}
+    earlier = session.exec(
+        select(OutboxMessage.address, OutboxMessage.id).where(
+            col(OutboxMessage.address).in_(addresses),
+            col(OutboxMessage.id) < max(r.id or 0 for r in rows),
+            or_(
+                col(OutboxMessage.status) == "sending",
+                and_(col(OutboxMessage.status) == "pending", col(OutboxMessage.not_before) <= now),
+            ),
+        )
+    ).all()
+    blocked_from: dict[str, int] = {}
+    for address, row_id in earlier:
+        if row_id is not None and row_id not in ids:
+            blocked_from[address] = min(blocked_from.get(address, row_id), row_id)
+    return [r for r in rows if (r.id or 0) < blocked_from.get(r.address, 1 << 62)]
+
+
+async def _send_one(
+    db: Engine, channel: Channel, row: OutboxMessage, now: datetime, rules: SendRules | None
+) -> bool:
+    with session_scope(db) as session:
+        verdict = _apply_rules(session, row, now, rules)
+    if verdict != "send":
+        return False
+    envelope = OutboundEnvelope(
+        outbox_id=row.id or 0,
+        address=row.address,
+        kind=row.kind,
+        text=row.body,
+        hint=row.hint,
+        options=tuple(row.options),
+    )
+    try:
+        provider_id = await channel.send(envelope)
+    except ContactStopped as exc:
+        with session_scope(db) as session:
+            _update(session, row, status="failed", error_code=exc.code)
+            _mark_identity(session, row, exc.identity_status)
+            fallback.after_final_failure(session, row, now=now)
+        return False
+    except RetryableSendError as exc:
+        with session_scope(db) as session:
+            delay = timedelta(seconds=exc.retry_after or 2 ** (row.attempts + 1))
+            final = row.attempts + 1 >= MAX_ATTEMPTS
+            _update(
+                session,
+                row,
+                status="failed" if final else "pending",
+                error_code=exc.code,
+                not_before=now + delay,
+            )
+            if final:
+                fallback.after_final_failure(session, row, now=now)
+        return False
+    except SendError as exc:
+        with session_scope(db) as session:
+            _update(session, row, status="failed", error_code=exc.code)
+            fallback.after_final_failure(session, row, now=now)
+        return False
+
+    def record_sent() -> None:
+        with session_scope(db) as session:
+            _update(session, row, status="sent", provider_message_id=provider_id, sent_at=now)
+
+    await until_database_answers(record_sent)  # else an outage here means a re-send later
+    return True
+
+
+def _apply_rules(
+    session: Session, row: OutboxMessage, now: datetime, rules: SendRules | None
+) -> str:
+    """ "send", or the row's new state after a rule held, dropped or cancelled it."""
+    patient = session.get(Patient, row.patient_id) if row.patient_id is not None else None
+    if not _may_send(session, row, patient):
+        _hold(session, row, status="cancelled")
+        return "cancelled"
+    if not _channel_reachable(session, row):
+        # Opted out or blocked on this channel only: reach the patient on another one.
+        _hold(session, row, status="cancelled", error_code="channel_stopped")
+        fallback.after_final_failure(session, row, now=now)
+        return "cancelled"
+    if row.expires_at is not None and row.expires_at <= now and not _is_exempt(row):
+        _hold(session, row, status="dropped", error_code=row.error_code or "expired")
+        return "dropped"
+    if rules is None or patient is None or _is_exempt(row):
+        return "send"
+    if in_quiet_hours(now, patient.timezone, rules.quiet_start, rules.quiet_end):
+        morning = next_local_hour(now, rules.quiet_end, patient.timezone)
+        _hold(session, row, status="pending", not_before=morning)
+        return "held"
+    if not _under_daily_cap(session, row, patient, now, rules.max_unsolicited_per_day):
+        _, day_end = local_day_bounds(now, patient.timezone)
+        morning = next_local_hour(day_end, rules.quiet_end, patient.timezone)
+        _hold(session, row, status="pending", not_before=morning)
+        return "held"
+    return "send"
+
+
+def _is_exempt(row: OutboxMessage) -> bool:
+    """Replies to the patient's own message and crisis messages are never held."""
+    return row.in_reply_to is not None or row.kind in ALWAYS_SENT_KINDS
+
+
+def _may_send(session: Session, row: OutboxMessage, patient: Patient | None) -> bool:
+    """Opt-out is honoured before every send; answers to the patient's own message still go."""
+    if row.patient_id is None:
+        return True
+    if patient is None or patient.status == "stopped":
+        return row.kind in ALWAYS_SENT_KINDS or row.in_reply_to is not None
+    if patient.status in ("paused", "crisis_hold") and row.kind in PAUSABLE_KINDS:
+        return False
+    return True
+
+
+def _channel_reachable(session: Session, row: OutboxMessage) -> bool:
+    """A stopped or blocked channel (SMS STOP, 21610, Telegram block) gets only what the
+    patient asked for; a pending one (SMS opt-in not yet confirmed) only the opt-in itself."""
+    if row.kind in ALWAYS_SENT_KINDS or row.in_reply_to is not None:
+        return True
+    identity = store.find_identity(session, row.channel, row.address)
+    return identity is None or identity.status == "active"
+
+
+def _occasion(key: str) -> str:
+    """Messages written together ("offer:12:0", "offer:12:1") count once towards the cap."""
+    return key.rsplit(":", 1)[0]
+
+
+def _under_daily_cap(
+    session: Session, row: OutboxMessage, patient: Patient, now: datetime, cap: int
+) -> bool:
+    start, end = local_day_bounds(now, patient.timezone)
+    keys = session.exec(
+        select(OutboxMessage.dedupe_key).where(
+            OutboxMessage.patient_id == patient.id,
+            col(OutboxMessage.status).in_(("sent", "delivered")),
+            col(OutboxMessage.in_reply_to).is_(None),
+            col(OutboxMessage.kind).not_in(ALWAYS_SENT_KINDS),
+            col(OutboxMessage.sent_at) >= start,
+            col(OutboxMessage.sent_at) < end,
+        )
+    ).all()
+    occasions = {_occasion(k) for k in keys}
+    return _occasion(row.dedupe_key) in occasions or len(occasions) < cap
+
+
+def _hold(session: Session, row: OutboxMessage, **changes: object) -> None:
+    """Change a claimed row without counting a send attempt."""
+    fresh = session.get(OutboxMessage, row.id)
+    if fresh is None:
+        return
+    fresh.claimed_at = None
+    for key, value in changes.items():
+        setattr(fresh, key, value)
+    session.add(fresh)
+
+
+def _update(session: Session, row: OutboxMessage, **changes: object) -> None:
+    fresh = session.get(OutboxMessage, row.id)
+    if fresh is None:
+        return
+    if "status" in changes and changes["status"] != "cancelled":
+        fresh.attempts += 1
+    fresh.claimed_at = None
+    for key, value in changes.items():
+        setattr(fresh, key, value)
+    session.add(fresh)
+
+
+def _mark_identity(session: Session, row: OutboxMessage, status: str) -> None:
+    identity = store.find_identity(session, row.channel, row.address)
+    if isinstance(identity, ChannelIdentity):
+        identity.status = status
+        session.add(identity)

@@ -1,0 +1,120 @@
+"""The running service: the app, its channels, and the dispatcher loop that sends the outbox.
+
+Channel adapters hand inbound messages to `Runtime.receive`, which runs the (synchronous,
+transactional) pipeline in a worker thread and wakes the dispatcher. The dispatcher also runs
+on a timer, so nothing due waits for the next inbound message; the database is the only queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.channels.base import ChannelAdapter
+from bot.clinic.alerts.notify import notify_pending_alerts
+from bot.conversation.messages import Inbound
+from bot.db.availability import release_claims
+from bot.service.app import App
+from bot.service.dispatcher import SendRules, dispatch_pending
+from bot.service.metrics import METRICS, MeteredChannel
+from bot.service.pipeline import HandleResult
+from bot.service.scheduler import Scheduler, start_scheduler, stop_scheduler
+
+log = logging.getLogger(__name__)
+
+DISPATCH_INTERVAL_SECONDS = 5.0
+
+
+class Runtime:
+    def __init__(self, app: App, channels: Sequence[ChannelAdapter]) -> None:
+        self.app = app
+        self.channels = {c.name: c for c in channels}
+        self._metered = {name: MeteredChannel(c) for name, c in self.channels.items()}
+        self._stopping = False
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.last_dispatch: datetime | None = None
+        self._scheduler: Scheduler | None = None
+        self._interrupted_rounds: list[datetime] = []  # claim times of rounds an error cut short
+
+    async def receive(self, inbound: Inbound) -> HandleResult:
+        """Run one inbound message through the pipeline; its replies go out right after."""
+        started = METRICS.inbound_started()
+        result = await asyncio.to_thread(self.app.pipeline.handle, inbound)
+        METRICS.inbound_handled(inbound.channel, result, started)
+        if result.outbox_ids:
+            self.wake()
+        return result
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def dispatch_once(self) -> int:
+        now = self.app.pipeline.now()
+        self.last_dispatch = now
+        while self._interrupted_rounds:  # their unsent claims go back now, not after the lease
+            await asyncio.to_thread(
+                release_claims, self.app.db, claimed_at=self._interrupted_rounds[0]
+            )
+            self._interrupted_rounds.pop(0)
+        settings = self.app.settings
+        return await dispatch_pending(
+            self.app.db,
+            self._metered,  # the channels, counting sends for /metrics
+            now,
+            rules=SendRules.from_settings(settings),
+            batch_size=settings.dispatch_batch_size,
+        )
+
+    def health(self) -> dict[str, str]:
+        """ "starting" until the first round, "alive" while running, "dead" if a loop stopped."""
+        dispatcher = "starting" if self.last_dispatch is None else "alive"
+        if self._task is not None and self._task.done():
+            dispatcher = "dead"
+        scheduler = "starting"
+        if self._scheduler is not None:
+            scheduler = "alive" if self._scheduler.running else "dead"
+        return {"dispatcher": dispatcher, "scheduler": scheduler}
+
+    async def start(self) -> None:
+        for channel in self.channels.values():
+            attach = getattr(channel, "attach", None)
+            if attach is not None:  # channels with inbound traffic hand it to `receive`
+                attach(self)
+            await channel.start()
+        self._stopping = False
+        self._task = asyncio.create_task(self._dispatch_loop(), name="pathbot-dispatcher")
+        self._scheduler = start_scheduler(self)  # materialises due reminders and surveys
+
+    async def stop(self) -> None:
+        stop_scheduler(self._scheduler)
+        if self._task is not None:
+            # The flag ends the loop even if a cancellation is lost: Python 3.11's wait_for can
+            # swallow one that arrives as the wake event fires, and shutdown then hung forever.
+            self._stopping = True
+            self._wake.set()
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for channel in self.channels.values():
+            await channel.stop()
+
+    async def _dispatch_loop(self) -> None:
+        while not self._stopping:
+            try:
+                await self.dispatch_once()
+            except Exception:  # a failed round must not stop future rounds
+                log.exception("dispatch round failed")
+                if self.last_dispatch is not None:
+                    self._interrupted_rounds.append(self.last_dispatch)
+            try:  # staff alerts ride the same loop: crisis at once, re-sent until acknowledged
+                await notify_pending_alerts(self.app, self.app.pipeline.now())
+            except Exception:
+                log.exception("staff alert round failed")
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(DISPATCH_INTERVAL_SECONDS):
+                    await self._wake.wait()
+            self._wake.clear()

@@ -1,0 +1,272 @@
+"""What Telegram needs from the database beyond the pipeline, each in one transaction.
+
+Enrolment by deep link (`/start <code>`), the short answer to chats that are not enrolled, the
+`/pain` request, and small look-ups for the adapter. Synchronous: the adapter runs them in a
+worker thread, as `Runtime.receive` runs the pipeline.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from bot.channels.telegram.render import LANGUAGE_ITEM
+from bot.clinic.trend import pain_history, render_chart
+from bot.conversation.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES, Translator, translator
+from bot.conversation.keywords import Command, Keyword
+from bot.conversation.messages import Inbound, Outgoing, ReplyOption
+from bot.conversation.state import PendingSurvey
+from bot.db import store
+from bot.db.database import session_scope
+from bot.db.invites import redeem_code
+from bot.db.models import ChannelIdentity, ItemResponse, OutboxMessage, Patient
+from bot.service.app import App
+from bot.service.pipeline import HandleResult
+from surveys.loader import load_instrument
+
+CHANNEL = "telegram"
+# The welcome text below is what the patient agrees to by pressing Start on their link; change
+# this version whenever its wording changes, so each consent record names the text shown.
+CONSENT_TEXT_VERSION = "telegram-welcome-1"
+PAIN_INSTRUMENT = "dvprs"
+
+
+def is_enrolled(app: App, address: str) -> bool:
+    """Whether this chat belongs to a patient; a chat that writes again is reachable again."""
+    with session_scope(app.db) as session:
+        identity = store.find_identity(session, CHANNEL, address)
+        if identity is None:
+            return False
+        if identity.status == "unreachable":  # they unblocked the bot and wrote to us
+            identity.status = "active"
+            session.add(identity)
+        return True
+
+
+def set_reachability(app: App, address: str, *, blocked: bool) -> None:
+    """The patient blocked (or unblocked) the bot: Telegram told us with a chat-member update."""
+    with session_scope(app.db) as session:
+        identity = store.find_identity(session, CHANNEL, address)
+        if identity is None:
+            return
+        if blocked and identity.status == "active":
+            identity.status = "unreachable"
+        elif not blocked and identity.status == "unreachable":
+            identity.status = "active"
+        session.add(identity)
+
+
+def enrol_with_code(app: App, inbound: Inbound, code: str, locale_hint: str) -> HandleResult:
+    """`/start <code>` from a chat not yet enrolled: bind it and record consent, or say why not."""
+    now = app.pipeline.now()
+    with session_scope(app.db) as session:
+        row = store.record_inbound(session, inbound, None)
+        if row is None:
+            return HandleResult("duplicate")
+        redemption = redeem_code(
+            session, code=code, channel=CHANNEL, address=inbound.address, now=now
+        )
+        patient = redemption.patient
+        if redemption.status != "ok" or patient is None:
+            tr = translator(locale_hint)
+            reply = Outgoing("reply", _refusal(app, tr, redemption.status))
+            rows = store.enqueue(
+                session,
+                patient_id=None,
+                channel=CHANNEL,
+                address=inbound.address,
+                messages=[reply],
+                dedupe_prefix=f"in:{row.id}",
+                now=now,
+                in_reply_to=row.id,
+            )
+            return HandleResult("unknown_sender", _ids(rows))
+        assert patient.id is not None
+        store.bind_channel(
+            session,
+            patient=patient,
+            channel=CHANNEL,
+            address=inbound.address,
+            consent_text_version=CONSENT_TEXT_VERSION,
+            method="deep_link",
+            now=now,
+        )
+        if patient.preferred_channel is None:
+            patient.preferred_channel = CHANNEL
+            session.add(patient)
+        row.patient_id = patient.id
+        session.add(row)
+        state = store.load_state(session, patient.id)
+        state.awaiting_language = True
+        store.save_state(session, patient.id, state, now)
+        tr = translator(state.locale)
+        rows = store.enqueue(
+            session,
+            patient_id=patient.id,
+            channel=CHANNEL,
+            address=inbound.address,
+            messages=[Outgoing("confirmation", _welcome(app, tr)), language_menu(tr)],
+            dedupe_prefix=f"in:{row.id}",
+            now=now,
+            in_reply_to=row.id,
+        )
+        return HandleResult("processed", _ids(rows))
+
+
+def language_menu(tr: Translator) -> Outgoing:
+    """The language question with one button per supported language."""
+    options = tuple(
+        ReplyOption(n, LANGUAGE_NAMES[code], LANGUAGE_ITEM)
+        for n, code in enumerate(SUPPORTED_LOCALES, start=1)
+    )
+    return Outgoing("prompt", tr.gettext("Which language do you want?"), options=options)
+
+
+def not_enrolled(app: App, inbound: Inbound, locale_hint: str) -> HandleResult:
+    """A chat that is not enrolled gets how to join, and nothing else is done with its message."""
+    now = app.pipeline.now()
+    with session_scope(app.db) as session:
+        row = store.record_inbound(session, inbound, None)
+        if row is None:
+            return HandleResult("duplicate")
+        tr = translator(locale_hint)
+        reply = Outgoing(
+            "reply",
+            tr.gettext(
+                "{program}: this chat is not linked to the program. To join, open the link "
+                "from your clinic, or call {phone}."
+            ).format(program=app.settings.program_name, phone=app.settings.help_phone),
+        )
+        rows = store.enqueue(
+            session,
+            patient_id=None,
+            channel=CHANNEL,
+            address=inbound.address,
+            messages=[reply],
+            dedupe_prefix=f"in:{row.id}",
+            now=now,
+            in_reply_to=row.id,
+        )
+        return HandleResult("unknown_sender", _ids(rows))
+
+
+def request_pain_check(app: App, inbound: Inbound) -> HandleResult:
+    """`/pain`: start a DVPRS now, in the same transaction that stores (and dedupes) the request."""
+    now = app.pipeline.now()
+    conversation = app.conversation
+    with session_scope(app.db) as session:
+        identity = store.find_identity(session, CHANNEL, inbound.address)
+        if identity is None:
+            return HandleResult("unknown_sender")
+        patient = session.get(Patient, identity.patient_id)
+        assert patient is not None and patient.id is not None
+        row = store.record_inbound(session, inbound, patient.id)
+        if row is None:
+            return HandleResult("duplicate")
+        state = store.load_state(session, patient.id)
+        if state.mode == "stopped":
+            return HandleResult("processed")  # after an opt-out only START and HELP answer
+        resume = Keyword(Command.RESUME)
+        if state.survey is not None:  # finish the questions already under way first
+            steps = [conversation.on_keyword(state, resume)]
+        else:
+            instrument = load_instrument(PAIN_INSTRUMENT, None)
+            assignment = store.create_assignment(
+                session,
+                patient=patient,
+                instrument_id=instrument.id,
+                version=instrument.version,
+                timepoint="patient_request",
+                now=now,
+            )
+            assert assignment.id is not None
+            pending = PendingSurvey(assignment.id, instrument.id, instrument.version)
+            steps = [conversation.start_survey(state, pending)]
+            if state.mode != "active":  # paused: the request resumes; on hold: says so
+                steps.append(conversation.on_keyword(steps[0].state, resume))
+        outgoing: list[Outgoing] = []
+        for step in steps:
+            store.apply_events(
+                session, patient=patient, events=step.events, channel=CHANNEL, now=now, inbound=row
+            )
+            outgoing.extend(step.outgoing)
+        store.save_state(session, patient.id, steps[-1].state, now)
+        rows = store.enqueue(
+            session,
+            patient_id=patient.id,
+            channel=CHANNEL,
+            address=inbound.address,
+            messages=outgoing,
+            dedupe_prefix=f"in:{row.id}",
+            now=now,
+            in_reply_to=row.id,
+        )
+        return HandleResult("processed", _ids(rows))
+
+
+def answer_recorded(app: App, provider_message_id: str) -> bool:
+    """Whether a button press was stored as an answer (a press on an old question is not)."""
+    with Session(app.db) as session:
+        found = session.exec(
+            select(ItemResponse.id).where(
+                ItemResponse.provider_message_id == provider_message_id,
+                ItemResponse.channel == CHANNEL,
+                col(ItemResponse.superseded_at).is_(None),
+            )
+        ).first()
+        return found is not None
+
+
+def chat_locale(app: App, address: str) -> str:
+    with Session(app.db) as session:
+        patient = _patient(session, address)
+        return patient.locale if patient else app.settings.default_locale
+
+
+def trend_chart(app: App, address: str) -> bytes | None:
+    """The patient's pain chart as a PNG, or None when there is nothing to draw."""
+    with Session(app.db) as session:
+        patient = _patient(session, address)
+        if patient is None or patient.id is None:
+            return None
+        history = pain_history(session, patient.id)
+        locale, timezone = patient.locale, patient.timezone
+    if not history:
+        return None
+    return render_chart(history, translator(locale), timezone)
+
+
+def _patient(session: Session, address: str) -> Patient | None:
+    identity = session.exec(
+        select(ChannelIdentity).where(
+            ChannelIdentity.channel == CHANNEL, ChannelIdentity.address == address
+        )
+    ).first()
+    return session.get(Patient, identity.patient_id) if identity else None
+
+
+def _welcome(app: App, tr: Translator) -> str:
+    return tr.gettext(
+        "Welcome to {program}. This chat is now linked to your care team. We will send your "
+        "questions and reminders here. Telegram chats are not fully private: Telegram and "
+        "anyone who uses this phone could read them. Send /stop at any time to end. "
+        "Help: {phone}."
+    ).format(program=app.settings.program_name, phone=app.settings.help_phone)
+
+
+def _refusal(app: App, tr: Translator, status: str) -> str:
+    phone = app.settings.help_phone
+    if status == "used":
+        text = tr.gettext(
+            "This link was already used. Please ask the clinic for a new one at {phone}."
+        )
+    elif status == "expired":
+        text = tr.gettext("This link has expired. Please ask the clinic for a new one at {phone}.")
+    else:
+        text = tr.gettext(
+            "This link does not work. Please check it, or call the clinic at {phone}."
+        )
+    return text.format(phone=phone)
+
+
+def _ids(rows: list[OutboxMessage]) -> tuple[int, ...]:
+    return tuple(r.id for r in rows if r.id is not None)
