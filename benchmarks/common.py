@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from bot.db.database import normalize_database_url
 from bot.service.app import App, build_app
-from bot.service.settings import Settings, normalize_database_url
+from bot.service.settings import Settings
 
 POSTGRES_ENV = "PATHBOT_BENCH_POSTGRES_URL"
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"

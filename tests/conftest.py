@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bot.service.settings import normalize_database_url
+from bot.db.database import normalize_database_url
 from tests.support import FakeClock
 
 POSTGRES_ENV = "PATHBOT_TEST_POSTGRES_URL"

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, select
 
+from bot.clinic.alerts.flags import flag_completed
 from bot.conversation.events import AnswerRecorded, SurveyCompleted
 from bot.db import store
 from bot.db.database import session_scope
@@ -97,7 +98,8 @@ def complete_survey(
                 answers={i.id: answers.get(i.id) for i in instrument.items},
             )
         )
-        store.apply_events(s, patient=patient, events=events, channel=channel, now=when)  # type: ignore[arg-type]
+        completed = store.apply_events(s, patient=patient, events=events, channel=channel, now=when)  # type: ignore[arg-type]
+        flag_completed(s, completed, when)  # clinical flags, as the pipeline raises them
         return assignment.id
 
 

@@ -53,7 +53,7 @@ def add_patient(
 
 def tick(app: App, channel: RecordingChannel, rules: SendRules | None = None) -> int:
     now = app.pipeline.now()
-    materialise_due_work(app, now)
+    materialise_due_work(app.due_work_setup(), now)
     return asyncio.run(
         dispatch_pending(app.db, {channel.name: channel}, now, rules=rules or SendRules())
     )

@@ -10,12 +10,12 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.clinic.alerts.manage import AlertNotFound, acknowledge, list_alerts
-from bot.clinic.alerts.notify import notify_pending_alerts
-from bot.clinic.alerts.staff_channels import EmailStaffChannel, TelegramStaffChannel, staff_channels
+from bot.clinic.alerts.staff_channels import EmailStaffChannel, TelegramStaffChannel
 from bot.db.database import session_scope
 from bot.db.models import Alert, AuditLog
 from bot.service.app import App
 from bot.service.settings import Settings
+from bot.service.staff_alerts import notify_staff, staff_channels
 from tests.exports_support import add_patient, complete_survey, dvprs_answers, make_app
 from tests.fakes.smtp_server import FakeSMTP
 from tests.fakes.telegram_api import FakeTelegram
@@ -105,7 +105,7 @@ async def test_crisis_goes_at_once_flags_in_a_digest_and_resend_until_ack(
         crisis = _raise(app, "S-001", "crisis")
         _raise(app, "S-002", "opt_out")
 
-        report = await notify_pending_alerts(app, clock())
+        report = await notify_staff(app, clock())
         assert sorted((n.channel, n.kind) for n in report.sent) == [
             ("email", "digest"),
             ("email", "immediate"),
@@ -125,10 +125,10 @@ async def test_crisis_goes_at_once_flags_in_a_digest_and_resend_until_ack(
 
         # Nothing new: nothing sent, however often the loop runs.
         clock.advance(minutes=9)
-        assert (await notify_pending_alerts(app, clock())).sent == []
+        assert (await notify_staff(app, clock())).sent == []
         # Not acknowledged after the configured 10 minutes: the crisis alert alone goes again.
         clock.advance(minutes=1)
-        again = await notify_pending_alerts(app, clock())
+        again = await notify_staff(app, clock())
         assert sorted((n.channel, n.kind, n.alert_ids) for n in again.sent) == [
             ("email", "resend", (crisis,)),
             ("telegram", "resend", (crisis,)),
@@ -142,7 +142,7 @@ async def test_crisis_goes_at_once_flags_in_a_digest_and_resend_until_ack(
             with pytest.raises(AlertNotFound):
                 acknowledge(s, 9999, actor="x", now=clock())
         clock.advance(minutes=30)
-        assert (await notify_pending_alerts(app, clock())).sent == []
+        assert (await notify_staff(app, clock())).sent == []
         (acked,) = [a for a in _alerts(app) if a.id == crisis]
         assert (acked.status, acked.acknowledged_by) == ("acknowledged", "dr.who")
         with Session(app.db) as s:
@@ -156,9 +156,9 @@ async def test_crisis_goes_at_once_flags_in_a_digest_and_resend_until_ack(
 
         # A new non-urgent flag waits for the next digest window (60 min after the last).
         _raise(app, "S-001", "missed_survey")
-        assert (await notify_pending_alerts(app, clock())).sent == []
+        assert (await notify_staff(app, clock())).sent == []
         clock.advance(minutes=31)
-        late = await notify_pending_alerts(app, clock())
+        late = await notify_staff(app, clock())
         assert {n.kind for n in late.sent} == {"digest"}
         assert "S-001 missed_survey" in _telegram_texts(telegram)[-1]
     finally:
@@ -175,9 +175,9 @@ async def test_a_failed_send_is_retried_next_round(
         crisis = _raise(app, "S-001", "crisis")
         smtp.fail_next = 1
         telegram.fail_next("sendMessage", 500, "Internal Server Error")
-        first = await notify_pending_alerts(app, clock())
+        first = await notify_staff(app, clock())
         assert first.sent == [] and len(first.failed) == 2
-        second = await notify_pending_alerts(app, clock())
+        second = await notify_staff(app, clock())
         assert sorted(n.channel for n in second.sent) == ["email", "telegram"]
         assert all(n.kind == "immediate" and n.alert_ids == (crisis,) for n in second.sent)
         assert len(smtp.received) == 1
@@ -190,7 +190,7 @@ async def test_without_staff_channels_nothing_is_sent(sqlite_url: str, clock: Fa
     try:
         add_patient(app, "S-001")
         _raise(app, "S-001", "crisis")
-        report = await notify_pending_alerts(app, clock())
+        report = await notify_staff(app, clock())
         assert report.sent == [] and report.failed == []
     finally:
         app.db.dispose()

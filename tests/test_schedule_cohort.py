@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from bot.db.database import session_scope
 from bot.db.models import Alert, Enrolment, Event, OutboxMessage, Patient, SurveyAssignment
-from bot.schedule import alumni, cohorts
+from bot.schedule import alumni, calendar, cohorts
 from bot.schedule.localtime import shift_wall
 from tests.schedule_support import RecordingChannel, add_patient, make_app, simulate_until
 from tests.support import FakeClock
@@ -18,7 +18,7 @@ NY, LA = "America/New_York", "America/Los_Angeles"
 
 
 def sessions_end(s: Session, cohort_id: int | None) -> datetime:
-    return cohorts.cohort_sessions(s, cohort_id or 0)[-1].starts_at + timedelta(days=1)
+    return calendar.cohort_sessions(s, cohort_id or 0)[-1].starts_at + timedelta(days=1)
 
 
 def test_thirteen_week_cohort_follows_the_calendar(sqlite_url: str) -> None:
@@ -44,7 +44,7 @@ def test_thirteen_week_cohort_follows_the_calendar(sqlite_url: str) -> None:
     simulate_until(app, clock, channel, datetime(2027, 3, 12, tzinfo=UTC))
 
     with Session(app.db) as s:
-        sessions = cohorts.cohort_sessions(s, cohort_id or 0)
+        sessions = calendar.cohort_sessions(s, cohort_id or 0)
         meetings = list(
             s.exec(
                 select(Event)

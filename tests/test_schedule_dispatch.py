@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from bot.db.database import make_engine, session_scope
 from bot.db.models import OutboxMessage, Patient
-from bot.schedule import cohorts
+from bot.schedule import calendar, cohorts
 from bot.schedule.localtime import at_local, in_quiet_hours, shift_wall
 from bot.schedule.outbox import enqueue_scheduled
 from bot.service.dispatcher import SendRules, dispatch_pending
@@ -40,7 +40,7 @@ def test_weekly_sessions_stay_at_local_time_over_dst(sqlite_url: str) -> None:
             s, name="c", start_date=date(2026, 10, 20), timezone=NY,
             rule=cohorts.WeeklyRule(weekday=1, time="14:00"), now=clock(), weeks=3,
         )  # fmt: skip
-        starts = [e.starts_at for e in cohorts.cohort_sessions(s, c.id or 0)]
+        starts = [e.starts_at for e in calendar.cohort_sessions(s, c.id or 0)]
     assert [t.hour for t in starts] == [18, 18, 19]  # 14:00 EDT twice, then 14:00 EST
 
 
@@ -101,7 +101,7 @@ def test_restart_with_due_messages_sends_each_once(sqlite_url: str) -> None:
             p = s.get(Patient, pid)
             assert p is not None
             cohorts.enrol(s, c, p, clock())
-        first, second = cohorts.cohort_sessions(s, c.id or 0)
+        first, second = calendar.cohort_sessions(s, c.id or 0)
     # Stopped from before the first 24 h reminder until 30 minutes before the session.
     clock.now = first.starts_at - timedelta(minutes=30)
     app.db.dispose()

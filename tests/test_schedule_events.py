@@ -11,7 +11,7 @@ from bot.conversation.keywords import classify
 from bot.conversation.messages import Inbound
 from bot.db.database import session_scope
 from bot.db.models import Alert, Event, OutboxMessage, Patient, Rsvp
-from bot.schedule import cohorts, rsvp
+from bot.schedule import calendar, cohorts, rsvp
 from bot.schedule.sessions import cancel_event, move_event
 from bot.service.runtime import Runtime
 from bot.service.scheduler import JOB_DEFAULTS, TICK_JOB_ID
@@ -33,7 +33,7 @@ def _cohort(db_url: str, clock: FakeClock):  # type: ignore[no-untyped-def]
             p = s.get(Patient, pid)
             assert p is not None
             cohorts.enrol(s, c, p, clock())
-        sessions = cohorts.cohort_sessions(s, c.id or 0)
+        sessions = calendar.cohort_sessions(s, c.id or 0)
     return app, pids, c, sessions
 
 

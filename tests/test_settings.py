@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.service.settings import Settings, SettingsError, get_settings, normalize_database_url
+from bot.db.database import normalize_database_url
+from bot.service.settings import Settings, SettingsError, get_settings
 
 
 def test_defaults_run_locally_on_sqlite(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -65,9 +65,9 @@ def run_ack(ns: argparse.Namespace) -> int:
 
 
 def run_send(ns: argparse.Namespace) -> int:
-    from bot.clinic.alerts.notify import notify_pending_alerts
+    from bot.service.staff_alerts import notify_staff
 
     with command_app(ns) as app:
-        report = asyncio.run(notify_pending_alerts(app, app.pipeline.now()))
+        report = asyncio.run(notify_staff(app, app.pipeline.now()))
     print(f"sent {len(report.sent)} notice(s), {len(report.failed)} failed")
     return 1 if report.failed else 0

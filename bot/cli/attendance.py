@@ -11,7 +11,7 @@ from sqlmodel import Session
 from bot.cli.common import CommandError, command_app
 from bot.db import store
 from bot.db.database import session_scope
-from bot.schedule import cohorts, rsvp
+from bot.schedule import calendar, cohorts, rsvp
 
 
 def register(sub: Any) -> None:
@@ -50,8 +50,8 @@ def _record(db: Any, ns: argparse.Namespace, now: Any) -> int:
         if cohort is None:
             raise CommandError(f"no cohort {ns.cohort}")
         events = {
-            cohorts.week_of(session, e.id or 0): e
-            for e in cohorts.cohort_sessions(session, cohort.id or 0)
+            calendar.week_of(session, e.id or 0): e
+            for e in calendar.cohort_sessions(session, cohort.id or 0)
         }
         event = events.get(ns.record)
         if event is None:

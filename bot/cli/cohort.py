@@ -12,7 +12,7 @@ from bot.cli.common import CommandError, command_app
 from bot.db import store
 from bot.db.database import session_scope
 from bot.db.models import Cohort
-from bot.schedule import cohorts
+from bot.schedule import calendar, cohorts
 from bot.schedule.localtime import parse_clock
 from bot.schedule.plan import PlanOptions
 from bot.service.settings import get_settings
@@ -94,7 +94,7 @@ def run_create(ns: argparse.Namespace) -> int:
                 )
             except (ValueError, LookupError) as exc:
                 raise CommandError(str(exc)) from None
-            first = cohorts.cohort_sessions(session, cohort.id or 0)[0]
+            first = calendar.cohort_sessions(session, cohort.id or 0)[0]
         print(
             f"created cohort {ns.name} (id {cohort.id}): {ns.weeks} sessions "
             f"from {first.starts_at:%Y-%m-%d %H:%M} UTC"
@@ -142,8 +142,8 @@ def run_show(ns: argparse.Namespace) -> int:
 
             zone = ZoneInfo(cohort.timezone)
             print("week\tevent\tstarts (local)\tstatus")
-            for event in cohorts.cohort_sessions(session, cohort.id or 0):
-                week = cohorts.week_of(session, event.id or 0)
+            for event in calendar.cohort_sessions(session, cohort.id or 0):
+                week = calendar.week_of(session, event.id or 0)
                 local = event.starts_at.astimezone(zone)
                 print(f"{week}\t{event.id}\t{local:%Y-%m-%d %a %H:%M}\t{event.status}")
     return 0

@@ -11,8 +11,6 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from bot.service.settings import normalize_database_url
-
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -23,6 +21,17 @@ SQLITE_BEGIN_IMMEDIATE = "pathbot_sqlite_begin_immediate"
 
 class DatabaseUnavailable(Exception):
     """The database cannot be reached or opened; the message says which and why."""
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the URL forms staff will paste and map them onto the drivers pathbot installs."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if "://" not in url:  # a bare file path means an SQLite file
+        url = f"sqlite:///{Path(url)}"
+    return url
 
 
 def make_engine(url: str) -> Engine:

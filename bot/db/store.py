@@ -7,6 +7,7 @@ message, so answers, scores, state and outgoing messages land together or not at
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,7 +17,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, SQLModel, col, select
 
-from bot.clinic.alerts.flags import flag_scores
 from bot.conversation.events import (
     AnswerRecorded,
     CallRequested,
@@ -48,6 +48,17 @@ from bot.db.models import (
 from surveys.loader import load_instrument
 from surveys.model import ScoreResult
 from surveys.scoring import score
+
+
+@dataclass(frozen=True)
+class ScoredSurvey:
+    """A survey the store has just completed, scored and saved."""
+
+    patient_id: int
+    assignment_id: int
+    result: ScoreResult
+    completed_at: datetime
+
 
 # Default survey window when a survey is started on demand (schedules set their own).
 ADHOC_DUE = timedelta(days=3)
@@ -230,9 +241,14 @@ def apply_events(
     channel: str,
     now: datetime,
     inbound: InboundMessage | None = None,
-) -> None:
-    """Write what the engine reported: answers, scores, assignment states, alerts."""
+) -> list[ScoredSurvey]:
+    """Write what the engine reported: answers, scores, assignment states, alerts.
+
+    Returns the surveys this completed, scored and saved, so the caller can apply the clinic's
+    rules to them (clinical flags live in bot/clinic/, above the store).
+    """
     patient_id = _id(patient.id)
+    scored: list[ScoredSurvey] = []
     for event in events:
         match event:
             case AnswerRecorded():
@@ -255,7 +271,7 @@ def apply_events(
             case SurveyResumed():
                 _set_assignment_state(session, event.assignment_id, "in_progress")
             case SurveyCompleted():
-                _complete(session, patient_id, event, now)
+                scored.append(_complete(session, patient_id, event, now))
             case LocaleChanged():
                 patient.locale = event.locale
                 session.add(patient)
@@ -280,6 +296,7 @@ def apply_events(
                     session.add(inbound)
             case CallRequested():
                 _alert(session, patient_id, "call_request", now)
+    return scored
 
 
 def enqueue(
@@ -386,7 +403,9 @@ def _record_answer(
     )
 
 
-def _complete(session: Session, patient_id: int, event: SurveyCompleted, now: datetime) -> None:
+def _complete(
+    session: Session, patient_id: int, event: SurveyCompleted, now: datetime
+) -> ScoredSurvey:
     # One UPDATE, not a SELECT and a flush; the ORM-enabled statement keeps a loaded
     # SurveyAssignment object of this session in step.
     completed = session.exec(
@@ -401,14 +420,8 @@ def _complete(session: Session, patient_id: int, event: SurveyCompleted, now: da
     save_scores(
         session, assignment_id=event.assignment_id, patient_id=patient_id, result=result, now=now
     )
-    flag_scores(  # DVPRS severe or well above baseline: staff hear of it (issue 7)
-        session,
-        patient_id=patient_id,
-        assignment_id=event.assignment_id,
-        instrument_id=result.instrument,
-        completed_at=now,
-        scores=result.scores,
-        now=now,
+    return ScoredSurvey(
+        patient_id=patient_id, assignment_id=event.assignment_id, result=result, completed_at=now
     )
 
 

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from bot.db.models import Cohort, Enrolment, Event, Patient
 from bot.db.schedule_models import EventOccurrence
 from bot.schedule import plan
+from bot.schedule.calendar import cohort_sessions
 from bot.schedule.localtime import at_local, parse_clock
 
 DEFAULT_WEEKS = 13
@@ -96,22 +97,6 @@ def materialise_sessions(session: Session, cohort: Cohort, now: datetime) -> lis
         made.append(event)
     session.flush()
     return made
-
-
-def cohort_sessions(
-    session: Session, cohort_id: int, *, include_cancelled: bool = True
-) -> list[Event]:
-    query = select(Event).where(Event.cohort_id == cohort_id, Event.kind == "session")
-    if not include_cancelled:
-        query = query.where(Event.status != "cancelled")
-    return list(session.exec(query.order_by(col(Event.starts_at))).all())
-
-
-def week_of(session: Session, event_id: int) -> int | None:
-    occurrence = session.exec(
-        select(EventOccurrence).where(EventOccurrence.event_id == event_id)
-    ).first()
-    return occurrence.sequence if occurrence else None
 
 
 def enrol(session: Session, cohort: Cohort, patient: Patient, now: datetime) -> Enrolment:

@@ -11,13 +11,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot.conversation.engine import ConversationEngine
 from bot.db.database import session_scope
 from bot.schedule import alumni, cohorts, plan, reminders
-from bot.service.app import App
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DueWorkSetup:
+    """What a due-work pass needs from the running service (built by `App.due_work_setup`)."""
+
+    db: Engine
+    conversation: ConversationEngine
+    program_name: str
+    reminder_offsets_minutes: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -30,26 +41,26 @@ class DueWork:
     meetings: int = 0
 
 
-def materialise_due_work(app: App, now: datetime) -> DueWork:
+def materialise_due_work(setup: DueWorkSetup, now: datetime) -> DueWork:
     """Expire, graduate, extend, offer, nudge and remind: everything due at `now`."""
-    settings = app.settings
-    program = settings.program_name
-    offsets = tuple(settings.reminder_offsets_minutes)
+    program = setup.program_name
+    offsets = setup.reminder_offsets_minutes
+    conversation = setup.conversation
     steps: dict[str, Callable[[Session], int]] = {
-        "expired": lambda s: plan.expire_overdue(s, app.conversation, now),
+        "expired": lambda s: plan.expire_overdue(s, conversation, now),
         # before graduation, so a finished cohort's last missed reminders are still recorded
         "reminders": lambda s: reminders.materialise_reminders(
             s, now, program=program, offsets_minutes=offsets
         ),
         "graduated": lambda s: cohorts.graduate_finished_cohorts(s, now),
         "meetings": lambda s: alumni.extend_alumni_meetings(s, now),
-        "offered": lambda s: plan.offer_open_surveys(s, app.conversation, now),
+        "offered": lambda s: plan.offer_open_surveys(s, conversation, now),
         "nudged": lambda s: plan.send_nudges(s, now, program),
     }
     counts: dict[str, int] = {}
     for name, step in steps.items():
         try:
-            with session_scope(app.db) as session:
+            with session_scope(setup.db) as session:
                 counts[name] = step(session)
         except Exception:  # one failing part must not stop the others; the next tick retries
             log.exception("due work %s failed", name)

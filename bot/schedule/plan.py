@@ -21,6 +21,7 @@ from bot.conversation.state import ConversationState, PendingSurvey
 from bot.db import store
 from bot.db.models import Alert, Cohort, Event, Patient, SurveyAssignment
 from bot.db.schedule_models import PlannedSurvey, SurveyPlanEntry
+from bot.schedule.calendar import cohort_sessions
 from bot.schedule.localtime import shift_wall
 from bot.schedule.outbox import enqueue_scheduled, reachable_identity
 from surveys.loader import load_instrument
@@ -119,8 +120,6 @@ def assign_for_participant(
     session: Session, cohort: Cohort, patient: Patient, now: datetime
 ) -> int:
     """Create every session-anchored assignment still ahead of this participant."""
-    from bot.schedule.cohorts import cohort_sessions
-
     sessions = cohort_sessions(session, _id(cohort.id), include_cancelled=False)
     if not sessions:
         return 0

@@ -21,7 +21,7 @@ from bot.conversation.messages import Inbound, Outgoing
 from bot.conversation.state import ConversationState
 from bot.conversation.text_normalize import match_key
 from bot.db.models import Alert, Event, OutboxMessage, Patient, Rsvp
-from bot.schedule.cohorts import cohort_sessions, week_of
+from bot.schedule.calendar import cohort_sessions, week_of
 from bot.schedule.outbox import participants
 from bot.schedule.reminders import cancel_pending_reminders, when_text
 

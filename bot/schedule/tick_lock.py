@@ -15,25 +15,24 @@ from datetime import datetime
 
 from sqlalchemy import text
 
-from bot.schedule.due import DueWork, materialise_due_work
-from bot.service.app import App
+from bot.schedule.due import DueWork, DueWorkSetup, materialise_due_work
 
 # An arbitrary constant naming "pathbot due work" among advisory locks (ASCII "pathtick").
 TICK_LOCK_KEY = 0x706174687469636B
 
 
-def materialise_due_work_once(app: App, now: datetime) -> DueWork | None:
+def materialise_due_work_once(setup: DueWorkSetup, now: datetime) -> DueWork | None:
     """Run a due-work pass unless another worker is running one; None when skipped."""
-    if app.db.dialect.name != "postgresql":
-        return materialise_due_work(app, now)
-    with app.db.connect() as conn:
+    if setup.db.dialect.name != "postgresql":
+        return materialise_due_work(setup, now)
+    with setup.db.connect() as conn:
         taken = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": TICK_LOCK_KEY})
         if not taken.scalar():
             conn.rollback()
             return None
         conn.commit()  # the lock is held by the session, not by this short transaction
         try:
-            return materialise_due_work(app, now)
+            return materialise_due_work(setup, now)
         finally:
             conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": TICK_LOCK_KEY})
             conn.commit()

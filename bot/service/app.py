@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from bot.conversation.engine import ConversationEngine, ProgramInfo
 from bot.conversation.i18n import translator
 from bot.db.database import make_engine, upgrade
+from bot.schedule.due import DueWorkSetup
 from bot.schedule.rsvp import handle_rsvp_reply
 from bot.service.pipeline import Clock, Pipeline
 from bot.service.settings import Settings
@@ -26,6 +27,15 @@ class App:
     db: Engine
     pipeline: Pipeline
     conversation: ConversationEngine
+
+    def due_work_setup(self) -> DueWorkSetup:
+        """What the scheduler's due-work pass needs, from this app's settings."""
+        return DueWorkSetup(
+            db=self.db,
+            conversation=self.conversation,
+            program_name=self.settings.program_name,
+            reminder_offsets_minutes=tuple(self.settings.reminder_offsets_minutes),
+        )
 
 
 def build_app(

@@ -16,6 +16,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, SQLModel
 
 from bot.clinic import trend
+from bot.clinic.alerts.flags import flag_completed
 from bot.conversation import keywords, triage
 from bot.conversation.engine import ConversationEngine, ProgramInfo, Step
 from bot.conversation.events import AnswerRecorded
@@ -144,7 +145,7 @@ class Pipeline:
                     may_have_answer=_may_have_answer(before, event),
                 )
             else:
-                store.apply_events(
+                completed = store.apply_events(
                     rare.session,
                     patient=rare.patient,
                     events=(event,),
@@ -152,6 +153,8 @@ class Pipeline:
                     now=now,
                     inbound=rare.inbound,
                 )
+                # DVPRS severe or well above baseline: staff hear of it, in this transaction
+                flag_completed(rare.session, completed, now)
 
     def _decide(
         self,
@@ -237,13 +240,14 @@ class Pipeline:
                 state, PendingSurvey(_pk(assignment.id), instrument.id, instrument.version)
             )
             identity = store.reachable_identity(session, patient)
-            store.apply_events(
+            completed = store.apply_events(
                 session,
                 patient=patient,
                 events=step.events,
                 channel=identity.channel if identity else "none",
                 now=now,
             )
+            flag_completed(session, completed, now)
             store.save_state(session, patient_id, step.state, now)
             if identity is not None:
                 store.enqueue(

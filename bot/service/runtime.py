@@ -14,14 +14,16 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.channels.base import ChannelAdapter
-from bot.clinic.alerts.notify import notify_pending_alerts
 from bot.conversation.messages import Inbound
 from bot.db.availability import release_claims
+from bot.schedule.due import DueWork
+from bot.schedule.tick_lock import materialise_due_work_once
 from bot.service.app import App
 from bot.service.dispatcher import SendRules, dispatch_pending
 from bot.service.metrics import METRICS, MeteredChannel
 from bot.service.pipeline import HandleResult
 from bot.service.scheduler import Scheduler, start_scheduler, stop_scheduler
+from bot.service.staff_alerts import notify_staff
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +89,8 @@ class Runtime:
             await channel.start()
         self._stopping = False
         self._task = asyncio.create_task(self._dispatch_loop(), name="pathbot-dispatcher")
-        self._scheduler = start_scheduler(self)  # materialises due reminders and surveys
+        # materialises due reminders and surveys; the first tick runs at once
+        self._scheduler = start_scheduler(self.due_work_tick, self.app.pipeline.now())
 
     async def stop(self) -> None:
         stop_scheduler(self._scheduler)
@@ -102,6 +105,15 @@ class Runtime:
         for channel in self.channels.values():
             await channel.stop()
 
+    async def due_work_tick(self) -> DueWork:
+        """The scheduler's job: write what has come due into the outbox, then wake the
+        dispatcher. One pass at a time across workers on PostgreSQL (bot/schedule/tick_lock.py):
+        a skipped tick found another worker running it."""
+        now = self.app.pipeline.now()
+        work = await asyncio.to_thread(materialise_due_work_once, self.app.due_work_setup(), now)
+        self.wake()
+        return work or DueWork()
+
     async def _dispatch_loop(self) -> None:
         while not self._stopping:
             try:
@@ -111,7 +123,7 @@ class Runtime:
                 if self.last_dispatch is not None:
                     self._interrupted_rounds.append(self.last_dispatch)
             try:  # staff alerts ride the same loop: crisis at once, re-sent until acknowledged
-                await notify_pending_alerts(self.app, self.app.pipeline.now())
+                await notify_staff(self.app, self.app.pipeline.now())
             except Exception:
                 log.exception("staff alert round failed")
             with contextlib.suppress(TimeoutError):

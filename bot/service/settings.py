@@ -8,11 +8,12 @@ secrets refuse to start, because a bot that runs with a demo token would silentl
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.db.database import normalize_database_url
 
 PLACEHOLDER_MARKERS = ("changeme", "change-me", "placeholder", "example", "xxx", "your-")
 
@@ -128,17 +129,6 @@ class Settings(BaseSettings):
 def _looks_like_placeholder(value: str) -> bool:
     lowered = value.strip().lower()
     return len(lowered) < 16 or any(marker in lowered for marker in PLACEHOLDER_MARKERS)
-
-
-def normalize_database_url(url: str) -> str:
-    """Accept the URL forms staff will paste and map them onto the drivers pathbot installs."""
-    if url.startswith("postgres://"):
-        url = "postgresql://" + url.removeprefix("postgres://")
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    if "://" not in url:  # a bare file path means an SQLite file
-        url = f"sqlite:///{Path(url)}"
-    return url
 
 
 @lru_cache(maxsize=1)

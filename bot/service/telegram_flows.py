@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from bot.channels.telegram.render import LANGUAGE_ITEM
+from bot.clinic.alerts.flags import flag_completed
 from bot.clinic.trend import pain_history, render_chart
 from bot.conversation.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES, Translator, translator
 from bot.conversation.keywords import Command, Keyword
@@ -185,9 +186,10 @@ def request_pain_check(app: App, inbound: Inbound) -> HandleResult:
                 steps.append(conversation.on_keyword(steps[0].state, resume))
         outgoing: list[Outgoing] = []
         for step in steps:
-            store.apply_events(
+            completed = store.apply_events(
                 session, patient=patient, events=step.events, channel=CHANNEL, now=now, inbound=row
             )
+            flag_completed(session, completed, now)
             outgoing.extend(step.outgoing)
         store.save_state(session, patient.id, steps[-1].state, now)
         rows = store.enqueue(

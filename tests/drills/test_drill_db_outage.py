@@ -25,13 +25,12 @@ from bot.channels.sms.adapter import SmsConfig, TwilioSmsChannel
 from bot.channels.telegram.adapter import TelegramChannel
 from bot.conversation.engine import ProgramInfo
 from bot.db import store
-from bot.db.database import session_scope
+from bot.db.database import normalize_database_url, session_scope
 from bot.db.invites import create_code
 from bot.db.models import ChannelIdentity, InboundMessage, ItemResponse, OutboxMessage
 from bot.service.app import build_app
 from bot.service.runtime import Runtime
 from bot.service.server import build_asgi
-from bot.service.settings import normalize_database_url
 from bot.service.sms_optin import queue_invite
 from tests.drills.tcp_proxy import TcpProxy
 from tests.fakes.telegram_api import FakeTelegram

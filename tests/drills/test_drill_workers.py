@@ -51,7 +51,7 @@ def _run_two_workers_through_the_calendar(url: str, clock: FakeClock) -> dict[st
 
             def worker(now: datetime = now, together: threading.Barrier = together) -> None:
                 together.wait()
-                materialise_due_work_once(app, now)
+                materialise_due_work_once(app.due_work_setup(), now)
 
             threads = [threading.Thread(target=worker) for _ in range(2)]
             for t in threads:

@@ -1,13 +1,13 @@
 """Clinical flags: a DVPRS in the severe band, or 3+ points above the patient's baseline.
 
-Called in the transaction that stores the scores (the pipeline's survey completion and the
-paper-form import), so a flag is raised exactly once per completed survey.
+Called in the transaction that stores the scores (the pipeline, with what `store.apply_events`
+reports as completed, and the paper-form import), so a flag is raised exactly once per survey.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +16,7 @@ import yaml
 from sqlmodel import Session, col, select
 
 from bot.db.models import Alert, Score, SurveyAssignment
+from bot.db.store import ScoredSurvey
 from surveys.model import ScaleScore
 
 RULES_FILE = Path(__file__).with_name("flags.yaml")
@@ -38,6 +39,20 @@ def dvprs_rule() -> DvprsRule:
         severe_band=str(data["severe_band"]),
         rise_above_baseline=float(data["rise_above_baseline"]),
     )
+
+
+def flag_completed(session: Session, surveys: Iterable[ScoredSurvey], now: datetime) -> None:
+    """The clinic's rules over surveys the store has just completed (one alert at most each)."""
+    for survey in surveys:
+        flag_scores(
+            session,
+            patient_id=survey.patient_id,
+            assignment_id=survey.assignment_id,
+            instrument_id=survey.result.instrument,
+            completed_at=survey.completed_at,
+            scores=survey.result.scores,
+            now=now,
+        )
 
 
 def flag_scores(

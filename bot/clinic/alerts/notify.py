@@ -17,11 +17,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
-from bot.clinic.alerts.staff_channels import StaffChannel, staff_channels
+from bot.clinic.alerts.staff_channels import StaffChannel
 from bot.db.database import session_scope
 from bot.db.export_models import AlertNotice
 from bot.db.models import Alert, Patient
-from bot.service.app import App
 
 log = logging.getLogger(__name__)
 
@@ -113,23 +112,21 @@ def plan_notices(
 
 
 async def notify_pending_alerts(
-    app: App, now: datetime, channels: Sequence[StaffChannel] | None = None
+    db: Engine,
+    now: datetime,
+    channels: Sequence[StaffChannel],
+    *,
+    resend_after: timedelta,
+    digest_every: timedelta,
 ) -> NotifyReport:
     """One round: send what is due to every staff channel and remember what was sent."""
-    targets = list(channels) if channels is not None else staff_channels(app.settings)
     report = NotifyReport()
-    if not targets:
+    if not channels:
         return report
-    settings = app.settings
     notices = await asyncio.to_thread(
-        _plan,
-        app.db,
-        [c.name for c in targets],
-        now,
-        timedelta(minutes=settings.alert_resend_minutes),
-        timedelta(minutes=settings.alert_digest_minutes),
+        _plan, db, [c.name for c in channels], now, resend_after, digest_every
     )
-    by_name = {c.name: c for c in targets}
+    by_name = {c.name: c for c in channels}
     for notice in notices:
         try:
             await by_name[notice.channel].send(notice.text)
@@ -138,7 +135,7 @@ async def notify_pending_alerts(
             log.warning("staff %s notice failed: %s", notice.channel, type(exc).__name__)
             report.failed.append(notice)
             continue
-        await asyncio.to_thread(_remember, app.db, notice, now)
+        await asyncio.to_thread(_remember, db, notice, now)
         report.sent.append(notice)
     return report
 

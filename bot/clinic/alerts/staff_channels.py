@@ -14,8 +14,6 @@ from typing import Protocol
 
 from telegram import Bot
 
-from bot.service.settings import Settings
-
 SUBJECT = "pathbot staff alert"
 SMTP_TIMEOUT_SECONDS = 20
 
@@ -75,33 +73,3 @@ class EmailStaffChannel:
             if self.username and self.password:
                 smtp.login(self.username, self.password)
             smtp.send_message(message)
-
-
-def staff_channels(settings: Settings) -> list[StaffChannel]:
-    """The staff channels the settings configure (none when nothing is set)."""
-    channels: list[StaffChannel] = []
-    token = settings.staff_telegram_bot_token or settings.telegram_bot_token
-    if settings.staff_telegram_chat_id and token and token.get_secret_value():
-        channels.append(
-            TelegramStaffChannel(
-                token=token.get_secret_value(),
-                chat_id=settings.staff_telegram_chat_id,
-                api_base_url=settings.telegram_api_base_url,
-            )
-        )
-    recipients = [a.strip() for a in (settings.alert_email_to or "").split(",") if a.strip()]
-    if settings.smtp_host and settings.alert_email_from and recipients:
-        channels.append(
-            EmailStaffChannel(
-                host=settings.smtp_host,
-                port=settings.smtp_port,
-                sender=settings.alert_email_from,
-                recipients=recipients,
-                starttls=settings.smtp_starttls,
-                username=settings.smtp_username or None,
-                password=settings.smtp_password.get_secret_value()
-                if settings.smtp_password
-                else None,
-            )
-        )
-    return channels
