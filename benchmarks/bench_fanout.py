@@ -22,6 +22,7 @@ from bot.conversation.segments import segment_count
 from bot.db.database import session_scope
 from bot.db.models import Cohort, Enrolment, Event
 from bot.schedule.reminders import materialise_reminders
+from bot.service.backend import Backend
 from bot.service.dispatcher import SendRules, dispatch_pending
 from tests.fakes.twilio_api import FakeTwilio
 
@@ -60,7 +61,7 @@ async def _send(app: object, fake: FakeTwilio, seconds: float) -> tuple[int, flo
     assert isinstance(app, App)
     config = SmsConfig.from_settings(app.settings)
     assert config is not None
-    sms = TwilioSmsChannel(app, config)
+    sms = TwilioSmsChannel(Backend(app), config)
     rules = SendRules.from_settings(app.settings)
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:

@@ -16,6 +16,7 @@ from benchmarks.common import NOW, Row, backend_name, bench_app, percentile
 from benchmarks.seed import seed_patients
 from benchmarks.server import load_from_subprocess, serving
 from bot.channels.sms.adapter import SmsConfig, TwilioSmsChannel
+from bot.service.backend import Backend
 from bot.service.runtime import Runtime
 from bot.service.server import build_asgi
 from tests.fakes.twilio_api import FakeTwilio
@@ -50,8 +51,9 @@ async def _measure(url: str, patients: int, per_patient: int) -> dict[str, float
             app.pipeline.start_survey(pid, "dvprs")
         config = SmsConfig.from_settings(app.settings)
         assert config is not None
-        sms = TwilioSmsChannel(app, config)
-        runtime = Runtime(app, [sms])
+        backend = Backend(app)
+        sms = TwilioSmsChannel(backend, config)
+        runtime = Runtime(app, [sms], backend=backend)
         validator = RequestValidator(AUTH_TOKEN)
         requests = []
         for round_ in range(per_patient):  # round after round, so answers arrive in order

@@ -13,6 +13,7 @@ from benchmarks.common import NOW, Row, backend_name, bench_app, percentile
 from benchmarks.seed import seed_patients
 from benchmarks.server import load_from_subprocess, serving
 from bot.channels.telegram.adapter import DEFAULT_WEBHOOK_PATH, TelegramChannel
+from bot.service.backend import Backend
 from bot.service.runtime import Runtime
 from bot.service.server import build_asgi
 from tests.fakes.telegram_api import FakeTelegram
@@ -35,15 +36,15 @@ async def _measure(url: str, patients: int, per_patient: int) -> dict[str, float
         )  # fmt: skip
         for pid, _chat in people:
             app.pipeline.start_survey(pid, "dvprs")
+        backend = Backend(app)
         channel = TelegramChannel(
-            app,
+            backend,
             token=TOKEN,
             api_base_url=fake.base,
             webhook_url="https://bot.example.org" + DEFAULT_WEBHOOK_PATH,
             webhook_secret=SECRET,
         )
-        runtime = Runtime(app, [channel])
-        channel.attach(runtime)
+        runtime = Runtime(app, [channel], backend=backend)
         await channel.start()  # getMe, command menus, setWebhook: against the fake
         requests = []
         update_id = 1

@@ -19,6 +19,7 @@ from bot.db import store
 from bot.db.database import session_scope
 from bot.db.models import ChannelIdentity, OutboxMessage
 from bot.service.app import App, build_app
+from bot.service.backend import Backend
 from bot.service.runtime import Runtime
 from bot.service.server import build_asgi
 from bot.service.settings import Settings
@@ -128,8 +129,11 @@ async def sms_world(
     async def virtual_sleep(seconds: float) -> None:
         clock.advance(seconds=seconds)
 
-    sms = TwilioSmsChannel(app, config, monotonic=lambda: clock().timestamp(), sleep=virtual_sleep)
-    runtime = Runtime(app, [sms, *extra_channels])
+    backend = Backend(app)
+    sms = TwilioSmsChannel(
+        backend, config, monotonic=lambda: clock().timestamp(), sleep=virtual_sleep
+    )
+    runtime = Runtime(app, [sms, *extra_channels], backend=backend)
     # No lifespan: the test dispatches by hand, so nothing runs on a wall-clock timer.
     server = uvicorn.Server(
         uvicorn.Config(

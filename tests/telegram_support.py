@@ -14,6 +14,7 @@ from bot.db import store
 from bot.db.database import session_scope
 from bot.db.invites import create_code
 from bot.service.app import App, build_app
+from bot.service.backend import Backend
 from bot.service.runtime import Runtime
 from bot.service.settings import Settings
 from tests.fakes.telegram_api import FakeTelegram
@@ -42,6 +43,7 @@ class TelegramHarness:
             database_url=db_url,
             clock=clock,  # type: ignore[call-arg]
         )
+        self.backend = Backend(self.app)  # the channel port, shared with the runtime
         self._options = {"per_chat_interval": 0.0, **channel_options}
         self.channel: TelegramChannel | None = None
         self.runtime: Runtime | None = None
@@ -49,10 +51,10 @@ class TelegramHarness:
     async def __aenter__(self) -> TelegramHarness:
         await self.fake.start()
         self.channel = TelegramChannel(
-            self.app, token=TOKEN, api_base_url=self.fake.base, **self._options
+            self.backend, token=TOKEN, api_base_url=self.fake.base, **self._options
         )
-        self.runtime = Runtime(self.app, [self.channel])
-        self.channel.attach(self.runtime)  # no dispatcher loop: tests dispatch explicitly
+        # no dispatcher loop (Runtime.start is not called): tests dispatch explicitly
+        self.runtime = Runtime(self.app, [self.channel], backend=self.backend)
         await self.channel.start()
         return self
 

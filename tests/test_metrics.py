@@ -11,9 +11,9 @@ from starlette.testclient import TestClient
 
 from bot.channels.base import FinalSendError, OutboundEnvelope
 from bot.channels.console import ConsoleChannel
+from bot.conversation.messages import HandleResult
 from bot.service.app import build_app
 from bot.service.metrics import METRICS, MeteredChannel, Metrics
-from bot.service.pipeline import HandleResult
 from bot.service.runtime import Runtime
 from bot.service.server import build_asgi
 from bot.service.settings import Settings

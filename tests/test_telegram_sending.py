@@ -78,14 +78,14 @@ async def test_webhook_checks_the_secret_before_anything_is_processed(
     await h.fake.start()
     port = _free_port()
     channel = TelegramChannel(
-        h.app,
+        h.backend,
         token=TOKEN,
         api_base_url=h.fake.base,
         webhook_url=f"http://127.0.0.1:{port}/telegram/webhook",
         webhook_secret=SECRET,
         per_chat_interval=0,
     )
-    asgi = build_asgi(Runtime(h.app, [channel]))
+    asgi = build_asgi(Runtime(h.app, [channel], backend=h.backend))
     server = uvicorn.Server(uvicorn.Config(asgi, host="127.0.0.1", port=port, log_level="warning"))
     task = asyncio.create_task(server.serve())
     try:

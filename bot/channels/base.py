@@ -14,6 +14,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 
+class ChannelConfigError(Exception):
+    """A channel's settings are missing or contradict each other; the message names the setting."""
+
+
 class SendError(Exception):
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
@@ -51,6 +55,7 @@ class OutboundEnvelope:
     text: str
     hint: str
     options: tuple[dict[str, Any], ...]
+    locale: str = "en"  # the patient's language, for the channel's own wording (SMS hints)
 
 
 class Channel(Protocol):
@@ -63,7 +68,7 @@ class Channel(Protocol):
 
 class ChannelAdapter(Channel, Protocol):
     """A channel that runs inside `pathbot run`: it sends, and may serve webhook routes and run
-    background work (polling). Inbound messages go to `Runtime.receive`."""
+    background work (polling). Inbound messages go to its port (`bot/channels/port.py`)."""
 
     def routes(self) -> list[Any]:
         """Starlette routes this channel serves (webhooks, status callbacks); may be empty."""
@@ -74,3 +79,9 @@ class ChannelAdapter(Channel, Protocol):
         ...
 
     async def stop(self) -> None: ...
+
+
+class Secret(Protocol):
+    """A secret setting (pydantic's SecretStr): read only where it is used."""
+
+    def get_secret_value(self) -> str: ...

@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from bot.channels.base import ChannelConfigError
 from bot.cli.commands import command_modules
 from bot.cli.common import CommandError
 from bot.db.database import DatabaseUnavailable
@@ -26,7 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(ns.run(ns))
-    except SettingsError as exc:
+    except (SettingsError, ChannelConfigError) as exc:
         print(f"pathbot: configuration error: {exc}", file=sys.stderr)
         return 2
     except DatabaseUnavailable as exc:

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session, col, select
 
-import bot.service.channels  # noqa: F401  (channel modules register their inviters)
 from bot.cli.common import CommandError, command_app
 from bot.clinic import audit
 from bot.conversation.i18n import SUPPORTED_LOCALES

@@ -9,6 +9,7 @@ from typing import Any
 import uvicorn
 
 from bot.service.app import build_app
+from bot.service.backend import Backend
 from bot.service.channels import enabled_channels
 from bot.service.logging_setup import configure_logging, secrets_of
 from bot.service.runtime import Runtime
@@ -30,14 +31,15 @@ def run_server(ns: argparse.Namespace) -> int:
     # JSON lines on stderr, secrets and phone numbers redacted (bot/logging_setup.py)
     configure_logging(level=ns.log_level.upper(), secrets=secrets_of(settings))
     app = build_app(settings, database_url=ns.db)
-    channels = enabled_channels(app)
+    backend = Backend(app)
+    channels = enabled_channels(settings, backend)
     if not channels:
         print(
             "pathbot run: no channel is configured (set Telegram or Twilio settings); "
             "serving the health check only",
             file=sys.stderr,
         )
-    asgi = build_asgi(Runtime(app, channels))
+    asgi = build_asgi(Runtime(app, channels, backend=backend))
     uvicorn.run(
         asgi,
         host=ns.host,

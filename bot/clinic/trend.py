@@ -18,12 +18,11 @@ from sqlmodel import Session, col, select
 
 from bot.conversation.events import Event, SurveyCompleted
 from bot.conversation.i18n import Translator
-from bot.conversation.messages import Outgoing
+from bot.conversation.messages import TREND_KIND, Outgoing
 from bot.db.models import Score, SurveyAssignment
 
 TREND_INSTRUMENT = "dvprs"
 TREND_SCALE = "pain_intensity"
-TREND_KIND = "trend"  # outbox kind: channels that draw pictures add the chart
 
 
 @dataclass(frozen=True)
@@ -69,7 +68,7 @@ def messages_after(
     ):
         return []
     line = trend_line(tr, pain_history(session, patient_id))
-    return [Outgoing("trend", line)] if line else []
+    return [Outgoing(TREND_KIND, line)] if line else []
 
 
 def render_chart(history: list[PainPoint], tr: Translator, timezone: str) -> bytes:

@@ -7,6 +7,10 @@ from datetime import datetime
 from typing import Literal
 
 OutgoingKind = Literal["prompt", "reply", "crisis", "confirmation", "trend"]
+# The pain trend after a DVPRS: text everywhere, a chart image where the channel can show one.
+TREND_KIND: OutgoingKind = "trend"
+# The item id of the language menu's options: pressing one answers no survey item.
+LANGUAGE_ITEM = "language"
 
 
 @dataclass(frozen=True)
@@ -40,3 +44,12 @@ class Outgoing:
     options: tuple[ReplyOption, ...] = ()
     hint: str = ""  # "Reply 1-5. SKIP, BACK, PAUSE": shown under the options on text channels
     extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HandleResult:
+    """What became of one inbound message: handled (with the outbox rows it queued), a repeat
+    the provider delivered again, or a message from an address that is not enrolled."""
+
+    status: Literal["processed", "duplicate", "unknown_sender"]
+    outbox_ids: tuple[int, ...] = ()

@@ -71,6 +71,7 @@ async def dispatch_pending(
     *,
     rules: SendRules | None = None,
     batch_size: int | None = None,
+    default_locale: str = "en",
 ) -> int:
     """Send due outbox messages of the given channels; returns how many were sent.
 
@@ -82,7 +83,7 @@ async def dispatch_pending(
         while True:
             claimed = claim_due(db, name, now, batch_size or DEFAULT_BATCH_SIZE)
             for row in claimed:
-                if await _send_one(db, channel, row, now, rules):
+                if await _send_one(db, channel, row, now, rules, default_locale):
                     sent += 1
             if batch_size is not None or not claimed:
                 break
@@ -146,10 +147,15 @@ def _in_order(session: Session, rows: list[OutboxMessage], now: datetime) -> lis
 
 
 async def _send_one(
-    db: Engine, channel: Channel, row: OutboxMessage, now: datetime, rules: SendRules | None
+    db: Engine,
+    channel: Channel,
+    row: OutboxMessage,
+    now: datetime,
+    rules: SendRules | None,
+    default_locale: str,
 ) -> bool:
     with session_scope(db) as session:
-        verdict = _apply_rules(session, row, now, rules)
+        verdict, locale = _apply_rules(session, row, now, rules)
     if verdict != "send":
         return False
     envelope = OutboundEnvelope(
@@ -159,6 +165,7 @@ async def _send_one(
         text=row.body,
         hint=row.hint,
         options=tuple(row.options),
+        locale=locale or default_locale,
     )
     try:
         provider_id = await channel.send(envelope)
@@ -198,9 +205,21 @@ async def _send_one(
 
 def _apply_rules(
     session: Session, row: OutboxMessage, now: datetime, rules: SendRules | None
-) -> str:
-    """ "send", or the row's new state after a rule held, dropped or cancelled it."""
+) -> tuple[str, str | None]:
+    """("send", the patient's language), or the row's new state after a rule held, dropped or
+    cancelled it."""
     patient = session.get(Patient, row.patient_id) if row.patient_id is not None else None
+    verdict = _verdict(session, row, patient, now, rules)
+    return verdict, patient.locale if patient is not None else None
+
+
+def _verdict(
+    session: Session,
+    row: OutboxMessage,
+    patient: Patient | None,
+    now: datetime,
+    rules: SendRules | None,
+) -> str:
     if not _may_send(session, row, patient):
         _hold(session, row, status="cancelled")
         return "cancelled"

@@ -1,4 +1,4 @@
-"""Inviting an enrolled patient to a channel. Each channel module registers its inviter here.
+"""Inviting an enrolled patient to a channel: one inviter per channel, listed in INVITERS.
 
 An inviter creates what the channel needs (a one-time Telegram link, an SMS opt-in message) and
 returns lines for staff to read; it must record nothing as consent: consent is recorded when
@@ -7,12 +7,20 @@ the patient accepts (Telegram /start <code>, SMS confirmation reply).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import qrcode
+
+from bot.conversation.engine import ProgramInfo
+from bot.db.database import session_scope
+from bot.db.invites import DEFAULT_TTL, create_code
 from bot.db.models import Patient
+from bot.service import sms_optin
 from bot.service.app import App
+from bot.service.settings import SettingsError
 
 
 @dataclass(frozen=True)
@@ -24,8 +32,42 @@ class InviteRequest:
 
 Inviter = Callable[[InviteRequest], list[str]]
 
-INVITERS: dict[str, Inviter] = {}
+_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
-def register_inviter(channel: str, inviter: Inviter) -> None:
-    INVITERS[channel] = inviter
+def invite_to_telegram(request: InviteRequest) -> list[str]:
+    """A one-time deep link for the patient, printed and written as a QR-code PNG."""
+    username = (request.app.settings.telegram_bot_username or "").lstrip("@")
+    if not username:
+        raise SettingsError("PATHBOT_TELEGRAM_BOT_USERNAME is not set (the bot's @name)")
+    now = request.app.pipeline.now()
+    with session_scope(request.app.db) as session:
+        patient = session.get(Patient, request.patient.id)
+        if patient is None:
+            raise LookupError(f"patient {request.patient.study_id} does not exist")
+        code = create_code(session, patient=patient, channel="telegram", now=now)
+    link = f"https://t.me/{username}?start={code}"
+    request.out_dir.mkdir(parents=True, exist_ok=True)
+    safe_id = _UNSAFE_FILENAME.sub("_", request.patient.study_id)
+    path = Path(request.out_dir) / f"telegram-invite-{safe_id}.png"
+    qrcode.make(link).save(str(path))
+    expires = (now + DEFAULT_TTL).date().isoformat()
+    return [link, f"QR code: {path}", f"valid once, until {expires}"]
+
+
+def invite_to_sms(request: InviteRequest) -> list[str]:
+    """`pathbot patient invite P --channel sms`: queue the opt-in text for the dispatcher."""
+    app = request.app
+    settings = app.settings
+    program = ProgramInfo(settings.program_name, settings.help_phone, settings.help_hours)
+    try:
+        sms_optin.queue_invite(app.db, program, request.patient.id or 0, app.pipeline.now())
+    except sms_optin.InviteRefused as exc:
+        return [f"not invited: {exc}"]
+    return [
+        f"SMS opt-in message queued for {request.patient.study_id}; `pathbot run` sends it.",
+        "Nothing else is sent until the patient replies START.",
+    ]
+
+
+INVITERS: dict[str, Inviter] = {"telegram": invite_to_telegram, "sms": invite_to_sms}

@@ -20,8 +20,8 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
 from bot.channels.base import Channel, OutboundEnvelope, SendError
+from bot.conversation.messages import HandleResult
 from bot.db.models import OutboxMessage
-from bot.service.pipeline import HandleResult
 
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 MAX_OPEN_REPLIES = 10_000  # replies waiting to be sent that we still time; the oldest are dropped

@@ -7,9 +7,8 @@ patient should get back lands in the outbox, and the dispatcher sends it.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import make_transient_to_detached
@@ -22,7 +21,7 @@ from bot.conversation.engine import ConversationEngine, ProgramInfo, Step
 from bot.conversation.events import AnswerRecorded
 from bot.conversation.i18n import translator
 from bot.conversation.keywords import Command
-from bot.conversation.messages import Inbound, Outgoing
+from bot.conversation.messages import HandleResult, Inbound, Outgoing
 from bot.conversation.state import ConversationState, PendingSurvey
 from bot.db import inbound_store, store
 from bot.db.database import SQLITE_BEGIN_IMMEDIATE, session_scope
@@ -34,12 +33,6 @@ Clock = Callable[[], datetime]
 # returns None to let the engine handle it. It may write rows in the same transaction.
 ReplyHook = Callable[[Session, Patient, ConversationState, Inbound, datetime], Step | None]
 _Row = TypeVar("_Row", bound=SQLModel)
-
-
-@dataclass(frozen=True)
-class HandleResult:
-    status: Literal["processed", "duplicate", "unknown_sender"]
-    outbox_ids: tuple[int, ...] = ()
 
 
 class Pipeline:

@@ -1,8 +1,9 @@
 """The running service: the app, its channels, and the dispatcher loop that sends the outbox.
 
-Channel adapters hand inbound messages to `Runtime.receive`, which runs the (synchronous,
-transactional) pipeline in a worker thread and wakes the dispatcher. The dispatcher also runs
-on a timer, so nothing due waits for the next inbound message; the database is the only queue.
+Channel adapters hand inbound messages to their port (`bot/service/backend.py`), which runs the
+(synchronous, transactional) pipeline in a worker thread and wakes this runtime's dispatcher. The
+dispatcher also runs on a timer, so nothing due waits for the next inbound message; the database
+is the only queue.
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.channels.base import ChannelAdapter
-from bot.conversation.messages import Inbound
+from bot.conversation.messages import HandleResult, Inbound
 from bot.db.availability import release_claims
 from bot.schedule.due import DueWork
 from bot.schedule.tick_lock import materialise_due_work_once
 from bot.service.app import App
+from bot.service.backend import Backend
 from bot.service.dispatcher import SendRules, dispatch_pending
-from bot.service.metrics import METRICS, MeteredChannel
-from bot.service.pipeline import HandleResult
+from bot.service.metrics import MeteredChannel
 from bot.service.scheduler import Scheduler, start_scheduler, stop_scheduler
 from bot.service.staff_alerts import notify_staff
 
@@ -31,8 +32,13 @@ DISPATCH_INTERVAL_SECONDS = 5.0
 
 
 class Runtime:
-    def __init__(self, app: App, channels: Sequence[ChannelAdapter]) -> None:
+    def __init__(
+        self, app: App, channels: Sequence[ChannelAdapter], *, backend: Backend | None = None
+    ) -> None:
+        """`backend` is the port the channels were built with (a fresh one when they need none)."""
         self.app = app
+        self.backend = backend or Backend(app)
+        self.backend.on_queued(self.wake)
         self.channels = {c.name: c for c in channels}
         self._metered = {name: MeteredChannel(c) for name, c in self.channels.items()}
         self._stopping = False
@@ -43,13 +49,8 @@ class Runtime:
         self._interrupted_rounds: list[datetime] = []  # claim times of rounds an error cut short
 
     async def receive(self, inbound: Inbound) -> HandleResult:
-        """Run one inbound message through the pipeline; its replies go out right after."""
-        started = METRICS.inbound_started()
-        result = await asyncio.to_thread(self.app.pipeline.handle, inbound)
-        METRICS.inbound_handled(inbound.channel, result, started)
-        if result.outbox_ids:
-            self.wake()
-        return result
+        """Run one inbound message through the port; its replies go out right after."""
+        return await self.backend.receive(inbound)
 
     def wake(self) -> None:
         self._wake.set()
@@ -68,6 +69,7 @@ class Runtime:
             self._metered,  # the channels, counting sends for /metrics
             now,
             rules=SendRules.from_settings(settings),
+            default_locale=settings.default_locale,
             batch_size=settings.dispatch_batch_size,
         )
 
@@ -83,9 +85,6 @@ class Runtime:
 
     async def start(self) -> None:
         for channel in self.channels.values():
-            attach = getattr(channel, "attach", None)
-            if attach is not None:  # channels with inbound traffic hand it to `receive`
-                attach(self)
             await channel.start()
         self._stopping = False
         self._task = asyncio.create_task(self._dispatch_loop(), name="pathbot-dispatcher")

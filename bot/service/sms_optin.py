@@ -25,13 +25,11 @@ from bot.conversation import keywords, triage
 from bot.conversation.engine import ProgramInfo
 from bot.conversation.i18n import Translator, translator
 from bot.conversation.keywords import Command
-from bot.conversation.messages import Inbound, Outgoing
+from bot.conversation.messages import HandleResult, Inbound, Outgoing
 from bot.db import store
 from bot.db.database import session_scope
 from bot.db.models import ChannelIdentity, ConsentRecord, Patient
-from bot.service.app import App
-from bot.service.enrolment import InviteRequest
-from bot.service.pipeline import HandleResult, Pipeline
+from bot.service.pipeline import Pipeline
 
 CHANNEL = "sms"
 PENDING = "pending"
@@ -79,21 +77,6 @@ def queue_invite(db: Engine, program: ProgramInfo, patient_id: int, now: datetim
             now=now,
         )
         return rows[0].id or 0
-
-
-def invite(request: InviteRequest) -> list[str]:
-    """`pathbot patient invite P --channel sms`: queue the opt-in text for the dispatcher."""
-    app: App = request.app
-    settings = app.settings
-    program = ProgramInfo(settings.program_name, settings.help_phone, settings.help_hours)
-    try:
-        queue_invite(app.db, program, request.patient.id or 0, app.pipeline.now())
-    except InviteRefused as exc:
-        return [f"not invited: {exc}"]
-    return [
-        f"SMS opt-in message queued for {request.patient.study_id}; `pathbot run` sends it.",
-        "Nothing else is sent until the patient replies START.",
-    ]
 
 
 def receive(pipeline: Pipeline, db: Engine, program: ProgramInfo, inbound: Inbound) -> HandleResult:

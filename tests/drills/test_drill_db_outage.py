@@ -29,6 +29,7 @@ from bot.db.database import normalize_database_url, session_scope
 from bot.db.invites import create_code
 from bot.db.models import ChannelIdentity, InboundMessage, ItemResponse, OutboxMessage
 from bot.service.app import build_app
+from bot.service.backend import Backend
 from bot.service.runtime import Runtime
 from bot.service.server import build_asgi
 from bot.service.sms_optin import queue_invite
@@ -83,16 +84,17 @@ async def test_database_outage_answers_503_and_loses_nothing(postgres_url: str) 
     app = build_app(settings, database_url=proxied_url)
     config = SmsConfig.from_settings(app.settings)
     assert config is not None
-    sms = TwilioSmsChannel(app, config)
+    backend = Backend(app)
+    sms = TwilioSmsChannel(backend, config)
     tg = TelegramChannel(
-        app,
+        backend,
         token=TOKEN,
         api_base_url=telegram.base,
         webhook_url=f"http://127.0.0.1:{port}/telegram/webhook",
         webhook_secret=SECRET,
         per_chat_interval=0,
     )
-    runtime = Runtime(app, [sms, tg])
+    runtime = Runtime(app, [sms, tg], backend=backend)
     server = uvicorn.Server(
         uvicorn.Config(build_asgi(runtime), host="127.0.0.1", port=port, log_level="warning")
     )

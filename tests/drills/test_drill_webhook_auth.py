@@ -101,14 +101,14 @@ async def test_telegram_webhook_refuses_bad_secrets_and_processes_a_replay_once(
     await h.fake.start()
     port = _free_port()
     channel = TelegramChannel(
-        h.app,
+        h.backend,
         token=TOKEN,
         api_base_url=h.fake.base,
         webhook_url=f"http://127.0.0.1:{port}/telegram/webhook",
         webhook_secret=SECRET,
         per_chat_interval=0,
     )
-    runtime = Runtime(h.app, [channel])
+    runtime = Runtime(h.app, [channel], backend=h.backend)
     server = uvicorn.Server(
         uvicorn.Config(build_asgi(runtime), host="127.0.0.1", port=port, log_level="warning")
     )

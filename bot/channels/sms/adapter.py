@@ -1,6 +1,6 @@
 """The SMS channel on Twilio: webhooks in, REST API out, paced by segments.
 
-Enabled by `sms_channel_factory` when an account SID, credentials (auth token, or an API key
+Enabled by `sms_channel` when an account SID, credentials (auth token, or an API key
 and secret) and a sender (from-number or messaging service SID) are configured. Errors map onto
 the closed family in bot/channels/base.py: 21610 -> ContactStopped; 429, 5xx and network
 failures -> RetryableSendError (the dispatcher backs off); other refusals -> FinalSendError.
@@ -8,45 +8,57 @@ failures -> RetryableSendError (the dispatcher backs off); other refusals -> Fin
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 from starlette.routing import Route
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
-from bot.channels.base import ContactStopped, OutboundEnvelope, RetryableSendError
+from bot.channels.base import OutboundEnvelope, RetryableSendError, Secret
+from bot.channels.port import ChannelPort
 from bot.channels.sms.pacing import Monotonic, SegmentPacer, Sleep
 from bot.channels.sms.render import render_sms
 from bot.channels.sms.twilio_client import LocalBaseHttpClient, classify_twilio_error, make_client
 from bot.channels.sms.webhooks import (
+    CHANNEL,
     INBOUND_PATH,
     STATUS_PATH,
     WebhookConfig,
     inbound_endpoint,
     status_endpoint,
 )
-from bot.conversation.engine import ProgramInfo
 from bot.conversation.i18n import translator
-from bot.conversation.messages import Inbound
 from bot.conversation.segments import segment_count
-from bot.db import store
-from bot.db.database import session_scope
-from bot.db.models import OutboxMessage, Patient
-from bot.service import sms_optin
-from bot.service.app import App
-from bot.service.enrolment import register_inviter
-from bot.service.metrics import METRICS
-from bot.service.pipeline import HandleResult
-from bot.service.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# Kinds that may still go to a number stopped on SMS: the one opt-out confirmation and safety text.
-_ALWAYS_SENDABLE = ("confirmation", "crisis")
+
+class SmsSettings(Protocol):
+    """The settings the SMS channel reads (`bot.service.settings.Settings` has them all)."""
+
+    @property
+    def twilio_account_sid(self) -> str | None: ...
+    @property
+    def twilio_auth_token(self) -> Secret | None: ...
+    @property
+    def twilio_api_key_sid(self) -> str | None: ...
+    @property
+    def twilio_api_key_secret(self) -> Secret | None: ...
+    @property
+    def twilio_from_number(self) -> str | None: ...
+    @property
+    def twilio_messaging_service_sid(self) -> str | None: ...
+    @property
+    def twilio_api_base_url(self) -> str: ...
+    @property
+    def sms_messages_per_second(self) -> float: ...
+    @property
+    def public_base_url(self) -> str | None: ...
+    @property
+    def trust_forwarded_headers(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -61,7 +73,7 @@ class SmsConfig:
     webhooks: WebhookConfig
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> SmsConfig | None:
+    def from_settings(cls, settings: SmsSettings) -> SmsConfig | None:
         token = (
             settings.twilio_auth_token.get_secret_value() if settings.twilio_auth_token else None
         )
@@ -95,27 +107,19 @@ class SmsConfig:
         )
 
 
-@dataclass(frozen=True)
-class _SendContext:
-    locale: str
-    stopped: bool  # the number is stopped on SMS and this message is not one that may still go
-
-
 class TwilioSmsChannel:
-    name = "sms"
+    name = CHANNEL
 
     def __init__(
         self,
-        app: App,
+        port: ChannelPort,
         config: SmsConfig,
         *,
         monotonic: Monotonic | None = None,
         sleep: Sleep | None = None,
     ) -> None:
-        self._app = app
+        self._port = port
         self._config = config
-        settings = app.settings
-        self._program = ProgramInfo(settings.program_name, settings.help_phone, settings.help_hours)
         pacing: dict[str, Any] = {}
         if monotonic is not None:
             pacing["monotonic"] = monotonic
@@ -128,18 +132,10 @@ class TwilioSmsChannel:
     # ---- lifecycle and routes -----------------------------------------------------------
 
     def routes(self) -> list[Any]:
-        clock = self._app.pipeline.now
+        webhooks = self._config.webhooks
         return [
-            Route(
-                INBOUND_PATH,
-                inbound_endpoint(self._config.webhooks, self._receive, clock),
-                methods=["POST"],
-            ),
-            Route(
-                STATUS_PATH,
-                status_endpoint(self._config.webhooks, self._app.db, clock),
-                methods=["POST"],
-            ),
+            Route(INBOUND_PATH, inbound_endpoint(webhooks, self._port), methods=["POST"]),
+            Route(STATUS_PATH, status_endpoint(webhooks, self._port), methods=["POST"]),
         ]
 
     async def start(self) -> None:
@@ -157,25 +153,14 @@ class TwilioSmsChannel:
             self._http = None
             self._client = None
 
-    async def _receive(self, inbound: Inbound) -> HandleResult:
-        app = self._app
-        started = METRICS.inbound_started()
-        result = await asyncio.to_thread(
-            sms_optin.receive, app.pipeline, app.db, self._program, inbound
-        )
-        METRICS.inbound_handled(self.name, result, started)
-        return result
-
     # ---- sending ------------------------------------------------------------------------
 
     async def send(self, message: OutboundEnvelope) -> str:
-        context = await asyncio.to_thread(self._send_context, message)
-        if context.stopped:
-            raise ContactStopped("the number is stopped on SMS", code="stopped")
+        # Opt-out and per-channel stops were checked by the dispatcher just before this call.
         options = [(int(o["code"]), str(o["label"])) for o in message.options]
-        body = render_sms(message.text, options, message.hint, translator(context.locale))
+        body = render_sms(message.text, options, message.hint, translator(message.locale))
         segments = segment_count(body)
-        await asyncio.to_thread(self._record_segments, message.outbox_id, segments)
+        await self._port.note_segments(message.outbox_id, segments)
         await self._pacer.wait_turn(segments)
         client = self._ensure_client()
         sender: dict[str, str] = {}
@@ -211,31 +196,8 @@ class TwilioSmsChannel:
         base = self._config.webhooks.public_base_url
         return f"{base.rstrip('/')}{STATUS_PATH}?o={outbox_id}" if base else None
 
-    def _send_context(self, message: OutboundEnvelope) -> _SendContext:
-        """The patient's language, and whether the number is stopped on SMS (per channel)."""
-        with session_scope(self._app.db) as session:
-            row = session.get(OutboxMessage, message.outbox_id)
-            patient = session.get(Patient, row.patient_id) if row and row.patient_id else None
-            locale = patient.locale if patient else self._app.settings.default_locale
-            identity = store.find_identity(session, self.name, message.address)
-            stopped = identity is not None and identity.status in ("stopped", "unreachable")
-            may_still_go = row is not None and (
-                row.kind in _ALWAYS_SENDABLE or row.in_reply_to is not None
-            )
-            return _SendContext(locale=locale, stopped=stopped and not may_still_go)
 
-    def _record_segments(self, outbox_id: int, segments: int) -> None:
-        with session_scope(self._app.db) as session:
-            row = session.get(OutboxMessage, outbox_id)
-            if row is not None:
-                row.segments = segments
-                session.add(row)
-
-
-def sms_channel_factory(app: App) -> TwilioSmsChannel | None:
-    """The SMS adapter when Twilio is configured, else None."""
-    config = SmsConfig.from_settings(app.settings)
-    return TwilioSmsChannel(app, config) if config else None
-
-
-register_inviter("sms", sms_optin.invite)
+def sms_channel(settings: SmsSettings, port: ChannelPort) -> TwilioSmsChannel | None:
+    """The channel factory for `pathbot run`: on when Twilio is configured, else None."""
+    config = SmsConfig.from_settings(settings)
+    return TwilioSmsChannel(port, config) if config else None

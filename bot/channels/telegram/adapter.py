@@ -18,15 +18,12 @@ import asyncio
 import hmac
 import logging
 import os
-import re
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
-import qrcode
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -35,31 +32,20 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
 
 from bot.channels.base import (
+    ChannelConfigError,
     ContactStopped,
     FinalSendError,
     OutboundEnvelope,
     RetryableSendError,
+    Secret,
 )
+from bot.channels.port import BackendUnavailable, ChannelPort
 from bot.channels.telegram.commands import publish_command_menus, read_command
 from bot.channels.telegram.redaction import protect_token
-from bot.channels.telegram.render import LANGUAGE_ITEM, keyboard, parse_callback, pressed_label
-from bot.clinic.trend import TREND_KIND
+from bot.channels.telegram.render import keyboard, parse_callback, pressed_label
 from bot.conversation.i18n import normalize_locale, translator
-from bot.conversation.messages import Inbound
+from bot.conversation.messages import LANGUAGE_ITEM, TREND_KIND, Inbound
 from bot.conversation.render import render_text
-from bot.db.availability import DATABASE_UNAVAILABLE
-from bot.db.database import session_scope
-from bot.db.invites import DEFAULT_TTL, create_code
-from bot.db.models import Patient
-from bot.service import telegram_flows as flows
-from bot.service.app import App
-from bot.service.enrolment import InviteRequest, register_inviter
-from bot.service.metrics import METRICS
-from bot.service.pipeline import HandleResult
-from bot.service.settings import SettingsError
-
-if TYPE_CHECKING:
-    from bot.service.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +58,8 @@ DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 MAX_INBOUND_CHARS = 4096  # Telegram's own message limit; anything longer is not from Telegram
 
-Receive = Callable[[Inbound], Awaitable[HandleResult]]
+CHANNEL = "telegram"
+PAIN_INSTRUMENT = "dvprs"  # what /pain asks for
 
 
 class ChatPacer:
@@ -99,31 +86,31 @@ class ChatPacer:
 
 
 class TelegramChannel:
-    name = "telegram"
+    name = CHANNEL
 
     def __init__(
         self,
-        app: App,
+        port: ChannelPort,
         *,
         token: str,
         api_base_url: str = "https://api.telegram.org",
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
+        default_locale: str = "en",
         per_chat_interval: float = 1.0,
         overall_per_second: float = 30,
         retries_after_429: int = 1,
     ) -> None:
         if webhook_url and not webhook_secret:
-            raise SettingsError(
+            raise ChannelConfigError(
                 "PATHBOT_TELEGRAM_WEBHOOK_SECRET is required with PATHBOT_TELEGRAM_WEBHOOK_URL"
             )
         protect_token(token)
-        self._app = app
+        self._port = port
         self._webhook_url = webhook_url
         self._secret = webhook_secret or ""
+        self._default_locale = default_locale
         self._pacer = ChatPacer(per_chat_interval)
-        self._receive: Receive | None = None
-        self._runtime: Runtime | None = None
         api = api_base_url.rstrip("/")
         builder = (
             Application.builder()
@@ -150,14 +137,9 @@ class TelegramChannel:
 
     # ---- lifecycle ----------------------------------------------------------------------
 
-    def attach(self, runtime: Runtime) -> None:
-        """Inbound messages go to this runtime (called by `Runtime.start`)."""
-        self._runtime = runtime
-        self._receive = runtime.receive
-
     async def start(self) -> None:
         await self.application.initialize()  # getMe: a wrong token fails here, loudly
-        await publish_command_menus(self.application.bot, self._app.settings.default_locale)
+        await publish_command_menus(self.application.bot, self._default_locale)
         if self._webhook_url:
             await self.application.bot.set_webhook(
                 url=self._webhook_url,
@@ -194,7 +176,7 @@ class TelegramChannel:
         if not self._secret or not hmac.compare_digest(
             given.encode("utf-8"), self._secret.encode("utf-8")
         ):
-            METRICS.webhook_rejected(self.name, "secret")
+            self._port.count_rejected(self.name, "secret")
             return Response(status_code=403)
         try:
             update = Update.de_json(await request.json(), self.application.bot)
@@ -205,8 +187,8 @@ class TelegramChannel:
         # which the inbound dedupe makes harmless.
         try:
             await self.handle_update(update)
-        except DATABASE_UNAVAILABLE as exc:  # Telegram redelivers on any non-2xx
-            log.warning("telegram webhook: database unavailable (%s)", type(exc).__name__)
+        except BackendUnavailable as exc:  # Telegram redelivers on any non-2xx
+            log.warning("telegram webhook: database unavailable (%s)", exc)
             return Response(status_code=503)
         return Response()
 
@@ -232,33 +214,34 @@ class TelegramChannel:
         command = read_command(message)
         text = f"/{command[0]} {command[1]}".strip() if command else raw
         user_language = message.from_user.language_code if message.from_user else None
-        hint = normalize_locale(user_language, self._app.settings.default_locale)
+        hint = normalize_locale(user_language, self._default_locale)
         inbound = Inbound(
             channel=self.name,
             address=address,
             # message ids never repeat within a chat, and a redelivered update repeats them
             provider_message_id=f"tg-msg-{address}-{message.message_id}",
             text=text,
-            received_at=self._app.pipeline.now(),
+            received_at=self._port.now(),
         )
-        enrolled = await asyncio.to_thread(flows.is_enrolled, self._app, address)
+        port = self._port
+        enrolled = await port.is_enrolled(self.name, address)
         if command and command[0] == "start" and command[1] and not enrolled:
-            await self._run(flows.enrol_with_code, self._app, inbound, command[1], hint)
+            await port.enrol(inbound, command[1], hint)
         elif not enrolled:
-            await self._run(flows.not_enrolled, self._app, inbound, hint)
+            await port.refuse_stranger(inbound, hint)
         elif command and command[0] == "pain":
-            await self._run(flows.request_pain_check, self._app, inbound)
+            await port.request_survey(inbound, PAIN_INSTRUMENT)
         elif command and command[0] == "start":  # enrolled already: START as a keyword
-            await self._deliver(_with_text(inbound, "/start"))
+            await port.receive(_with_text(inbound, "/start"))
         else:
-            await self._deliver(inbound)
+            await port.receive(inbound)
 
     async def _on_button(self, query: CallbackQuery) -> None:
         message = query.message
         chat_id = message.chat.id if message is not None else query.from_user.id
         address = str(chat_id)
         choice = parse_callback(query.data)
-        if choice is None or not await asyncio.to_thread(flows.is_enrolled, self._app, address):
+        if choice is None or not await self._port.is_enrolled(self.name, address):
             await self._answer(query)
             return
         item_id, code = choice
@@ -268,21 +251,21 @@ class TelegramChannel:
             address=address,
             provider_message_id=provider_id,
             text=str(code),
-            received_at=self._app.pipeline.now(),
+            received_at=self._port.now(),
             # the language menu is answered like a typed number; survey items by their button
             button=None if item_id == LANGUAGE_ITEM else (item_id, code),
         )
-        result = await self._deliver(inbound)
+        result = await self._port.receive(inbound)
         await self._answer(query)
         if result.status == "duplicate" or not isinstance(message, Message):
             return
-        accepted = item_id == LANGUAGE_ITEM or await asyncio.to_thread(
-            flows.answer_recorded, self._app, provider_id
+        accepted = item_id == LANGUAGE_ITEM or await self._port.answer_stored(
+            self.name, provider_id
         )
         try:
             if accepted:
                 label = pressed_label(message.reply_markup, query.data or "") or str(code)
-                locale = await asyncio.to_thread(flows.chat_locale, self._app, address)
+                locale = await self._port.locale_of(self.name, address)
                 shown = translator(locale).gettext("Your answer: {answer}").format(answer=label)
                 await query.edit_message_text(f"{message.text or ''}\n\n{shown}".strip())
             else:  # a button from an earlier question: take its buttons away
@@ -297,26 +280,13 @@ class TelegramChannel:
             return
         status = change.new_chat_member.status
         blocked = status in ("kicked", "left")
-        await asyncio.to_thread(
-            flows.set_reachability, self._app, str(change.chat.id), blocked=blocked
-        )
+        await self._port.set_reachable(self.name, str(change.chat.id), reachable=not blocked)
 
     async def _answer(self, query: CallbackQuery) -> None:
         try:
             await query.answer()
         except TelegramError as exc:  # too old to answer: the press was still handled
             log.info("telegram: could not answer a button press (%s)", type(exc).__name__)
-
-    async def _deliver(self, inbound: Inbound) -> HandleResult:
-        if self._receive is not None:
-            return await self._receive(inbound)
-        return await asyncio.to_thread(self._app.pipeline.handle, inbound)
-
-    async def _run(self, flow: Callable[..., HandleResult], *args: Any) -> HandleResult:
-        result = await asyncio.to_thread(flow, *args)
-        if result.outbox_ids and self._runtime is not None:
-            self._runtime.wake()
-        return result
 
     # ---- outbound -----------------------------------------------------------------------
 
@@ -330,7 +300,7 @@ class TelegramChannel:
         text = render_text(message.text, (), message.hint, with_options=False)
         chart = None
         if message.kind == TREND_KIND:
-            chart = await asyncio.to_thread(flows.trend_chart, self._app, message.address)
+            chart = await self._port.pain_chart(self.name, message.address)
         await self._pacer.wait(chat_id)
         try:
             if chart is not None:
@@ -369,44 +339,31 @@ def _with_text(inbound: Inbound, text: str) -> Inbound:
     )
 
 
-def telegram_channel(app: App) -> TelegramChannel | None:
+class TelegramSettings(Protocol):
+    """The settings the Telegram channel reads (`bot.service.settings.Settings` has them all)."""
+
+    @property
+    def telegram_bot_token(self) -> Secret | None: ...
+    @property
+    def telegram_api_base_url(self) -> str: ...
+    @property
+    def telegram_webhook_url(self) -> str | None: ...
+    @property
+    def telegram_webhook_secret(self) -> Secret | None: ...
+    @property
+    def default_locale(self) -> str: ...
+
+
+def telegram_channel(settings: TelegramSettings, port: ChannelPort) -> TelegramChannel | None:
     """The channel factory for `pathbot run`: on when PATHBOT_TELEGRAM_BOT_TOKEN is set."""
-    settings = app.settings
     if settings.telegram_bot_token is None:
         return None
     secret = settings.telegram_webhook_secret
     return TelegramChannel(
-        app,
+        port,
         token=settings.telegram_bot_token.get_secret_value(),
         api_base_url=settings.telegram_api_base_url,
         webhook_url=settings.telegram_webhook_url,
         webhook_secret=secret.get_secret_value() if secret else None,
+        default_locale=settings.default_locale,
     )
-
-
-# ---- invitations --------------------------------------------------------------------------
-
-_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9_.-]+")
-
-
-def invite_to_telegram(request: InviteRequest) -> list[str]:
-    """A one-time deep link for the patient, printed and written as a QR-code PNG."""
-    username = (request.app.settings.telegram_bot_username or "").lstrip("@")
-    if not username:
-        raise SettingsError("PATHBOT_TELEGRAM_BOT_USERNAME is not set (the bot's @name)")
-    now = request.app.pipeline.now()
-    with session_scope(request.app.db) as session:
-        patient = session.get(Patient, request.patient.id)
-        if patient is None:
-            raise LookupError(f"patient {request.patient.study_id} does not exist")
-        code = create_code(session, patient=patient, channel=flows.CHANNEL, now=now)
-    link = f"https://t.me/{username}?start={code}"
-    request.out_dir.mkdir(parents=True, exist_ok=True)
-    safe_id = _UNSAFE_FILENAME.sub("_", request.patient.study_id)
-    path = Path(request.out_dir) / f"telegram-invite-{safe_id}.png"
-    qrcode.make(link).save(str(path))
-    expires = (now + DEFAULT_TTL).date().isoformat()
-    return [link, f"QR code: {path}", f"valid once, until {expires}"]
-
-
-register_inviter(flows.CHANNEL, invite_to_telegram)

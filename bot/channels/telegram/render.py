@@ -13,7 +13,6 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 CALLBACK_PREFIX = "a"
-LANGUAGE_ITEM = "language"  # the language menu's buttons answer no survey item
 _MAX_CALLBACK_BYTES = 64
 _NUMBERS_PER_ROW = 6
 _SHORT_LABEL_CHARS = 14

@@ -1,40 +1,37 @@
-"""What Telegram needs from the database beyond the pipeline, each in one transaction.
+"""What chat channels ask of the database beyond the pipeline, each in one transaction.
 
-Enrolment by deep link (`/start <code>`), the short answer to chats that are not enrolled, the
-`/pain` request, and small look-ups for the adapter. Synchronous: the adapter runs them in a
-worker thread, as `Runtime.receive` runs the pipeline.
+Enrolment by a one-time code (Telegram's deep link `/start <code>`), the short answer to chats
+that are not enrolled, a patient's own request for a survey (`/pain`), and small look-ups. The
+port (`bot/service/backend.py`) runs these in a worker thread, as it runs the pipeline.
 """
 
 from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from bot.channels.telegram.render import LANGUAGE_ITEM
 from bot.clinic.alerts.flags import flag_completed
 from bot.clinic.trend import pain_history, render_chart
 from bot.conversation.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES, Translator, translator
 from bot.conversation.keywords import Command, Keyword
-from bot.conversation.messages import Inbound, Outgoing, ReplyOption
+from bot.conversation.messages import LANGUAGE_ITEM, HandleResult, Inbound, Outgoing, ReplyOption
 from bot.conversation.state import PendingSurvey
 from bot.db import store
 from bot.db.database import session_scope
 from bot.db.invites import redeem_code
 from bot.db.models import ChannelIdentity, ItemResponse, OutboxMessage, Patient
 from bot.service.app import App
-from bot.service.pipeline import HandleResult
 from surveys.loader import load_instrument
 
-CHANNEL = "telegram"
 # The welcome text below is what the patient agrees to by pressing Start on their link; change
 # this version whenever its wording changes, so each consent record names the text shown.
 CONSENT_TEXT_VERSION = "telegram-welcome-1"
 PAIN_INSTRUMENT = "dvprs"
 
 
-def is_enrolled(app: App, address: str) -> bool:
+def is_enrolled(app: App, channel: str, address: str) -> bool:
     """Whether this chat belongs to a patient; a chat that writes again is reachable again."""
     with session_scope(app.db) as session:
-        identity = store.find_identity(session, CHANNEL, address)
+        identity = store.find_identity(session, channel, address)
         if identity is None:
             return False
         if identity.status == "unreachable":  # they unblocked the bot and wrote to us
@@ -43,10 +40,10 @@ def is_enrolled(app: App, address: str) -> bool:
         return True
 
 
-def set_reachability(app: App, address: str, *, blocked: bool) -> None:
+def set_reachability(app: App, channel: str, address: str, *, blocked: bool) -> None:
     """The patient blocked (or unblocked) the bot: Telegram told us with a chat-member update."""
     with session_scope(app.db) as session:
-        identity = store.find_identity(session, CHANNEL, address)
+        identity = store.find_identity(session, channel, address)
         if identity is None:
             return
         if blocked and identity.status == "active":
@@ -64,7 +61,7 @@ def enrol_with_code(app: App, inbound: Inbound, code: str, locale_hint: str) -> 
         if row is None:
             return HandleResult("duplicate")
         redemption = redeem_code(
-            session, code=code, channel=CHANNEL, address=inbound.address, now=now
+            session, code=code, channel=inbound.channel, address=inbound.address, now=now
         )
         patient = redemption.patient
         if redemption.status != "ok" or patient is None:
@@ -73,7 +70,7 @@ def enrol_with_code(app: App, inbound: Inbound, code: str, locale_hint: str) -> 
             rows = store.enqueue(
                 session,
                 patient_id=None,
-                channel=CHANNEL,
+                channel=inbound.channel,
                 address=inbound.address,
                 messages=[reply],
                 dedupe_prefix=f"in:{row.id}",
@@ -85,14 +82,14 @@ def enrol_with_code(app: App, inbound: Inbound, code: str, locale_hint: str) -> 
         store.bind_channel(
             session,
             patient=patient,
-            channel=CHANNEL,
+            channel=inbound.channel,
             address=inbound.address,
             consent_text_version=CONSENT_TEXT_VERSION,
             method="deep_link",
             now=now,
         )
         if patient.preferred_channel is None:
-            patient.preferred_channel = CHANNEL
+            patient.preferred_channel = inbound.channel
             session.add(patient)
         row.patient_id = patient.id
         session.add(row)
@@ -103,7 +100,7 @@ def enrol_with_code(app: App, inbound: Inbound, code: str, locale_hint: str) -> 
         rows = store.enqueue(
             session,
             patient_id=patient.id,
-            channel=CHANNEL,
+            channel=inbound.channel,
             address=inbound.address,
             messages=[Outgoing("confirmation", _welcome(app, tr)), language_menu(tr)],
             dedupe_prefix=f"in:{row.id}",
@@ -140,7 +137,7 @@ def not_enrolled(app: App, inbound: Inbound, locale_hint: str) -> HandleResult:
         rows = store.enqueue(
             session,
             patient_id=None,
-            channel=CHANNEL,
+            channel=inbound.channel,
             address=inbound.address,
             messages=[reply],
             dedupe_prefix=f"in:{row.id}",
@@ -150,12 +147,12 @@ def not_enrolled(app: App, inbound: Inbound, locale_hint: str) -> HandleResult:
         return HandleResult("unknown_sender", _ids(rows))
 
 
-def request_pain_check(app: App, inbound: Inbound) -> HandleResult:
-    """`/pain`: start a DVPRS now, in the same transaction that stores (and dedupes) the request."""
+def request_survey(app: App, inbound: Inbound, instrument_id: str) -> HandleResult:
+    """`/pain`: start the survey now, in the transaction that stores (and dedupes) the request."""
     now = app.pipeline.now()
     conversation = app.conversation
     with session_scope(app.db) as session:
-        identity = store.find_identity(session, CHANNEL, inbound.address)
+        identity = store.find_identity(session, inbound.channel, inbound.address)
         if identity is None:
             return HandleResult("unknown_sender")
         patient = session.get(Patient, identity.patient_id)
@@ -170,7 +167,7 @@ def request_pain_check(app: App, inbound: Inbound) -> HandleResult:
         if state.survey is not None:  # finish the questions already under way first
             steps = [conversation.on_keyword(state, resume)]
         else:
-            instrument = load_instrument(PAIN_INSTRUMENT, None)
+            instrument = load_instrument(instrument_id, None)
             assignment = store.create_assignment(
                 session,
                 patient=patient,
@@ -187,7 +184,12 @@ def request_pain_check(app: App, inbound: Inbound) -> HandleResult:
         outgoing: list[Outgoing] = []
         for step in steps:
             completed = store.apply_events(
-                session, patient=patient, events=step.events, channel=CHANNEL, now=now, inbound=row
+                session,
+                patient=patient,
+                events=step.events,
+                channel=inbound.channel,
+                now=now,
+                inbound=row,
             )
             flag_completed(session, completed, now)
             outgoing.extend(step.outgoing)
@@ -195,7 +197,7 @@ def request_pain_check(app: App, inbound: Inbound) -> HandleResult:
         rows = store.enqueue(
             session,
             patient_id=patient.id,
-            channel=CHANNEL,
+            channel=inbound.channel,
             address=inbound.address,
             messages=outgoing,
             dedupe_prefix=f"in:{row.id}",
@@ -205,29 +207,29 @@ def request_pain_check(app: App, inbound: Inbound) -> HandleResult:
         return HandleResult("processed", _ids(rows))
 
 
-def answer_recorded(app: App, provider_message_id: str) -> bool:
+def answer_recorded(app: App, channel: str, provider_message_id: str) -> bool:
     """Whether a button press was stored as an answer (a press on an old question is not)."""
     with Session(app.db) as session:
         found = session.exec(
             select(ItemResponse.id).where(
                 ItemResponse.provider_message_id == provider_message_id,
-                ItemResponse.channel == CHANNEL,
+                ItemResponse.channel == channel,
                 col(ItemResponse.superseded_at).is_(None),
             )
         ).first()
         return found is not None
 
 
-def chat_locale(app: App, address: str) -> str:
+def chat_locale(app: App, channel: str, address: str) -> str:
     with Session(app.db) as session:
-        patient = _patient(session, address)
+        patient = _patient(session, channel, address)
         return patient.locale if patient else app.settings.default_locale
 
 
-def trend_chart(app: App, address: str) -> bytes | None:
+def trend_chart(app: App, channel: str, address: str) -> bytes | None:
     """The patient's pain chart as a PNG, or None when there is nothing to draw."""
     with Session(app.db) as session:
-        patient = _patient(session, address)
+        patient = _patient(session, channel, address)
         if patient is None or patient.id is None:
             return None
         history = pain_history(session, patient.id)
@@ -237,10 +239,10 @@ def trend_chart(app: App, address: str) -> bytes | None:
     return render_chart(history, translator(locale), timezone)
 
 
-def _patient(session: Session, address: str) -> Patient | None:
+def _patient(session: Session, channel: str, address: str) -> Patient | None:
     identity = session.exec(
         select(ChannelIdentity).where(
-            ChannelIdentity.channel == CHANNEL, ChannelIdentity.address == address
+            ChannelIdentity.channel == channel, ChannelIdentity.address == address
         )
     ).first()
     return session.get(Patient, identity.patient_id) if identity else None

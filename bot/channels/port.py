@@ -1,0 +1,92 @@
+"""The port: everything a channel may ask of the rest of pathbot, and nothing more.
+
+In the spirit of RapidPro courier's `Backend`, a channel never opens the database, reads the
+settings or calls the pipeline itself; it is handed an object with these methods (implemented by
+`bot/service/backend.py`) and is tested against it. Outbound, the service's dispatcher claims what
+is due and calls the channel's `send` with an `OutboundEnvelope` (`bot/channels/base.py`).
+
+Every method that touches the database may raise `BackendUnavailable`: the database is away or
+stalled, nothing was stored, and a webhook should answer 503 so the provider delivers again (the
+inbound dedupe makes the second delivery harmless).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from bot.conversation.messages import HandleResult, Inbound
+
+
+class BackendUnavailable(Exception):
+    """The database cannot be reached now; nothing was stored, the caller should retry later."""
+
+
+@dataclass(frozen=True)
+class DeliveryStatus:
+    """A provider's report on one message we sent (Twilio status callback, say)."""
+
+    channel: str
+    outbox_id: int | None  # ours, when the callback URL carried it
+    provider_message_id: str
+    status: str  # the provider's word: queued, sent, delivered, undelivered, failed, ...
+    error_code: str | None
+    contact_stopped: bool = False  # the provider says the patient opted out (Twilio 21610)
+
+
+class ChannelPort(Protocol):
+    def now(self) -> datetime:
+        """The service's clock (injected, so tests and simulations control time)."""
+        ...
+
+    async def receive(self, inbound: Inbound) -> HandleResult:
+        """Run one authenticated inbound message through triage, keywords and the engine;
+        its replies are queued and the dispatcher woken. Dedupes on the provider's id."""
+        ...
+
+    async def is_enrolled(self, channel: str, address: str) -> bool:
+        """Whether this address belongs to a patient (and mark a blocked chat reachable again,
+        since it wrote to us)."""
+        ...
+
+    async def enrol(self, inbound: Inbound, code: str, locale_hint: str) -> HandleResult:
+        """Redeem a one-time enrolment code for this address (Telegram's `/start <code>`):
+        bind it to the patient, record consent, ask for a language; or queue why not."""
+        ...
+
+    async def refuse_stranger(self, inbound: Inbound, locale_hint: str) -> HandleResult:
+        """Store a message from an address that is not enrolled and queue how to join."""
+        ...
+
+    async def request_survey(self, inbound: Inbound, instrument_id: str) -> HandleResult:
+        """The patient asked for a survey now (Telegram's `/pain`)."""
+        ...
+
+    async def set_reachable(self, channel: str, address: str, *, reachable: bool) -> None:
+        """The provider told us the patient blocked (or unblocked) us."""
+        ...
+
+    async def record_status(self, update: DeliveryStatus) -> None:
+        """Record a delivery report; a final failure may fall back to another channel."""
+        ...
+
+    async def note_segments(self, outbox_id: int, segments: int) -> None:
+        """How many SMS segments a message took (for cost and pacing reports)."""
+        ...
+
+    async def locale_of(self, channel: str, address: str) -> str:
+        """The language of the patient at this address (the default for strangers)."""
+        ...
+
+    async def answer_stored(self, channel: str, provider_message_id: str) -> bool:
+        """Whether an inbound message (a button press) was stored as an answer."""
+        ...
+
+    async def pain_chart(self, channel: str, address: str) -> bytes | None:
+        """The patient's pain trend as a PNG, or None when there is nothing to draw."""
+        ...
+
+    def count_rejected(self, channel: str, reason: str) -> None:
+        """Count a webhook refused before anything was read (bad signature or secret)."""
+        ...

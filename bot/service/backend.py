@@ -1,0 +1,167 @@
+"""The channel port's implementation: what channels may ask of pathbot, done by the service.
+
+Every database step runs in a worker thread (the pipeline and these look-ups are synchronous and
+transactional), a database outage surfaces as the port's `BackendUnavailable`, and anything that
+queued outbox rows wakes the dispatcher so replies go out now rather than at the next timer tick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
+from typing import ParamSpec, TypeVar
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from bot.channels.port import BackendUnavailable, DeliveryStatus
+from bot.conversation.engine import ProgramInfo
+from bot.conversation.messages import HandleResult, Inbound
+from bot.db import fallback, store
+from bot.db.availability import DATABASE_UNAVAILABLE
+from bot.db.database import session_scope
+from bot.db.models import OutboxMessage
+from bot.service import chat_flows, sms_optin
+from bot.service.app import App
+from bot.service.metrics import METRICS
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+# Provider words for a message that will never arrive (Twilio's; other channels map onto them).
+FINAL_FAILURES = ("undelivered", "failed")
+
+# Channels whose inbound messages pass a gate before the pipeline: an SMS number is "pending"
+# until the patient confirms the opt-in (double opt-in, bot/service/sms_optin.py).
+InboundGate = Callable[[App, Inbound], HandleResult]
+
+
+def _sms_gate(app: App, inbound: Inbound) -> HandleResult:
+    settings = app.settings
+    program = ProgramInfo(settings.program_name, settings.help_phone, settings.help_hours)
+    return sms_optin.receive(app.pipeline, app.db, program, inbound)
+
+
+INBOUND_GATES: dict[str, InboundGate] = {sms_optin.CHANNEL: _sms_gate}
+
+
+class Backend:
+    """`ChannelPort` for the running service (or a test) built on one `App`."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self._wake: Callable[[], None] = lambda: None
+
+    def on_queued(self, wake: Callable[[], None]) -> None:
+        """Call `wake` whenever a request queued outbox rows (the runtime wakes its dispatcher)."""
+        self._wake = wake
+
+    def now(self) -> datetime:
+        return self.app.pipeline.now()
+
+    # ---- inbound ------------------------------------------------------------------------
+
+    async def receive(self, inbound: Inbound) -> HandleResult:
+        started = METRICS.inbound_started()
+        gate = INBOUND_GATES.get(inbound.channel)
+        if gate is not None:
+            result = await self._run(gate, self.app, inbound)
+        else:
+            result = await self._run(self.app.pipeline.handle, inbound)
+        METRICS.inbound_handled(inbound.channel, result, started)
+        return self._woken(result)
+
+    async def enrol(self, inbound: Inbound, code: str, locale_hint: str) -> HandleResult:
+        result = await self._run(chat_flows.enrol_with_code, self.app, inbound, code, locale_hint)
+        return self._woken(result)
+
+    async def refuse_stranger(self, inbound: Inbound, locale_hint: str) -> HandleResult:
+        return self._woken(await self._run(chat_flows.not_enrolled, self.app, inbound, locale_hint))
+
+    async def request_survey(self, inbound: Inbound, instrument_id: str) -> HandleResult:
+        result = await self._run(chat_flows.request_survey, self.app, inbound, instrument_id)
+        return self._woken(result)
+
+    # ---- look-ups and status ------------------------------------------------------------
+
+    async def is_enrolled(self, channel: str, address: str) -> bool:
+        return await self._run(chat_flows.is_enrolled, self.app, channel, address)
+
+    async def set_reachable(self, channel: str, address: str, *, reachable: bool) -> None:
+        await self._run(
+            chat_flows.set_reachability, self.app, channel, address, blocked=not reachable
+        )
+
+    async def record_status(self, update: DeliveryStatus) -> None:
+        await self._run(record_delivery_status, self.app.db, update, self.now())
+
+    async def note_segments(self, outbox_id: int, segments: int) -> None:
+        await self._run(_note_segments, self.app.db, outbox_id, segments)
+
+    async def locale_of(self, channel: str, address: str) -> str:
+        return await self._run(chat_flows.chat_locale, self.app, channel, address)
+
+    async def answer_stored(self, channel: str, provider_message_id: str) -> bool:
+        return await self._run(chat_flows.answer_recorded, self.app, channel, provider_message_id)
+
+    async def pain_chart(self, channel: str, address: str) -> bytes | None:
+        return await self._run(chat_flows.trend_chart, self.app, channel, address)
+
+    def count_rejected(self, channel: str, reason: str) -> None:
+        METRICS.webhook_rejected(channel, reason)
+
+    # ---- plumbing -----------------------------------------------------------------------
+
+    async def _run(self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        try:
+            return await asyncio.to_thread(fn, *args, **kwargs)
+        except DATABASE_UNAVAILABLE as exc:
+            raise BackendUnavailable(type(exc).__name__) from exc
+
+    def _woken(self, result: HandleResult) -> HandleResult:
+        if result.outbox_ids:
+            self._wake()
+        return result
+
+
+def record_delivery_status(db: Engine, update: DeliveryStatus, now: datetime) -> None:
+    """Record delivered / undelivered / failed on the outbox row; a final failure may fall back."""
+    with session_scope(db) as session:
+        row = session.get(OutboxMessage, update.outbox_id) if update.outbox_id else None
+        if row is None or (row.provider_message_id not in (None, update.provider_message_id)):
+            row = _by_provider_id(session, update.provider_message_id)
+        if row is None:
+            return
+        if update.status == "delivered":
+            row.status = "delivered"
+        elif update.status in FINAL_FAILURES:
+            row.status = update.status
+            row.error_code = update.error_code
+            if update.contact_stopped:
+                identity = store.find_identity(session, row.channel, row.address)
+                if identity is not None:
+                    identity.status = "stopped"
+                    session.add(identity)
+            fallback.after_final_failure(session, row, now=now)
+        else:
+            return  # queued / sending / sent: nothing new for staff
+        if row.provider_message_id is None and update.provider_message_id:
+            row.provider_message_id = update.provider_message_id
+        session.add(row)
+
+
+def _by_provider_id(session: Session, provider_message_id: str) -> OutboxMessage | None:
+    if not provider_message_id:
+        return None
+    return session.exec(
+        select(OutboxMessage).where(OutboxMessage.provider_message_id == provider_message_id)
+    ).first()
+
+
+def _note_segments(db: Engine, outbox_id: int, segments: int) -> None:
+    with session_scope(db) as session:
+        row = session.get(OutboxMessage, outbox_id)
+        if row is not None:
+            row.segments = segments
+            session.add(row)
