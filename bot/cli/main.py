@@ -1,4 +1,4 @@
-"""The `pathbot` command line. Subcommands live in `bot/commands/`, one module per group."""
+"""The `pathbot` command line. Subcommands live in `bot/cli/`, one module per group."""
 
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ def register(sub: Any) -> None:
 
 def run_server(ns: argparse.Namespace) -> int:
     settings = get_settings()
-    # JSON lines on stderr, secrets and phone numbers redacted (bot/logging_setup.py)
+    # JSON lines on stderr, secrets and phone numbers redacted (bot/service/logging_setup.py)
     configure_logging(level=ns.log_level.upper(), secrets=secrets_of(settings))
     app = build_app(settings, database_url=ns.db)
     backend = Backend(app)

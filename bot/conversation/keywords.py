@@ -2,8 +2,8 @@
 
 `classify` is language-independent: any supported language's words work for every patient, so a
 Spanish speaker on an English profile who texts PARAR is stopped (SMS-12). The words live in
-`bot/rules/keywords.yaml` so they can be reviewed. Only whole messages (optionally with polite
-filler, or a short listed sentence) are keywords: "the pain won't stop" is not STOP.
+`bot/conversation/rules/keywords.yaml` so they can be reviewed. Only whole messages (optionally
+with polite filler, or a short listed sentence) are keywords: "the pain won't stop" is not STOP.
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ def rules_version() -> str:
 
 @cache
 def load_rules() -> _Rules:
-    """Load and check `bot/rules/keywords.yaml` once."""
+    """Load and check `bot/conversation/rules/keywords.yaml` once."""
     text = (
         resources.files("bot.conversation")
         .joinpath("rules", RULES_FILE)

@@ -1,9 +1,9 @@
 """Rule-based crisis triage of inbound free text (safety-ux §4, CRISIS-02/03/08).
 
 Run on every inbound message before keywords and the survey parser. The rules live in
-`bot/rules/triage.yaml`, owned by the program's named clinician. The result names the rule that
-fired and the rules version, never the text. Rules err toward false positives; they are a floor,
-not a screen (keyword lists miss people, §4.1).
+`bot/conversation/rules/triage.yaml`, owned by the program's named clinician. The result names the
+rule that fired and the rules version, never the text. Rules err toward false positives; they
+are a floor, not a screen (keyword lists miss people, §4.1).
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def rules_version() -> str:
 
 @cache
 def load_rules() -> _Rules:
-    """Load and check `bot/rules/triage.yaml` once."""
+    """Load and check `bot/conversation/rules/triage.yaml` once."""
     text = (
         resources.files("bot.conversation")
         .joinpath("rules", RULES_FILE)

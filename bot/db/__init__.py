@@ -1,5 +1,7 @@
-"""Persistence: SQLModel tables, the database engine, and the store functions the pipeline uses.
+"""Persistence: SQLModel tables, migrations, the database engine, and the store functions.
 
+Store functions take an open session and never commit; the caller's transaction does. May import
+`bot/conversation/` types and `surveys/` only: clinical rules and sending live above it.
 Tables live in `bot/db/models.py` and in feature modules named `bot/db/*_models.py`;
 `import_all_models()` registers every one of them (migrations and tests call it).
 """

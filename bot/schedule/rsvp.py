@@ -1,6 +1,6 @@
 """RSVPs and attendance: "I can't come" replies, staff attendance, missed sessions counted.
 
-A reply like "C" (or a reviewed localised phrase in `bot/rules/rsvp.yaml`) after a session
+A reply like "C" (or a reviewed localised phrase in `bot/schedule/rsvp.yaml`) after a session
 reminder records the patient as not coming, cancels that session's remaining reminders, and is
 answered once. It runs inside the inbound pipeline, after crisis triage and carrier keywords.
 """

@@ -7,7 +7,8 @@ watched 24/7 (911/988), and HELP/STOP. The patient confirms by replying START.
 Why START: it is the carrier's own opt-in word (Twilio re-subscribes a number on START/UNSTOP),
 so a confirmation can never collide with a carrier keyword's meaning. YES would collide with
 yes/no answers and is removed from opt-in lists when such items exist (SMS-15); a one-time code
-adds friction for older patients. Any language's START word works (bot/rules/keywords.yaml).
+adds friction for older patients. Any language's START word works
+(bot/conversation/rules/keywords.yaml).
 
 While the number is pending, crisis language, STOP and HELP go through the normal pipeline (a
 crisis answer and the HELP text are always given); anything else gets at most one reminder of

@@ -1,7 +1,7 @@
 """Reviewed Spanish wording for pathbot's bot messages, kept as data for `make_catalogs.py`.
 
 Only bot wording lives here; instrument wording lives in the instrument files. Keywords shown to
-patients (SALTAR, ATRÁS, PAUSA, ...) must stay in bot/rules/keywords.yaml so they are understood.
+patients (SALTAR, ATRÁS, PAUSA, ...) must stay in bot/conversation/rules/keywords.yaml so they are understood.
 """
 
 SPANISH: dict[str, str | list[str]] = {
@@ -34,7 +34,7 @@ SPANISH: dict[str, str | list[str]] = {
     "Please send just one number, from {first} to {last}.": "Por favor, envíe un solo número, del {first} al {last}.",
     "Please use a whole number from {first} to {last}.": "Por favor, use un número entero del {first} al {last}.",
     "Q{number}/{total}.": "P{number}/{total}.",
-    # SMS (bot/channels/sms_render.py, bot/sms_optin.py)
+    # SMS (bot/channels/sms/render.py, bot/service/sms_optin.py)
     "Reply {first}-{last} or {skip}": "Responda {first}-{last} o {skip}",
     "{program}: reply {start} to get health questions and group reminders, 1-3 texts a week. "
     "Msg&data rates may apply. Texts are not private and not watched 24/7. Emergency: 911. "
@@ -53,7 +53,7 @@ SPANISH: dict[str, str | list[str]] = {
     "There are no questions for you right now. Reply {help} for help.": "No hay preguntas para usted en este momento. Responda {help} para recibir ayuda.",
     "This is the first question.": "Esta es la primera pregunta.",
     "Which language do you want?": "¿En qué idioma quiere recibir los mensajes?",
-    # Telegram channel (bot/channels/telegram*.py) and the pain trend (bot/trend.py)
+    # Telegram channel (bot/channels/telegram*.py) and the pain trend (bot/clinic/trend.py)
     "At the start: {start}.": "Al comienzo: {start}.",
     "Change the language": "Cambiar el idioma",
     "Go on with the questions": "Seguir con las preguntas",

@@ -1,6 +1,6 @@
 """The Telegram channel (python-telegram-bot 22): inbound updates in, outbox messages out.
 
-Inbound: messages and button presses become `Inbound` messages for `Runtime.receive`; `/start
+Inbound: messages and button presses become `Inbound` messages for the port; `/start
 <code>` enrols the chat, `/pain` starts a DVPRS, other commands are the pipeline's keywords.
 Modes: long polling when no webhook URL is set (local use), else a webhook served by pathbot's
 ASGI app, with Telegram's secret token checked on every request before anything is parsed.

@@ -2,7 +2,7 @@
 
 CSV long format: one row per current item response. Rows are streamed from the database in
 batches (`yield_per`), so memory stays flat however many there are. Study ids, not names,
-identify patients unless the export asks for names. The other formats live in `bot/exports/`.
+identify patients unless the export asks for names. The other formats live in `bot/clinic/exports/`.
 """
 
 from __future__ import annotations
