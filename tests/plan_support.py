@@ -96,18 +96,33 @@ def answer_planned(
     when: datetime,
 ) -> int:
     """Answer and complete the planned assignment, as the pipeline does after a chat survey."""
+    with Session(app.db) as s:
+        assignment = planned_assignment(s, study_id, cohort_name, instrument_id, timepoint)
+        assert assignment.id is not None
+        assignment_id = assignment.id
+    return _complete(app, assignment_id, instrument_id, answers, when)
+
+
+def _complete(
+    app: App,
+    assignment_id: int,
+    instrument_id: str,
+    answers: Mapping[str, int | None],
+    when: datetime,
+) -> int:
     instrument = load_instrument(instrument_id)
     with session_scope(app.db) as s:
-        assignment = planned_assignment(s, study_id, cohort_name, instrument_id, timepoint)
+        assignment = s.get(SurveyAssignment, assignment_id)
+        assert assignment is not None
         patient = s.get(Patient, assignment.patient_id)
-        assert patient is not None and assignment.id is not None
+        assert patient is not None
         events: list[object] = []
         for item in instrument.items:
             value = answers.get(item.id)
             option = next((o for o in item.options if o.value == value), None)
             events.append(
                 AnswerRecorded(
-                    assignment_id=assignment.id,
+                    assignment_id=assignment_id,
                     instrument_id=instrument.id,
                     item_id=item.id,
                     option_code=option.code if option else None,
@@ -120,16 +135,47 @@ def answer_planned(
             )
         events.append(
             SurveyCompleted(
-                assignment_id=assignment.id,
+                assignment_id=assignment_id,
                 instrument_id=instrument.id,
                 version=instrument.version,
                 answers={i.id: answers.get(i.id) for i in instrument.items},
             )
         )
         store.apply_events(s, patient=patient, events=events, channel="sms", now=when)  # type: ignore[arg-type]
-        return assignment.id
+    return assignment_id
 
 
 def brs_answers(level: int) -> dict[str, int | None]:
     """BRS answers whose resilience mean is `level`: items 2, 4 and 6 are reverse-scored."""
     return {f"brs_{i}": level if i % 2 else 6 - level for i in range(1, 7)}
+
+
+def answer_visit(
+    app: App,
+    study_id: str,
+    cohort_name: str,
+    week: int,
+    answers: Mapping[str, int | None],
+    *,
+    when: datetime,
+) -> int:
+    """Answer the planned DVPRS of one week's session of this enrolment."""
+    from bot.db.schedule_models import EventOccurrence
+
+    with Session(app.db) as s:
+        cohort = s.exec(select(Cohort).where(Cohort.name == cohort_name)).one()
+        occurrence = s.exec(
+            select(EventOccurrence).where(EventOccurrence.key == f"cohort:{cohort.id}:week:{week}")
+        ).one()
+        assignment = s.exec(
+            select(SurveyAssignment)
+            .join(Patient, col(Patient.id) == col(SurveyAssignment.patient_id))
+            .where(
+                Patient.study_id == study_id,
+                SurveyAssignment.event_id == occurrence.event_id,
+                SurveyAssignment.instrument_id == "dvprs",
+            )
+        ).one()
+        assert assignment.id is not None
+        assignment_id = assignment.id
+    return _complete(app, assignment_id, "dvprs", answers, when)
