@@ -12,14 +12,14 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
-from bot.app import App
+from bot.conversation.events import AnswerRecorded, SurveyCompleted
 from bot.db import store
 from bot.db.database import session_scope
 from bot.db.models import Cohort, Patient, SurveyAssignment
 from bot.db.schedule_models import PlannedSurvey, SurveyPlanEntry
-from bot.events import AnswerRecorded, SurveyCompleted
 from bot.schedule import cohorts
 from bot.schedule.plan import PlanOptions
+from bot.service.app import App
 from surveys.loader import load_instrument
 
 NY = "America/New_York"

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import App
-from bot.export import export_format
-from bot.exports.records import ExportFilter
+from bot.clinic.exports.csv_long import export_format
+from bot.clinic.exports.records import ExportFilter
+from bot.service.app import App
 from tests.exports_support import (
     add_cohort,
     add_patient,
@@ -56,7 +56,7 @@ def app(sqlite_url: str) -> App:
 
 @REPRO
 def test_redcap_wide_export_and_data_dictionary(app: App, tmp_path: Path) -> None:
-    from bot.exports import redcap  # type: ignore[attr-defined]
+    from bot.clinic.exports import redcap  # type: ignore[attr-defined]
 
     data = io.StringIO()
     count = export_format("redcap").write(app.db, data, ExportFilter())

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, col, select
 
-from bot.app import App
+from bot.clinic.paper_import import ImportFileError, ImportRejected, import_responses
 from bot.db.models import OutboxMessage, SurveyAssignment
 from bot.db.schedule_models import PlannedSurvey
-from bot.importer import ImportFileError, ImportRejected, import_responses
+from bot.service.app import App
 from surveys.loader import load_instrument
 from tests.exports_support import promis_answers
 from tests.plan_support import brs_answers, enrol, make_cohort, planned_assignment

@@ -7,11 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from bot.app import App
 from bot.db.database import session_scope
 from bot.db.models import Alert, Cohort, OutboxMessage, Patient
-from bot.schedule import cohorts, events
+from bot.schedule import cohorts, sessions
 from bot.schedule.localtime import shift_wall
+from bot.service.app import App
 from tests.plan_support import NY, enrol, make_cohort, planned_assignment
 from tests.schedule_support import add_patient, make_app
 from tests.support import FakeClock
@@ -47,7 +47,7 @@ def test_moving_the_last_session_moves_the_post_battery(app: App, clock: FakeClo
     with session_scope(app.db) as s:
         last = _sessions(s)[-1]
         new_start = last.starts_at + timedelta(weeks=2)  # type: ignore[attr-defined]
-        events.move_event(s, last, new_start, clock(), program="PATH")  # type: ignore[arg-type]
+        sessions.move_event(s, last, new_start, clock(), program="PATH")  # type: ignore[arg-type]
     with Session(app.db) as s:
         post = planned_assignment(s, "C-001", "FALL", "promis29", "post")
         assert post.opens_at == shift_wall(new_start, -3 * DAY, NY)
@@ -61,7 +61,7 @@ def test_moving_the_first_session_moves_the_baseline(app: App, clock: FakeClock)
     with session_scope(app.db) as s:
         first = _sessions(s)[0]
         new_start = first.starts_at + timedelta(days=2)  # type: ignore[attr-defined]
-        events.move_event(s, first, new_start, clock(), program="PATH")  # type: ignore[arg-type]
+        sessions.move_event(s, first, new_start, clock(), program="PATH")  # type: ignore[arg-type]
     with Session(app.db) as s:
         baseline = planned_assignment(s, "C-001", "FALL", "brs", "baseline")
         assert baseline.expires_at == new_start
@@ -76,7 +76,7 @@ def test_cancelling_the_last_session_anchors_post_to_the_new_last(
     enrol(app, "FALL", ["C-001"], now=clock())
     with session_scope(app.db) as s:
         sessions = _sessions(s)
-        events.cancel_event(s, sessions[-1], clock(), program="PATH")  # type: ignore[arg-type]
+        sessions.cancel_event(s, sessions[-1], clock(), program="PATH")  # type: ignore[arg-type]
         new_last = sessions[-2].starts_at  # type: ignore[attr-defined]
     with Session(app.db) as s:
         post = planned_assignment(s, "C-001", "FALL", "promis29", "post")

@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from bot.app import App
+from bot.clinic.paper_import import import_responses
+from bot.clinic.report.cohort import MeasureResult
+from bot.clinic.report.plots import prepost_figure
+from bot.clinic.report.stats import Pair, change_stats
 from bot.db.database import session_scope
 from bot.db.models import Alert, Cohort, Patient
 from bot.db.schedule_models import SurveyPlanEntry
-from bot.importer import import_responses
-from bot.report.cohort import MeasureResult
-from bot.report.plots import prepost_figure
-from bot.report.stats import Pair, change_stats
 from bot.schedule import cohorts, rsvp
+from bot.service.app import App
 from surveys.loader import load_instrument
 from tests.plan_support import enrol, make_cohort
 from tests.schedule_support import add_patient, make_app
@@ -71,7 +71,7 @@ def test_missed_sessions_alert_closes_when_attendance_is_corrected(app: App) -> 
 
 @REPRO
 def test_plots_use_each_instruments_full_range() -> None:
-    from bot.report.cohort import measure_rules
+    from bot.clinic.report.cohort import measure_rules
 
     rules = measure_rules()
     results = []

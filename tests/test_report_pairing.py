@@ -12,8 +12,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from scipy import stats
 
-from bot.app import App
-from bot.report.cohort import build_report
+from bot.clinic.report.cohort import build_report
+from bot.service.app import App
 from surveys.loader import load_instrument
 from surveys.scoring import score
 from tests.exports_support import (

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import App
-from bot.report.cohort import build_report
-from bot.report.render import render_html, write_pdf
+from bot.clinic.report.cohort import build_report
+from bot.clinic.report.render import render_html, write_pdf
+from bot.service.app import App
 from surveys.loader import load_instrument
 from tests.exports_support import add_patient, dvprs_answers, make_app
 from tests.plan_support import answer_planned, answer_visit, enrol, graduate, make_cohort

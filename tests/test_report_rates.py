@@ -7,13 +7,13 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from bot.app import App
+from bot.clinic.report import cohort as report_cohort
+from bot.clinic.report.cohort import build_report
+from bot.clinic.report.render import render_html
+from bot.clinic.report.stats import Pair
 from bot.db.database import session_scope
 from bot.db.models import Event, Patient, Rsvp
-from bot.report import cohort as report_cohort
-from bot.report.cohort import build_report
-from bot.report.render import render_html
-from bot.report.stats import Pair
+from bot.service.app import App
 from tests.exports_support import add_cohort, add_patient, make_app
 from tests.support import FakeClock
 
