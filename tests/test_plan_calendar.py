@@ -75,9 +75,9 @@ def test_cancelling_the_last_session_anchors_post_to_the_new_last(
 ) -> None:
     enrol(app, "FALL", ["C-001"], now=clock())
     with session_scope(app.db) as s:
-        sessions = _sessions(s)
-        sessions.cancel_event(s, sessions[-1], clock(), program="PATH")  # type: ignore[arg-type]
-        new_last = sessions[-2].starts_at  # type: ignore[attr-defined]
+        held = _sessions(s)
+        sessions.cancel_event(s, held[-1], clock(), program="PATH")  # type: ignore[arg-type]
+        new_last = held[-2].starts_at  # type: ignore[attr-defined]
     with Session(app.db) as s:
         post = planned_assignment(s, "C-001", "FALL", "promis29", "post")
         assert post.opens_at == shift_wall(new_last, -3 * DAY, NY)

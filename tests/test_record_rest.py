@@ -69,7 +69,6 @@ def test_missed_sessions_alert_closes_when_attendance_is_corrected(app: App) -> 
         assert alert.status != "open"
 
 
-@REPRO
 def test_plots_use_each_instruments_full_range() -> None:
     from bot.clinic.report.cohort import measure_rules
 

@@ -14,21 +14,17 @@ from bot.clinic.report.cohort import CohortNotFound, build_report
 from bot.clinic.report.render import render_html, write_pdf
 from bot.clinic.report.stats import Pair, change_stats, reduction_share, reliable_change
 from bot.db.database import session_scope
-from bot.db.models import Event, Patient, Rsvp
+from bot.db.models import Cohort, Patient, Rsvp
+from bot.schedule import cohorts
 from bot.service.app import App
 from surveys.loader import load_instrument
 from surveys.scoring import score
-from tests.exports_support import (
-    add_cohort,
-    add_patient,
-    complete_survey,
-    dvprs_answers,
-    make_app,
-    promis_answers,
-)
+from tests.exports_support import add_patient, dvprs_answers, make_app, promis_answers
+from tests.plan_support import answer_planned, answer_visit, enrol, make_cohort
 from tests.support import FakeClock
 
-START = datetime(2026, 9, 7, 14, 0, tzinfo=UTC)
+FIRST = datetime(2026, 9, 8, 18, 0, tzinfo=UTC)  # Tuesday 14:00 New York, session 1
+LAST = datetime(2026, 12, 1, 19, 0, tzinfo=UTC)  # session 13
 DVPRS_BASE = [8, 7, 6, 9, 5, 7, 8, 6]
 DVPRS_POST = [4, 6, 3, 5, 5, 2, 7, 3]
 PROMIS_BASE = [4, 4, 3, 5, 4, 3, 4, 5]  # answer level at baseline
@@ -38,62 +34,34 @@ STUDY_IDS = [f"P-{i:02d}" for i in range(1, 9)]
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> App:
-    clock = FakeClock(START + timedelta(weeks=14))
+    clock = FakeClock(LAST + timedelta(weeks=1))
     built = make_app(f"sqlite:///{tmp_path_factory.mktemp('report')}/pathbot.db", clock)
     for study_id in [*STUDY_IDS, "OTHER"]:
         add_patient(built, study_id)
-    add_cohort(built, "fall-2026", STUDY_IDS, date(2026, 9, 7))
+    make_cohort(built, "fall-2026", date(2026, 9, 7), now=datetime(2026, 8, 1, tzinfo=UTC))
+    make_cohort(built, "other", date(2026, 9, 7), now=datetime(2026, 8, 1, tzinfo=UTC))
+    enrol(built, "fall-2026", STUDY_IDS, now=datetime(2026, 8, 20, tzinfo=UTC))
+    enrol(built, "other", ["OTHER"], now=datetime(2026, 8, 20, tzinfo=UTC))
     for i, study_id in enumerate(STUDY_IDS):
         base, post = DVPRS_BASE[i], DVPRS_POST[i]
-        complete_survey(
-            built, study_id, "dvprs", dvprs_answers(base), when=START, timepoint="baseline"
-        )
-        complete_survey(
-            built,
-            study_id,
-            "dvprs",
-            dvprs_answers((base + post) // 2),
-            when=START + timedelta(weeks=6),
-            timepoint="visit",
-        )
-        complete_survey(
-            built,
-            study_id,
-            "dvprs",
-            dvprs_answers(post),
-            when=START + timedelta(weeks=13),
-            timepoint="post",
-        )
-        complete_survey(
-            built,
-            study_id,
-            "promis29",
-            promis_answers(PROMIS_BASE[i]),
-            when=START,
-            timepoint="baseline",
-        )
+        answer_visit(built, study_id, "fall-2026", 1, dvprs_answers(base), when=FIRST)
+        mid = FIRST + timedelta(weeks=6)
+        answer_visit(built, study_id, "fall-2026", 7, dvprs_answers((base + post) // 2), when=mid)
+        answer_visit(built, study_id, "fall-2026", 13, dvprs_answers(post), when=LAST)
+        answer_planned(
+            built, study_id, "fall-2026", "promis29", "baseline",
+            promis_answers(PROMIS_BASE[i]), when=FIRST - timedelta(days=2),
+        )  # fmt: skip
         if i < 7:  # one patient never did the post battery
-            complete_survey(
-                built,
-                study_id,
-                "promis29",
-                promis_answers(PROMIS_POST[i]),
-                when=START + timedelta(weeks=13),
-                timepoint="post",
-            )
-    complete_survey(built, "OTHER", "dvprs", dvprs_answers(0), when=START, timepoint="baseline")
+            answer_planned(
+                built, study_id, "fall-2026", "promis29", "post",
+                promis_answers(PROMIS_POST[i]), when=LAST + timedelta(days=1),
+            )  # fmt: skip
+    answer_visit(built, "OTHER", "other", 1, dvprs_answers(0), when=FIRST)
     with session_scope(built.db) as s:
+        cohort = s.exec(select(Cohort).where(Cohort.name == "fall-2026")).one()
         patients = s.exec(select(Patient).where(Patient.study_id != "OTHER")).all()
-        cohort_id = 1
-        for week in range(3):
-            event = Event(
-                kind="session",
-                cohort_id=cohort_id,
-                starts_at=START + timedelta(weeks=week),
-                created_at=START,
-            )
-            s.add(event)
-            s.flush()
+        for week, event in enumerate(cohorts.cohort_sessions(s, cohort.id or 0)[:3]):
             for n, patient in enumerate(patients):
                 s.add(
                     Rsvp(
@@ -102,15 +70,6 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> App:
                         attended=not (week == 2 and n < 2),
                     )
                 )
-        s.add(
-            Event(
-                kind="session",
-                cohort_id=cohort_id,
-                starts_at=START,
-                status="cancelled",
-                created_at=START,
-            )
-        )
     yield built  # type: ignore[misc]
     built.db.dispose()
 
@@ -162,26 +121,32 @@ def test_promis_group_and_individual_change(app: App) -> None:
     assert s.n == 7  # the patient without a post battery is not paired
     mean = sum(p - b for b, _, p, _ in pairs) / 7
     assert s.mean_change == pytest.approx(mean) and mean < -3
-    assert r.group_meets_mid is True  # type: ignore[attr-defined]
+    assert r.threshold == 2.0 and r.group_meets_mid is True  # type: ignore[attr-defined]
     rcs = [(p - b) / math.sqrt(bse**2 + pse**2) for b, bse, p, pse in pairs]
     assert r.reliably_improved.count == sum(rc <= -1.96 for rc in rcs)  # type: ignore[attr-defined]
     assert r.reliably_worse.count == sum(rc >= 1.96 for rc in rcs)  # type: ignore[attr-defined]
-    assert r.improved_mid.count == sum(b - p >= 3 for b, _, p, _ in pairs)  # type: ignore[attr-defined]
+    assert r.improved_mid.count == sum(b - p >= 2 for b, _, p, _ in pairs)  # type: ignore[attr-defined]
     # Lower answer levels are worse physical function, where higher T is better.
     pf = _result(report, "promis29", "physical_function")
     assert pf.stats.mean_change < -3 and pf.group_meets_mid is False  # type: ignore[attr-defined]
+    assert pf.direction == "worsening" and r.direction == "improvement"  # type: ignore[attr-defined]
     assert pf.reliably_worse.count > 0  # type: ignore[attr-defined]
 
 
 def test_attendance_and_completion(app: App) -> None:
     report = build_report(app.db, "fall-2026", now=app.pipeline.now())
     a = report.attendance
-    assert (a.sessions_held, a.participants, a.expected, a.attended) == (3, 8, 24, 22)
-    completion = {(c.timepoint, c.language): c for c in report.completion}
-    assert (completion[("post", "all")].assigned, completion[("post", "all")].completed) == (15, 15)
-    assert completion[("baseline", "en")].completed == 16
+    # 13 sessions held, attendance recorded for the first 3 only: 22 of 24 recorded places.
+    assert (a.sessions_held, a.participants, a.expected, a.recorded, a.attended) == (
+        13, 8, 104, 24, 22
+    )  # fmt: skip
+    assert a.not_recorded == 80 and a.percent == pytest.approx(100 * 22 / 24)
+    completion = {c.timepoint: (c.assigned, c.completed) for c in report.completion
+                  if c.language == "all"}  # fmt: skip
+    # The plan's battery is 4 instruments; only PROMIS-29 was answered (8 baselines, 7 posts).
+    assert completion == {"baseline": (32, 8), "post": (32, 7), "visit": (104, 24)}
     weeks = report.dvprs_weeks["P-01"]
-    assert [round(w) for w, _ in weeks] == [0, 6, 13] and [v for _, v in weeks] == [8, 6, 4]
+    assert [round(w) for w, _ in weeks] == [0, 6, 12] and [v for _, v in weeks] == [8, 6, 4]
 
 
 def test_html_and_pdf_hold_the_plots(app: App, tmp_path: Path) -> None:

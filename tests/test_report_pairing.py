@@ -26,10 +26,6 @@ from tests.exports_support import (
 from tests.plan_support import answer_planned, brs_answers, enrol, graduate, make_cohort
 from tests.support import FakeClock
 
-REPRO = pytest.mark.xfail(
-    strict=True, reason="issue 14 reproduction: fails until pairs come from the plan"
-)
-
 FALL = date(2026, 9, 8)  # a Tuesday: sessions 2026-09-08 .. 2026-12-01
 FALL_FIRST = datetime(2026, 9, 8, 18, 0, tzinfo=UTC)  # 14:00 New York (EDT)
 FALL_LAST = datetime(2026, 12, 1, 19, 0, tzinfo=UTC)  # 14:00 New York (EST)
@@ -80,7 +76,6 @@ PAIRED_POST = [3, 3, 3, 4, 2, 4, 3, 2, 3]
 UNPAIRED_POST, UNPAIRED_FOLLOWUP = 2, 4
 
 
-@REPRO
 def test_no_baseline_means_unpaired_not_post_to_followup(app: App) -> None:
     ids = [f"P{i:02d}" for i in range(1, 13)]
     for study_id in ids:
@@ -126,7 +121,6 @@ def test_no_baseline_means_unpaired_not_post_to_followup(app: App) -> None:
         assert all("baseline" in reason for reason in unpaired.values())
 
 
-@REPRO
 def test_repeat_enrolment_is_its_own_row(app: App) -> None:
     """SPRING then FALL: the FALL report uses the FALL baseline (mean change 1.00, not 2.00)."""
     ids = ["R1", "R2", "R3", "R4"]
@@ -169,7 +163,6 @@ def test_repeat_enrolment_is_its_own_row(app: App) -> None:
     assert all(m.measure.instrument != "dvprs" for m in report.measures)
 
 
-@REPRO
 def test_cohort_not_started_has_no_change(app: App) -> None:
     """A form dated four days before the baseline is not that cohort's post."""
     add_patient(app, "W1")

@@ -7,6 +7,7 @@ note; every row must sit on one page (not cut across pages); every page has one 
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -20,8 +21,6 @@ from surveys.loader import load_instrument
 from tests.exports_support import add_patient, dvprs_answers, make_app
 from tests.plan_support import answer_planned, answer_visit, enrol, graduate, make_cohort
 from tests.support import FakeClock
-
-REPRO = pytest.mark.xfail(strict=True, reason="issue 14 reproduction: PDF drops and cuts rows")
 
 FALL = date(2026, 9, 8)
 FIRST = datetime(2026, 9, 8, 18, 0, tzinfo=UTC)
@@ -87,11 +86,10 @@ def _table_rows(page: str) -> list[list[str]]:
     for row in re.findall(r"<tr>(.*?)</tr>", page, flags=re.S):
         cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
         if cells:
-            rows.append([_squash(c).replace("&amp;", "&").replace("&gt;", ">") for c in cells])
+            rows.append([_squash(html.unescape(c)) for c in cells])
     return rows
 
 
-@REPRO
 def test_pdf_holds_every_row_on_pages_of_one_size(report_app: App, tmp_path: Path) -> None:
     import pypdf
 
@@ -114,3 +112,19 @@ def test_pdf_holds_every_row_on_pages_of_one_size(report_app: App, tmp_path: Pat
     assert _squash("Methods") in text and _squash("Chen") in text  # the methods note's sources
     for row in rows:
         assert any(all(cell in page for cell in row) for page in pages), row
+
+
+def test_cli_prints_the_pdf_on_us_letter(report_app: App, sqlite_url: str, tmp_path: Path) -> None:
+    import pypdf
+
+    from tests.test_cli import pathbot
+
+    out = tmp_path / "letter.pdf"
+    done = pathbot("report", "FALL 2026", "--out", str(out), "--page-size", "letter",
+                   "--db", sqlite_url)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    sizes = {
+        (round(float(p.mediabox.width)), round(float(p.mediabox.height)))
+        for p in pypdf.PdfReader(out).pages
+    }
+    assert sizes == {(792, 612)}  # US Letter landscape, every page

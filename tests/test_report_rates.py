@@ -17,8 +17,6 @@ from bot.service.app import App
 from tests.exports_support import add_cohort, add_patient, make_app
 from tests.support import FakeClock
 
-REPRO = pytest.mark.xfail(strict=True, reason="issue 14 reproduction: rates and thresholds")
-
 START = datetime(2026, 9, 8, 18, 0, tzinfo=UTC)
 
 
@@ -29,7 +27,6 @@ def app(sqlite_url: str) -> App:
     built.db.dispose()
 
 
-@REPRO
 def test_attendance_rate_is_over_recorded_places(app: App) -> None:
     """8 people x 8 sessions held, attendance recorded for 20 places, 18 attended: 90%, not 28%."""
     ids = [f"A{i}" for i in range(8)]
@@ -57,7 +54,6 @@ def test_attendance_rate_is_over_recorded_places(app: App) -> None:
     assert a.not_recorded == 44  # type: ignore[attr-defined]
 
 
-@REPRO
 def test_exactly_the_threshold_meets_it() -> None:
     """In exact arithmetic the mean change is 3.00; in binary floating point 2.9999999999999964."""
     base = [68.5, 68.2, 37.0, 38.0]
@@ -70,7 +66,6 @@ def test_exactly_the_threshold_meets_it() -> None:
     assert result.group_meets_mid is True
 
 
-@REPRO
 def test_report_names_per_domain_thresholds_and_direction(app: App) -> None:
     rules = report_cohort.measure_rules()
     by_scale = {(m.instrument, m.scale): m for m in rules.measures}

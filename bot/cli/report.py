@@ -12,6 +12,7 @@ from typing import Any
 from bot.cli.common import CommandError, database_url
 from bot.clinic import audit
 from bot.db.database import is_current, make_engine
+from bot.service.settings import get_settings
 
 
 def register(sub: Any) -> None:
@@ -22,6 +23,11 @@ def register(sub: Any) -> None:
         type=Path,
         default=Path("report.html"),
         help="report.html or report.pdf (default: report.html)",
+    )
+    rep.add_argument(
+        "--page-size",
+        choices=("A4", "letter"),
+        help="PDF page size (default: the report_page_size setting, A4)",
     )
     rep.add_argument("--actor", help="who runs the report, for the audit log (default: OS user)")
     rep.add_argument("--db", help="database URL (default: DATABASE_URL)")
@@ -50,10 +56,11 @@ def run_report(ns: argparse.Namespace) -> int:
         except CohortNotFound as exc:
             raise CommandError(str(exc)) from None
         tmp = ns.out.with_name(ns.out.name + ".partial")
+        page_size = ns.page_size or get_settings().report_page_size
         if suffix == ".pdf":
-            write_pdf(report, tmp)
+            write_pdf(report, tmp, page_size=page_size)
         else:
-            tmp.write_text(render_html(report), encoding="utf-8")
+            tmp.write_text(render_html(report, page_size=page_size), encoding="utf-8")
         os.replace(tmp, ns.out)
         audit.record_now(
             engine,

@@ -8,6 +8,7 @@ secrets refuse to start, because a bot that runs with a demo token would silentl
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
@@ -48,6 +49,8 @@ class Settings(BaseSettings):
     program_name: str = "Pain Program"
     help_phone: str = "802-555-0100"
     help_hours: str = "Mon-Fri 8-5"
+    # Page size of the cohort report's PDF; every page has this one size.
+    report_page_size: Literal["A4", "letter"] = "A4"
 
     telegram_bot_token: SecretStr | None = None
     telegram_bot_username: str | None = None

@@ -53,6 +53,9 @@ def prepost_figure(results: list[MeasureResult]) -> Figure | None:
             )
         ax.set_xticks([0, 1], ["baseline", "post"])
         ax.set_xlim(-0.3, 1.3)
+        low, high = result.measure.range  # the instrument's whole scale, not the data's spread
+        pad = 0.03 * (high - low)
+        ax.set_ylim(low - pad, high + pad)
         better = "higher" if result.measure.better == "higher" else "lower"
         ax.set_title(
             f"{result.measure.label}\n(n={result.stats.n}, {better} is better)", fontsize="small"

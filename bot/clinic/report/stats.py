@@ -14,6 +14,9 @@ from typing import Literal
 from scipy import stats
 
 Better = Literal["higher", "lower"]
+# Changes that differ by less than this (relative) are float noise around one value: 3.1 - 0.1
+# is not 3.0 in binary floating point, and a "spread" of 1e-15 is no spread.
+ZERO_SD = 1e-9
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,8 @@ def change_stats(pairs: list[Pair]) -> ChangeStats:
     if n < 2:
         return ChangeStats(n, base[0], post[0], mean, None, None, None, None, None, None)
     sd = math.sqrt(sum((d - mean) ** 2 for d in diffs) / (n - 1))
+    if sd <= ZERO_SD * max(1.0, abs(mean)):
+        sd = 0.0  # identical changes up to float noise: no spread, no t-test (scipy would warn)
     half = float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
     t_stat: float | None = None
     p: float | None = None
@@ -103,9 +108,42 @@ def reliably_changed(pairs: list[Pair], better: Better, z: float) -> tuple[Share
     return Share(improved, len(rcs)), Share(worse, len(rcs))
 
 
-def at_least_points(pairs: list[Pair], better: Better, points: float) -> Share:
-    improved = sum(1 for p in pairs if improvement(p.post - p.baseline, better) >= points)
+def reaches(value: float, threshold: float, tolerance: float) -> bool:
+    """value >= threshold, where a value within `tolerance` below it counts as reaching it."""
+    return value >= threshold - tolerance
+
+
+def at_least_points(
+    pairs: list[Pair], better: Better, points: float, tolerance: float = 0.0
+) -> Share:
+    improved = sum(
+        1 for p in pairs if reaches(improvement(p.post - p.baseline, better), points, tolerance)
+    )
     return Share(improved, len(pairs))
+
+
+def jacobson_truax_threshold(sd: float, r_tt: float, z: float) -> float:
+    """Smallest change beyond measurement error: z x sqrt(2) x SEM, SEM = SD x sqrt(1 - r_tt)."""
+    return z * math.sqrt(2.0) * sd * math.sqrt(1.0 - r_tt)
+
+
+def beyond(
+    pairs: list[Pair], better: Better, threshold: float, tolerance: float
+) -> tuple[Share, Share]:
+    """(improved, worse) by at least `threshold` in the measure's units."""
+    changes = [improvement(p.post - p.baseline, better) for p in pairs]
+    improved = sum(1 for c in changes if reaches(c, threshold, tolerance))
+    worse = sum(1 for c in changes if reaches(-c, threshold, tolerance))
+    return Share(improved, len(pairs)), Share(worse, len(pairs))
+
+
+def baseline_sd(pairs: list[Pair]) -> float | None:
+    """Sample SD (ddof 1) of the baselines, for the cohort-based 0.5 SD rule."""
+    if len(pairs) < 2:
+        return None
+    values = [p.baseline for p in pairs]
+    mean = sum(values) / len(values)
+    return math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
 
 
 def reduction_share(pairs: list[Pair], percent: float) -> Share:
