@@ -116,28 +116,24 @@ def test_staff_actions_are_audited(
 def test_report_command_writes_html_and_pdf(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from datetime import date
+    from datetime import UTC, date, datetime
 
-    from tests.exports_support import (
-        add_cohort,
-        add_patient,
-        complete_survey,
-        dvprs_answers,
-        make_app,
-    )
+    from tests.exports_support import add_patient, dvprs_answers, make_app
+    from tests.plan_support import answer_visit, enrol, make_cohort
     from tests.support import FakeClock
 
     monkeypatch.setenv("PATHBOT_ENV", "test")
     db = f"sqlite:///{tmp_path / 'clinic.db'}"
-    clock = FakeClock()
+    clock = FakeClock(datetime(2026, 9, 1, tzinfo=UTC))
     app = make_app(db, clock)
     try:
+        make_cohort(app, "c1", date(2026, 10, 1))  # Thursday; sessions on Tuesdays from Oct 6
         for sid, (a, b) in {"A": (8, 4), "B": (6, 5), "C": (7, 2)}.items():
             add_patient(app, sid)
-            complete_survey(app, sid, "dvprs", dvprs_answers(a), when=clock(), timepoint="baseline")
-            clock.advance(days=1)
-            complete_survey(app, sid, "dvprs", dvprs_answers(b), when=clock(), timepoint="post")
-        add_cohort(app, "c1", ["A", "B", "C"], date(2026, 10, 1))
+            enrol(app, "c1", [sid], now=clock())
+            first = datetime(2026, 10, 6, 18, 0, tzinfo=UTC)
+            answer_visit(app, sid, "c1", 1, dvprs_answers(a), when=first)
+            answer_visit(app, sid, "c1", 2, dvprs_answers(b), when=first.replace(day=13))
     finally:
         app.db.dispose()
     html = tmp_path / "r.html"
