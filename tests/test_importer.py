@@ -51,7 +51,7 @@ def _file(tmp_path: Path, body: str, name: str = "paper.csv") -> Path:
 def _dvprs(patient: str, form: str, values: list[str], when: str = "2026-10-01") -> str:
     items = ["dvprs_pain", "dvprs_activity", "dvprs_sleep", "dvprs_mood", "dvprs_stress"]
     return "".join(
-        f"{patient},dvprs,2.0,{form},baseline,{item},{value},,{when}\n"
+        f"{patient},dvprs,2.0,{form},adhoc,{item},{value},,{when}\n"
         for item, value in zip(items, values, strict=True)
     )
 
@@ -70,7 +70,7 @@ def test_good_file_is_stored_scored_and_exported(app: App, tmp_path: Path) -> No
     with Session(app.db) as s:
         assignments = s.exec(select(SurveyAssignment)).all()
         assert {a.state for a in assignments} == {"completed"}
-        assert {a.timepoint for a in assignments} == {"baseline"}
+        assert {a.timepoint for a in assignments} == {"adhoc"}
         responses = s.exec(select(ItemResponse)).all()
         assert {r.channel for r in responses} == {"paper"}
         skipped = [r for r in responses if r.status == "skipped"]
@@ -92,8 +92,9 @@ def test_good_file_is_stored_scored_and_exported(app: App, tmp_path: Path) -> No
             == expected.scores["interference"].mean
         )
         assert scores[(result.assignment_ids[1], "interference")].status == "incomplete"
-        # a severe paper DVPRS reaches staff like any other
-        assert [a.rule_id for a in s.exec(select(Alert))] == ["dvprs_severe"]
+        # a severe paper DVPRS reaches staff, marked historical: it was answered a month ago
+        alerts = s.exec(select(Alert)).all()
+        assert [(a.rule_id, a.status) for a in alerts] == [("dvprs_severe", "historical")]
         (entry,) = s.exec(select(AuditLog)).all()
         assert (entry.actor, entry.action, entry.detail["rows"]) == (
             "nurse",
@@ -119,9 +120,15 @@ def test_the_long_export_imports_back(app: App, tmp_path: Path) -> None:
     out = tmp_path / "roundtrip.csv"
     with out.open("w", encoding="utf-8", newline="") as fh:
         export_responses_csv(app.db, fh)
-    text = out.read_text(encoding="utf-8").replace("2.0,", "2.0,", 1)
-    # The same rows again would be the same file content: change the form number to re-enter it.
-    out.write_text(text.replace(f",{first.assignment_ids[0]},", ",77,"), encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert {r["assignment_id"] for r in rows} == {str(first.assignment_ids[0])}
+    # The same rows again would be the same content: change the form number to re-enter it.
+    for row in rows:
+        row["assignment_id"] = "77"
+    with out.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
     again = import_responses(app.db, out, actor="a", now=NOW)
     assert again.rows == 5 and _count(app, SurveyAssignment) == 2
 
@@ -129,14 +136,14 @@ def test_the_long_export_imports_back(app: App, tmp_path: Path) -> None:
 def test_bad_rows_import_nothing_and_name_their_lines(app: App, tmp_path: Path) -> None:
     body = (
         _dvprs("S-001", "F1", ["8", "2", "3", "4", "5"])  # lines 2-6 good
-        + "S-999,dvprs,2.0,F2,baseline,dvprs_pain,3,,2026-10-01\n"  # line 7
-        + "S-001,dvprs,2.0,F3,baseline,dvprs_pain,11,,2026-10-01\n"  # line 8
-        + "S-001,dvprs,2.0,F3,baseline,nope,1,,2026-10-01\n"  # line 9
-        + "S-001,dvprs,2.0,F1,baseline,dvprs_pain,7,,2026-10-01\n"  # line 10: twice on F1
-        + "S-001,dvprs,2.0,F4,baseline,dvprs_pain,2,,yesterday\n"  # line 11
-        + "S-001,nosuch,,F5,baseline,x,1,,2026-10-01\n"  # line 12
-        + "S-001,dvprs,2.0,F6,baseline,dvprs_pain,2,,2027-01-01\n"  # line 13: future
-        + "S-001,dvprs,2.0,F7,baseline,dvprs_pain,3,skipped,2026-10-01\n"  # line 14
+        + "S-999,dvprs,2.0,F2,adhoc,dvprs_pain,3,,2026-10-01\n"  # line 7
+        + "S-001,dvprs,2.0,F3,adhoc,dvprs_pain,11,,2026-10-01\n"  # line 8
+        + "S-001,dvprs,2.0,F3,adhoc,nope,1,,2026-10-01\n"  # line 9
+        + "S-001,dvprs,2.0,F1,adhoc,dvprs_pain,7,,2026-10-01\n"  # line 10: twice on F1
+        + "S-001,dvprs,2.0,F4,adhoc,dvprs_pain,2,,yesterday\n"  # line 11
+        + "S-001,nosuch,,F5,adhoc,x,1,,2026-10-01\n"  # line 12
+        + "S-001,dvprs,2.0,F6,adhoc,dvprs_pain,2,,2027-01-01\n"  # line 13: future
+        + "S-001,dvprs,2.0,F7,adhoc,dvprs_pain,3,skipped,2026-10-01\n"  # line 14
     )
     with pytest.raises(ImportRejected) as err:
         import_responses(app.db, _file(tmp_path, body), actor="a", now=NOW)
@@ -155,10 +162,13 @@ def test_bad_rows_import_nothing_and_name_their_lines(app: App, tmp_path: Path) 
     ("content", "message"),
     [
         (b"", "empty"),
-        (b"patient,instrument\nS-001,dvprs\n", "missing column(s) item_id, value, answered_at"),
+        (
+            b"patient,instrument\nS-001,dvprs\n",
+            "missing column(s) item_id, answered_at, value (or option_code)",
+        ),
         (b"\xff\xfe\x00p\x00a", "not UTF-8"),
         (
-            HEADER.encode() + b'S-001,dvprs,2.0,F1,baseline,dvprs_pain,"3,,2026-10-01\n',
+            HEADER.encode() + b'S-001,dvprs,2.0,F1,adhoc,dvprs_pain,"3,,2026-10-01\n',
             "broken CSV",
         ),
         (HEADER.encode(), "no data rows"),

@@ -36,7 +36,6 @@ def app(sqlite_url: str) -> App:
     built.db.dispose()
 
 
-@REPRO
 def test_alert_from_a_historical_paper_form_is_marked_historical(app: App, tmp_path: Path) -> None:
     rows = "".join(
         f"H-001,dvprs,2.0,adhoc,{item},{value},2025-03-01\n"

@@ -22,9 +22,27 @@ def register(sub: Any) -> None:
         help="import item responses from a CSV with the columns of `pathbot export --format csv`",
     )
     responses.add_argument("file", type=Path)
+    responses.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace forms already answered for the same survey (audited; old answers kept)",
+    )
     responses.add_argument("--actor", help="who is importing, for the audit log (default: OS user)")
     responses.add_argument("--db", help="database URL (default: DATABASE_URL)")
     responses.set_defaults(run=run_import_responses)
+    template = isub.add_parser(
+        "template", help="print a ready CSV for one instrument: item ids and allowed values"
+    )
+    template.add_argument("instrument")
+    template.add_argument("--version", help="instrument version (default: the newest)")
+    template.set_defaults(run=run_template)
+
+
+def run_template(ns: argparse.Namespace) -> int:
+    from bot.clinic.paper_template import template_csv
+
+    sys.stdout.write(template_csv(ns.instrument, ns.version))
+    return 0
 
 
 def run_import_responses(ns: argparse.Namespace) -> int:
@@ -39,7 +57,11 @@ def run_import_responses(ns: argparse.Namespace) -> int:
             return 2
         try:
             result = import_responses(
-                engine, ns.file, actor=audit.current_actor(ns.actor), now=datetime.now(UTC)
+                engine,
+                ns.file,
+                actor=audit.current_actor(ns.actor),
+                now=datetime.now(UTC),
+                replace=ns.replace,
             )
         except ImportRejected as exc:
             print(f"pathbot: {ns.file.name}: {exc}", file=sys.stderr)
@@ -52,6 +74,7 @@ def run_import_responses(ns: argparse.Namespace) -> int:
         engine.dispose()
     print(
         f"imported {result.rows} responses on {len(result.assignment_ids)} forms "
-        f"(batch {result.batch_id})"
+        f"(batch {result.batch_id}): {result.fulfilled} fulfilled a planned survey, "
+        f"{result.partial} partial, {result.replaced} replaced"
     )
     return 0
