@@ -41,13 +41,13 @@ def test_staff_actions_are_audited(
         ("dvprs_mood", 2),
         ("dvprs_stress", 2),
     ]:
-        rows.append(f"S-001,dvprs,{item},{value},baseline,2026-01-05")
+        rows.append(f"S-001,dvprs,{item},{value},adhoc,2026-01-05")
     paper.write_text("\n".join(rows) + "\n", encoding="utf-8")
     code, out, _ = run(capsys, "import", "responses", str(paper), "--db", db, "--actor", "nurse")
     assert code == 0 and "imported 5 responses on 1 forms" in out
 
     bad = tmp_path / "bad.csv"
-    bad.write_text(rows[0] + "\nS-001,dvprs,dvprs_pain,12,baseline,2026-01-05\n", encoding="utf-8")
+    bad.write_text(rows[0] + "\nS-001,dvprs,dvprs_pain,12,adhoc,2026-01-05\n", encoding="utf-8")
     code, _, err = run(capsys, "import", "responses", str(bad), "--db", db)
     assert code == 1 and "line 2: dvprs_pain: 12 is not one of its scored values" in err
 
@@ -74,10 +74,12 @@ def test_staff_actions_are_audited(
     assert code == 0 and json.loads(out)["resourceType"] == "Bundle"
     assert run(capsys, "export", "--format", "xlsx", "--db", db)[0] == 2  # binary needs --out
 
-    code, out, _ = run(capsys, "alerts", "list", "--db", db)
+    # The paper form was answered months ago: its flag is on record as historical, not open.
+    assert run(capsys, "alerts", "list", "--db", db)[1].count("\n") == 1  # header only
+    code, out, _ = run(capsys, "alerts", "list", "--all", "--db", db)
     (line,) = out.splitlines()[1:]
     alert_id = line.split("\t")[0]
-    assert "\tS-001\tclinical\t" in line and "Ada" not in line
+    assert "\tS-001\tclinical\t" in line and "\thistorical\t" in line and "Ada" not in line
     code, out, _ = run(capsys, "alerts", "ack", alert_id, "--db", db, "--actor", "dr.who")
     assert code == 0 and "acknowledged" in out
     assert run(capsys, "alerts", "ack", "999", "--db", db)[0] == 2
