@@ -42,6 +42,11 @@ def register(sub: Any) -> None:
     add = csub.add_parser("add", help="enrol patients in a cohort")
     add.add_argument("cohort")
     add.add_argument("study_ids", nargs="+")
+    add.add_argument(
+        "--retrospective",
+        action="store_true",
+        help="record enrolments in a cohort that has ended (surveys planned as missed)",
+    )
     add.add_argument("--db", help="database URL (default: DATABASE_URL)")
     add.set_defaults(run=run_add)
 
@@ -114,7 +119,16 @@ def run_add(ns: argparse.Namespace) -> int:
                 raise CommandError(f"no patient {', '.join(missing)}")
             for patient in patients:
                 assert patient is not None
-                cohorts.enrol(session, cohort, patient, app.pipeline.now())
+                try:
+                    cohorts.enrol(
+                        session,
+                        cohort,
+                        patient,
+                        app.pipeline.now(),
+                        retrospective=ns.retrospective,
+                    )
+                except cohorts.EnrolmentRefused as exc:
+                    raise CommandError(str(exc)) from None
         print(f"enrolled {len(ns.study_ids)} patient(s) in {cohort.name}")
     return 0
 

@@ -68,3 +68,6 @@ class PlannedSurvey(SQLModel, table=True):
     plan_entry_id: int = Field(foreign_key="surveyplanentry.id", index=True)
     offered_at: datetime | None = Field(default=None, index=True)
     last_nudge_at: datetime | None = None
+    # A late baseline (the patient enrolled after the first session): due before the session
+    # that followed enrolment, so moving the first session does not re-time it.
+    late: bool = False

@@ -99,8 +99,23 @@ def materialise_sessions(session: Session, cohort: Cohort, now: datetime) -> lis
     return made
 
 
-def enrol(session: Session, cohort: Cohort, patient: Patient, now: datetime) -> Enrolment:
-    """Add a patient to a cohort and assign every planned survey still ahead of them."""
+class EnrolmentRefused(ValueError):
+    """The enrolment would plan nothing (the cohort is over) and was not asked for as such."""
+
+
+def enrol(
+    session: Session,
+    cohort: Cohort,
+    patient: Patient,
+    now: datetime,
+    *,
+    retrospective: bool = False,
+) -> Enrolment:
+    """Add a patient to a cohort and plan every survey of their enrolment.
+
+    A cohort that has ended is refused unless `retrospective`: then the enrolment is recorded
+    with its surveys planned as missed, for paper forms to fulfil.
+    """
     existing = session.exec(
         select(Enrolment).where(
             Enrolment.cohort_id == cohort.id, Enrolment.patient_id == patient.id
@@ -108,10 +123,17 @@ def enrol(session: Session, cohort: Cohort, patient: Patient, now: datetime) -> 
     ).first()
     if existing is not None:
         return existing
+    ended = cohort_end(session, cohort)
+    if ended <= now and not retrospective:
+        raise EnrolmentRefused(
+            f"cohort {cohort.name} ended on {ended:%Y-%m-%d}: enrolling now plans no survey; "
+            "use --retrospective to record a past enrolment (its surveys are planned as "
+            "missed, for paper forms to fulfil)"
+        )
     enrolment = Enrolment(cohort_id=_id(cohort.id), patient_id=_id(patient.id), enrolled_at=now)
     session.add(enrolment)
     session.flush()
-    plan.assign_for_participant(session, cohort, patient, now)
+    plan.assign_for_participant(session, cohort, patient, now, retrospective=ended <= now)
     return enrolment
 
 

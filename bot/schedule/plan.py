@@ -117,13 +117,27 @@ def plan_entries(session: Session, cohort_id: int) -> list[SurveyPlanEntry]:
 
 
 def assign_for_participant(
-    session: Session, cohort: Cohort, patient: Patient, now: datetime
+    session: Session,
+    cohort: Cohort,
+    patient: Patient,
+    now: datetime,
+    *,
+    retrospective: bool = False,
 ) -> int:
-    """Create every session-anchored assignment still ahead of this participant."""
+    """Create every session-anchored assignment of this participant's enrolment.
+
+    Surveys whose window is still ahead are planned as usual. A baseline whose window has
+    closed (the patient enrolled after the first session) becomes a late baseline, due before
+    the next session, and staff are alerted. A retrospective enrolment (the cohort is over)
+    plans every survey with its historical window, recorded as missed, so paper forms can
+    fulfil them later.
+    """
     sessions = cohort_sessions(session, _id(cohort.id), include_cancelled=False)
     if not sessions:
         return 0
+    upcoming = [s for s in sessions if s.starts_at > now]
     made = 0
+    late = 0
     for entry in plan_entries(session, _id(cohort.id)):
         anchors: list[tuple[datetime, Event | None]]
         if entry.anchor == "first_session":
@@ -135,9 +149,43 @@ def assign_for_participant(
         else:
             continue  # graduation-anchored entries are assigned at graduation
         for anchor, event in anchors:
-            if _assign(session, cohort, patient, entry, anchor, event, now):
+            if _assign(session, cohort, patient, entry, anchor, event, now, past=retrospective):
                 made += 1
+            elif entry.anchor == "first_session" and upcoming and not retrospective:
+                _assign_late(session, cohort, patient, entry, upcoming[0], now)
+                made += 1
+                late += 1
+    if late:
+        session.add(
+            Alert(
+                patient_id=_id(patient.id),
+                kind="late_baseline",
+                rule_id=f"cohort:{cohort.id}",
+                created_at=now,
+            )
+        )
     return made
+
+
+def _assign_late(
+    session: Session,
+    cohort: Cohort,
+    patient: Patient,
+    entry: SurveyPlanEntry,
+    next_session: Event,
+    now: datetime,
+) -> SurveyAssignment:
+    """A baseline for a patient who joined after the first session: due before the next one."""
+    due = next_session.starts_at
+    opens = min(now + timedelta(minutes=(entry.sitting - 1) * DAY), due - timedelta(hours=1))
+    assignment = _create(
+        session, patient, entry, max(opens, now), due, due + timedelta(minutes=DAY), now
+    )
+    session.add(
+        PlannedSurvey(assignment_id=_id(assignment.id), plan_entry_id=_id(entry.id), late=True)
+    )
+    session.flush()
+    return assignment
 
 
 def assign_for_graduate(session: Session, cohort: Cohort, patient: Patient, now: datetime) -> int:
@@ -158,12 +206,34 @@ def _assign(
     anchor: datetime,
     event: Event | None,
     now: datetime,
+    *,
+    past: bool = False,
 ) -> SurveyAssignment | None:
     opens, due, expires = _window(entry, anchor, cohort.timezone)
-    if expires <= now:
+    if expires <= now and not past:
         return None  # enrolled too late for this one: nothing to miss
+    assignment = _create(session, patient, entry, opens, due, expires, now)
+    if expires <= now:
+        assignment.state = "missed"  # retrospective: on record, for a paper form to fulfil
+    if event is not None:
+        assignment.event_id = event.id
+    session.add(assignment)
+    session.add(PlannedSurvey(assignment_id=_id(assignment.id), plan_entry_id=_id(entry.id)))
+    session.flush()
+    return assignment
+
+
+def _create(
+    session: Session,
+    patient: Patient,
+    entry: SurveyPlanEntry,
+    opens: datetime,
+    due: datetime,
+    expires: datetime,
+    now: datetime,
+) -> SurveyAssignment:
     instrument = load_instrument(entry.instrument_id, None)
-    assignment = store.create_assignment(
+    return store.create_assignment(
         session,
         patient=patient,
         instrument_id=instrument.id,
@@ -174,12 +244,6 @@ def _assign(
         due_at=due,
         expires_at=expires,
     )
-    if event is not None:
-        assignment.event_id = event.id
-        session.add(assignment)
-    session.add(PlannedSurvey(assignment_id=_id(assignment.id), plan_entry_id=_id(entry.id)))
-    session.flush()
-    return assignment
 
 
 def _window(
@@ -199,6 +263,41 @@ def reschedule_event_surveys(session: Session, event: Event, timezone: str) -> N
             opens, due, expires = _window(entry, event.starts_at, timezone)
             assignment.opens_at, assignment.due_at, assignment.expires_at = opens, due, expires
             session.add(assignment)
+
+
+def retime_for_calendar(session: Session, cohort: Cohort, now: datetime) -> int:
+    """Re-time the battery windows tied to the first and last session after the calendar changed.
+
+    A moved or cancelled first/last session moves every unanswered baseline and post window with
+    it. A survey already offered keeps its opening (the patient has it) but gets the new due
+    time and expiry. Late baselines stay tied to the session that followed enrolment.
+    """
+    sessions = cohort_sessions(session, _id(cohort.id), include_cancelled=False)
+    if not sessions:
+        return 0
+    anchors = {"first_session": sessions[0].starts_at, "last_session": sessions[-1].starts_at}
+    rows = session.exec(
+        select(SurveyAssignment, PlannedSurvey, SurveyPlanEntry)
+        .join(PlannedSurvey, col(PlannedSurvey.assignment_id) == col(SurveyAssignment.id))
+        .join(SurveyPlanEntry, col(SurveyPlanEntry.id) == col(PlannedSurvey.plan_entry_id))
+        .where(
+            SurveyPlanEntry.cohort_id == cohort.id,
+            col(SurveyPlanEntry.anchor).in_(tuple(anchors)),
+            col(SurveyAssignment.state).in_(OPEN_STATES),
+            col(PlannedSurvey.late).is_(False),
+        )
+    ).all()
+    moved = 0
+    for assignment, planned, entry in rows:
+        opens, due, expires = _window(entry, anchors[entry.anchor], cohort.timezone)
+        if (assignment.due_at, assignment.expires_at) == (due, expires):
+            continue
+        if planned.offered_at is None:
+            assignment.opens_at = opens
+        assignment.due_at, assignment.expires_at = due, max(expires, now)
+        session.add(assignment)
+        moved += 1
+    return moved
 
 
 def cancel_event_surveys(session: Session, event: Event) -> None:

@@ -102,6 +102,8 @@ def record_attendance(
         rsvp.attended = patient.id not in absent_patient_ids
         session.add(rsvp)
         session.flush()
+        if rsvp.attended:
+            _resolve_corrected(session, event.cohort_id, patient.id, now)
         if not rsvp.attended and _missed_in_a_row(session, event, patient.id):
             rule = f"event:{event.id}"
             exists = session.exec(
@@ -119,6 +121,26 @@ def record_attendance(
                 )
                 flagged.append(patient.id)
     return flagged
+
+
+def _resolve_corrected(session: Session, cohort_id: int, patient_id: int, now: datetime) -> None:
+    """A missed-sessions alert whose misses were corrected (they attended) closes itself."""
+    for alert in session.exec(
+        select(Alert).where(
+            Alert.patient_id == patient_id,
+            Alert.kind == "missed_sessions",
+            Alert.status == "open",
+        )
+    ).all():
+        event_id = int((alert.rule_id or "event:0").split(":")[1])
+        event = session.get(Event, event_id)
+        if event is None or event.cohort_id != cohort_id:
+            continue
+        if not _missed_in_a_row(session, event, patient_id):
+            alert.status = "resolved"
+            alert.acknowledged_at = now
+            alert.acknowledged_by = "attendance corrected"
+            session.add(alert)
 
 
 def _missed_in_a_row(session: Session, event: Event, patient_id: int) -> bool:

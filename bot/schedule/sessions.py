@@ -38,6 +38,7 @@ def move_event(
     cancel_pending_reminders(session, _id(event.id))
     timezone = _timezone(session, event)
     plan.reschedule_event_surveys(session, event, timezone)
+    _retime_battery(session, event, now)
     told = 0
     for patient in audience(session, event):
         tr = translator(patient.locale)
@@ -77,6 +78,7 @@ def cancel_event(session: Session, event: Event, now: datetime, *, program: str)
     session.add(event)
     cancel_pending_reminders(session, _id(event.id))
     plan.cancel_event_surveys(session, event)
+    _retime_battery(session, event, now)
     told = 0
     for patient in audience(session, event):
         tr = translator(patient.locale)
@@ -98,6 +100,15 @@ def cancel_event(session: Session, event: Event, now: datetime, *, program: str)
             told += 1
     session.flush()
     return told
+
+
+def _retime_battery(session: Session, event: Event, now: datetime) -> None:
+    """A moved or cancelled first/last session moves the baseline/post windows tied to it."""
+    if event.kind == "session" and event.cohort_id is not None:
+        session.flush()
+        cohort = session.get(Cohort, event.cohort_id)
+        if cohort is not None:
+            plan.retime_for_calendar(session, cohort, now)
 
 
 def _timezone(session: Session, event: Event) -> str:
