@@ -185,11 +185,7 @@ def format_report(report: LanguageReport) -> list[str]:
     lines.append(f"cases at another tier ({len(wrong)}):")
     for o in wrong:
         kind = (
-            "MISSED CRISIS"
-            if o.missed_crisis
-            else "FALSE ALARM"
-            if o.false_alarm
-            else "other tier"
+            "MISSED CRISIS" if o.missed_crisis else "FALSE ALARM" if o.false_alarm else "other tier"
         )
         lines.append(
             f"  {kind:13s} want {o.case.tier} got {o.tier}  {o.case.text!r}"

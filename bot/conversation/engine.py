@@ -395,7 +395,7 @@ class ConversationEngine:
         tr = self._tr(b)
         b.outgoing.append(
             Outgoing(
-                "reply",
+                "help",
                 tr.gettext(
                     "{program}. Help: {phone}, {hours}. Messages are not watched 24/7. "
                     "Emergency: call 911. Crisis: call or text 988. "

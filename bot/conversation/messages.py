@@ -6,7 +6,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-OutgoingKind = Literal["prompt", "reply", "crisis", "confirmation", "trend"]
+OutgoingKind = Literal["prompt", "reply", "crisis", "help", "confirmation", "trend"]
+# Safety replies: the crisis (and distress) answer and the HELP text with 911/988. Never
+# cancelled by STOP, PAUSE, a crisis hold, quiet hours, the daily cap or a backlog; claimed
+# first, never paced behind other recipients, retried until delivered or failed for good.
+SAFETY_KINDS: tuple[OutgoingKind, ...] = ("crisis", "help")
 # The pain trend after a DVPRS: text everywhere, a chart image where the channel can show one.
 TREND_KIND: OutgoingKind = "trend"
 # The item id of the language menu's options: pressing one answers no survey item.

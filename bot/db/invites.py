@@ -2,6 +2,14 @@
 
 A code is 128 random bits in the URL-safe alphabet Telegram allows in a deep link
 (`[A-Za-z0-9_-]`, at most 64 characters). Only its hash is stored.
+
+Redemption attempts from addresses that are not enrolled are throttled, per chat and in total,
+before any code is looked at: at most `ATTEMPTS_PER_CHAT_PER_HOUR` from one chat and
+`ATTEMPTS_PER_HOUR` from all chats together on a channel. So an attacker gets at most 60 guesses
+an hour, about 526,000 a year, however many chats they use; with a thousand live codes among 2^128
+the chance that any guess in a year hits one is about 1.5e-30. The total limit also bounds the
+work a flood of guesses can cause (a legitimate patient's link is refused until the hour passes,
+and staff are told).
 """
 
 from __future__ import annotations
@@ -12,13 +20,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlmodel import Session, select
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
 from bot.db.invite_models import EnrolmentCode
-from bot.db.models import Patient
+from bot.db.models import InboundMessage, Patient
 
 DEFAULT_TTL = timedelta(days=14)
 _MAX_CODE_CHARS = 64
+ATTEMPTS_PER_CHAT_PER_HOUR = 5
+ATTEMPTS_PER_HOUR = 60
+ATTEMPT_PREFIX = "/start"  # how a redemption attempt is stored (Telegram's deep link)
+
+Throttle = Literal["chat", "total"]
 
 RedeemStatus = Literal["ok", "used", "expired", "unknown"]
 
@@ -79,3 +93,26 @@ def redeem_code(
 
 def hash_code(code: str) -> str:
     return hashlib.sha256(code.encode("utf-8")).hexdigest()
+
+
+def throttled(session: Session, *, channel: str, address: str, now: datetime) -> Throttle | None:
+    """Whether a redemption attempt from `address` must be refused unread: "chat" when this
+    chat, "total" when all chats together have used the hour's attempts (counting this one,
+    already stored as an inbound message of no patient)."""
+    since = now - timedelta(hours=1)
+    attempts = (
+        select(func.count())
+        .select_from(InboundMessage)
+        .where(
+            InboundMessage.channel == channel,
+            col(InboundMessage.patient_id).is_(None),
+            col(InboundMessage.received_at) >= since,
+            col(InboundMessage.body).startswith(ATTEMPT_PREFIX),
+        )
+    )
+    from_chat = session.exec(attempts.where(InboundMessage.address == address)).one()
+    if from_chat > ATTEMPTS_PER_CHAT_PER_HOUR:
+        return "chat"
+    if session.exec(attempts).one() > ATTEMPTS_PER_HOUR:
+        return "total"
+    return None

@@ -172,7 +172,11 @@ class Conversation(SQLModel, table=True):
 class InboundMessage(SQLModel, table=True):
     """Every message received; the unique provider id makes a webhook retry a no-op."""
 
-    __table_args__ = (UniqueConstraint("channel", "provider_message_id"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "provider_message_id"),
+        # the last hour of a channel's messages: enrolment attempts are throttled by it
+        Index("ix_inboundmessage_channel_received_at", "channel", "received_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=16)
     provider_message_id: str = Field(max_length=128)

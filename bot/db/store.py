@@ -31,7 +31,7 @@ from bot.conversation.events import (
     SurveyResumed,
     SurveyStarted,
 )
-from bot.conversation.messages import Inbound, Outgoing
+from bot.conversation.messages import SAFETY_KINDS, Inbound, Outgoing
 from bot.conversation.state import ConversationState
 from bot.db.models import (
     Alert,
@@ -468,12 +468,13 @@ def _opt_out(session: Session, patient: Patient, channel: str, now: datetime) ->
         consent.revoked_at = now
         consent.revoked_via = channel
         session.add(consent)
-    # Nothing queued may go out after an opt-out (SMS-11).
+    # Nothing queued may go out after an opt-out (SMS-11), except the opt-out confirmation and
+    # safety replies: a crisis answer (911/988) or HELP text waiting for a retry still goes.
     for row in session.exec(
         select(OutboxMessage).where(
             OutboxMessage.patient_id == patient.id,
             OutboxMessage.status == "pending",
-            OutboxMessage.kind != "confirmation",
+            col(OutboxMessage.kind).not_in(("confirmation", *SAFETY_KINDS)),
         )
     ).all():
         row.status = "cancelled"
@@ -528,8 +529,14 @@ def _insert_unless_exists(session: Session, row: SQLModel, unique: tuple[str, ..
     return True
 
 
-def _alert(session: Session, patient_id: int, kind: str, now: datetime) -> None:
-    session.add(Alert(patient_id=patient_id, kind=kind, created_at=now))
+def add_alert(session: Session, patient_id: int, kind: str, now: datetime) -> Alert:
+    """An alert for staff about one patient (crisis alerts come from `CrisisDetected`)."""
+    alert = Alert(patient_id=patient_id, kind=kind, created_at=now)
+    session.add(alert)
+    return alert
+
+
+_alert = add_alert
 
 
 def _assignment(session: Session, assignment_id: int) -> SurveyAssignment:

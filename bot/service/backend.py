@@ -24,6 +24,7 @@ from bot.db.database import session_scope
 from bot.db.models import OutboxMessage
 from bot.service import chat_flows, sms_optin
 from bot.service.app import App
+from bot.service.dispatcher import note_undelivered
 from bot.service.metrics import METRICS
 
 _P = ParamSpec("_P")
@@ -144,6 +145,7 @@ def record_delivery_status(db: Engine, update: DeliveryStatus, now: datetime) ->
                     identity.status = "stopped"
                     session.add(identity)
             fallback.after_final_failure(session, row, now=now)
+            note_undelivered(session, row, now)
         else:
             return  # queued / sending / sent: nothing new for staff
         if row.provider_message_id is None and update.provider_message_id:

@@ -7,8 +7,12 @@ port (`bot/service/backend.py`) runs these in a worker thread, as it runs the pi
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime
+
 from sqlmodel import Session, col, select
 
+from bot.clinic import audit
 from bot.clinic.alerts.flags import flag_completed
 from bot.clinic.trend import pain_history, render_chart
 from bot.conversation.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES, Translator, translator
@@ -17,13 +21,22 @@ from bot.conversation.messages import LANGUAGE_ITEM, HandleResult, Inbound, Outg
 from bot.conversation.state import PendingSurvey
 from bot.db import store
 from bot.db.database import session_scope
-from bot.db.invites import redeem_code
-from bot.db.models import ChannelIdentity, ItemResponse, OutboxMessage, Patient
+from bot.db.invites import ATTEMPTS_PER_HOUR, Throttle, redeem_code, throttled
+from bot.db.models import (
+    AuditLog,
+    ChannelIdentity,
+    InboundMessage,
+    ItemResponse,
+    OutboxMessage,
+    Patient,
+)
 from bot.service.app import App
 from surveys.loader import load_instrument
 
 # The welcome text below is what the patient agrees to by pressing Start on their link; change
 # this version whenever its wording changes, so each consent record names the text shown.
+log = logging.getLogger(__name__)
+
 CONSENT_TEXT_VERSION = "telegram-welcome-1"
 PAIN_INSTRUMENT = "dvprs"
 
@@ -54,12 +67,17 @@ def set_reachability(app: App, channel: str, address: str, *, blocked: bool) -> 
 
 
 def enrol_with_code(app: App, inbound: Inbound, code: str, locale_hint: str) -> HandleResult:
-    """`/start <code>` from a chat not yet enrolled: bind it and record consent, or say why not."""
+    """`/start <code>` from a chat not yet enrolled: bind it and record consent, or say why not
+    (at most once a day per chat). Attempts past the hour's limits are stored, not checked."""
     now = app.pipeline.now()
     with session_scope(app.db) as session:
         row = store.record_inbound(session, inbound, None)
         if row is None:
             return HandleResult("duplicate")
+        limit = throttled(session, channel=inbound.channel, address=inbound.address, now=now)
+        if limit is not None:
+            _note_throttle(session, inbound.channel, limit, now)
+            return HandleResult("unknown_sender")
         redemption = redeem_code(
             session, code=code, channel=inbound.channel, address=inbound.address, now=now
         )
@@ -67,17 +85,7 @@ def enrol_with_code(app: App, inbound: Inbound, code: str, locale_hint: str) -> 
         if redemption.status != "ok" or patient is None:
             tr = translator(locale_hint)
             reply = Outgoing("reply", _refusal(app, tr, redemption.status))
-            rows = store.enqueue(
-                session,
-                patient_id=None,
-                channel=inbound.channel,
-                address=inbound.address,
-                messages=[reply],
-                dedupe_prefix=f"in:{row.id}",
-                now=now,
-                in_reply_to=row.id,
-            )
-            return HandleResult("unknown_sender", _ids(rows))
+            return HandleResult("unknown_sender", _refuse(session, inbound, row, reply, now))
         assert patient.id is not None
         store.bind_channel(
             session,
@@ -134,17 +142,51 @@ def not_enrolled(app: App, inbound: Inbound, locale_hint: str) -> HandleResult:
                 "from your clinic, or call {phone}."
             ).format(program=app.settings.program_name, phone=app.settings.help_phone),
         )
-        rows = store.enqueue(
-            session,
-            patient_id=None,
-            channel=inbound.channel,
-            address=inbound.address,
-            messages=[reply],
-            dedupe_prefix=f"in:{row.id}",
-            now=now,
-            in_reply_to=row.id,
+        return HandleResult("unknown_sender", _refuse(session, inbound, row, reply, now))
+
+
+def _refuse(
+    session: Session, inbound: Inbound, row: InboundMessage, reply: Outgoing, now: datetime
+) -> tuple[int, ...]:
+    """Queue a refusal to a chat that is not enrolled: one per chat per (UTC) day at most, so a
+    stranger's flood of messages or guesses cannot flood the outbox."""
+    rows = store.enqueue(
+        session,
+        patient_id=None,
+        channel=inbound.channel,
+        address=inbound.address,
+        messages=[reply],
+        dedupe_prefix=f"refusal:{inbound.channel}:{inbound.address}:{now.date().isoformat()}",
+        now=now,
+        in_reply_to=row.id,
+    )
+    return _ids(rows)
+
+
+def _note_throttle(session: Session, channel: str, limit: Throttle, now: datetime) -> None:
+    """Log every refused attempt; audit (so staff see it) the first that hits the total limit
+    in each hour, since legitimate links are refused too until the hour has passed."""
+    log.warning("enrolment attempt throttled (%s limit) on %s", limit, channel)
+    if limit != "total":
+        return
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    already = session.exec(
+        select(AuditLog.id).where(
+            AuditLog.action == "enrolment.throttled",
+            AuditLog.object_id == channel,
+            col(AuditLog.at) >= hour,
         )
-        return HandleResult("unknown_sender", _ids(rows))
+    ).first()
+    if already is None:
+        audit.record(
+            session,
+            actor="pathbot",
+            action="enrolment.throttled",
+            object_type="channel",
+            object_id=channel,
+            detail={"limit_per_hour": ATTEMPTS_PER_HOUR},
+            now=now,
+        )
 
 
 def request_survey(app: App, inbound: Inbound, instrument_id: str) -> HandleResult:

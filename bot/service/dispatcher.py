@@ -15,15 +15,23 @@ row applies, in order:
 then sends and marks the row sent. Claiming uses SELECT ... FOR UPDATE SKIP LOCKED on
 PostgreSQL, so several dispatchers share the work without sending anything twice; a row whose
 lease expires (its dispatcher died mid-send) is claimed again. SQLite runs one dispatcher.
+
+Safety replies (`SAFETY_KINDS`: the crisis answer, the HELP text) have a lane of their own:
+`dispatch_safety` claims only them, across every channel, and sends each in its own task, so a
+crisis answer never waits behind another recipient's message, another channel's backlog or a
+round already under way (the runtime runs this lane in its own loop). Every claim orders safety
+replies first. They are never cancelled or held, are retried longer than other messages, and
+when one fails for good staff get an urgent alert at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, and_, or_
+from sqlalchemy import Engine, and_, case, or_
 from sqlmodel import Session, col, select
 
 from bot.channels.base import (
@@ -33,6 +41,7 @@ from bot.channels.base import (
     RetryableSendError,
     SendError,
 )
+from bot.conversation.messages import SAFETY_KINDS
 from bot.db import fallback, store
 from bot.db.availability import until_database_answers
 from bot.db.database import session_scope
@@ -40,9 +49,14 @@ from bot.db.models import ChannelIdentity, OutboxMessage, Patient
 from bot.schedule.localtime import in_quiet_hours, local_day_bounds, next_local_hour
 
 MAX_ATTEMPTS = 5
+# A safety reply is retried for about ten minutes (2, 4, ... 60, 60 s) before staff are told.
+SAFETY_MAX_ATTEMPTS = 14
+MAX_BACKOFF = timedelta(seconds=60)
 LEASE = timedelta(minutes=5)
 DEFAULT_BATCH_SIZE = 50
-ALWAYS_SENT_KINDS = ("crisis", "confirmation")
+ALWAYS_SENT_KINDS = (*SAFETY_KINDS, "confirmation")
+# What staff are told when a safety reply could not be delivered (an urgent alert kind).
+UNDELIVERED_ALERT = "reply_undelivered"
 # Held while the patient has paused or is in a crisis hold (UX-09).
 PAUSABLE_KINDS = ("nudge",)
 
@@ -78,7 +92,7 @@ async def dispatch_pending(
     Without `batch_size` every due message is sent (batch after batch); with it, one batch per
     channel, so a busy outbox cannot starve other work in the same loop.
     """
-    sent = 0
+    sent = await dispatch_safety(db, channels, now, default_locale=default_locale)
     for name, channel in channels.items():
         while True:
             claimed = claim_due(db, name, now, batch_size or DEFAULT_BATCH_SIZE)
@@ -90,14 +104,48 @@ async def dispatch_pending(
     return sent
 
 
-def claim_due(db: Engine, channel: str, now: datetime, limit: int) -> list[OutboxMessage]:
-    """Lock and claim up to `limit` due rows; rows another dispatcher holds are skipped."""
+async def dispatch_safety(
+    db: Engine,
+    channels: Mapping[str, Channel],
+    now: datetime,
+    *,
+    default_locale: str = "en",
+) -> int:
+    """Send every due safety reply of these channels now, each in its own task; returns how
+    many were sent. Nothing else is claimed, so this never waits for other messages."""
+    sent = 0
+    while True:
+        claimed = claim_due(db, list(channels), now, DEFAULT_BATCH_SIZE, kinds=SAFETY_KINDS)
+        if not claimed:
+            return sent
+        results = await asyncio.gather(
+            *(
+                _send_one(db, channels[row.channel], row, now, None, default_locale)
+                for row in claimed
+            )
+        )
+        sent += sum(results)
+
+
+def claim_due(
+    db: Engine,
+    channel: str | Sequence[str],
+    now: datetime,
+    limit: int,
+    *,
+    kinds: Sequence[str] | None = None,
+) -> list[OutboxMessage]:
+    """Lock and claim up to `limit` due rows, safety replies first; rows another dispatcher
+    holds are skipped. `kinds` narrows the claim (the safety lane claims only its own)."""
+    channels = [channel] if isinstance(channel, str) else list(channel)
+    safety_first = case((col(OutboxMessage.kind).in_(SAFETY_KINDS), 0), else_=1)
     with session_scope(db) as session:
+        query = select(OutboxMessage).where(col(OutboxMessage.channel).in_(channels))
+        if kinds is not None:
+            query = query.where(col(OutboxMessage.kind).in_(kinds))
         rows = list(
             session.exec(
-                select(OutboxMessage)
-                .where(
-                    OutboxMessage.channel == channel,
+                query.where(
                     or_(
                         and_(
                             col(OutboxMessage.status) == "pending",
@@ -109,7 +157,7 @@ def claim_due(db: Engine, channel: str, now: datetime, limit: int) -> list[Outbo
                         ),
                     ),
                 )
-                .order_by(col(OutboxMessage.id))
+                .order_by(safety_first, col(OutboxMessage.id))
                 .limit(limit)
                 .with_for_update(skip_locked=True)
             ).all()
@@ -124,15 +172,17 @@ def claim_due(db: Engine, channel: str, now: datetime, limit: int) -> list[Outbo
 
 def _in_order(session: Session, rows: list[OutboxMessage], now: datetime) -> list[OutboxMessage]:
     """Keep a patient's messages in order: skip a row while an earlier one is still unsent
-    elsewhere (another dispatcher holds it), so question 2 never overtakes question 1."""
-    if not rows:
+    elsewhere (another dispatcher holds it), so question 2 never overtakes question 1. A safety
+    reply waits for nothing: it may overtake anything."""
+    ordered = [r for r in rows if r.kind not in SAFETY_KINDS]
+    if not ordered:
         return rows
     ids = {r.id for r in rows}
-    addresses = {r.address for r in rows}
+    addresses = {r.address for r in ordered}
     earlier = session.exec(
         select(OutboxMessage.address, OutboxMessage.id).where(
             col(OutboxMessage.address).in_(addresses),
-            col(OutboxMessage.id) < max(r.id or 0 for r in rows),
+            col(OutboxMessage.id) < max(r.id or 0 for r in ordered),
             or_(
                 col(OutboxMessage.status) == "sending",
                 and_(col(OutboxMessage.status) == "pending", col(OutboxMessage.not_before) <= now),
@@ -143,7 +193,11 @@ def _in_order(session: Session, rows: list[OutboxMessage], now: datetime) -> lis
     for address, row_id in earlier:
         if row_id is not None and row_id not in ids:
             blocked_from[address] = min(blocked_from.get(address, row_id), row_id)
-    return [r for r in rows if (r.id or 0) < blocked_from.get(r.address, 1 << 62)]
+    return [
+        r
+        for r in rows
+        if r.kind in SAFETY_KINDS or (r.id or 0) < blocked_from.get(r.address, 1 << 62)
+    ]
 
 
 async def _send_one(
@@ -173,26 +227,25 @@ async def _send_one(
         with session_scope(db) as session:
             _update(session, row, status="failed", error_code=exc.code)
             _mark_identity(session, row, exc.identity_status)
-            fallback.after_final_failure(session, row, now=now)
+            _after_final_failure(session, row, now)
         return False
     except RetryableSendError as exc:
         with session_scope(db) as session:
-            delay = timedelta(seconds=exc.retry_after or 2 ** (row.attempts + 1))
-            final = row.attempts + 1 >= MAX_ATTEMPTS
+            final = row.attempts + 1 >= _max_attempts(row)
             _update(
                 session,
                 row,
                 status="failed" if final else "pending",
                 error_code=exc.code,
-                not_before=now + delay,
+                not_before=now + _backoff(row, exc.retry_after),
             )
             if final:
-                fallback.after_final_failure(session, row, now=now)
+                _after_final_failure(session, row, now)
         return False
     except SendError as exc:
         with session_scope(db) as session:
             _update(session, row, status="failed", error_code=exc.code)
-            fallback.after_final_failure(session, row, now=now)
+            _after_final_failure(session, row, now)
         return False
 
     def record_sent() -> None:
@@ -201,6 +254,32 @@ async def _send_one(
 
     await until_database_answers(record_sent)  # else an outage here means a re-send later
     return True
+
+
+def _max_attempts(row: OutboxMessage) -> int:
+    return SAFETY_MAX_ATTEMPTS if row.kind in SAFETY_KINDS else MAX_ATTEMPTS
+
+
+def _backoff(row: OutboxMessage, retry_after: float | None) -> timedelta:
+    """The provider's Retry-After, else 2, 4, 8 ... seconds (safety replies: at most a minute)."""
+    if retry_after:
+        return timedelta(seconds=retry_after)
+    delay = timedelta(seconds=2 ** min(row.attempts + 1, 16))
+    return min(delay, MAX_BACKOFF) if row.kind in SAFETY_KINDS else delay
+
+
+def _after_final_failure(session: Session, row: OutboxMessage, now: datetime) -> None:
+    """A message failed for good: reach the patient on another channel where that fits, and
+    when it was a safety reply, tell staff at once (an urgent alert)."""
+    fallback.after_final_failure(session, row, now=now)
+    note_undelivered(session, row, now)
+
+
+def note_undelivered(session: Session, row: OutboxMessage, now: datetime) -> None:
+    """An urgent staff alert for a safety reply that will never arrive (also used when the
+    provider reports it undelivered after accepting it)."""
+    if row.kind in SAFETY_KINDS and row.patient_id is not None:
+        store.add_alert(session, row.patient_id, UNDELIVERED_ALERT, now)
 
 
 def _apply_rules(

@@ -21,7 +21,7 @@ from bot.schedule.due import DueWork
 from bot.schedule.tick_lock import materialise_due_work_once
 from bot.service.app import App
 from bot.service.backend import Backend
-from bot.service.dispatcher import SendRules, dispatch_pending
+from bot.service.dispatcher import SendRules, dispatch_pending, dispatch_safety
 from bot.service.metrics import MeteredChannel
 from bot.service.scheduler import Scheduler, start_scheduler, stop_scheduler
 from bot.service.staff_alerts import notify_staff
@@ -29,6 +29,8 @@ from bot.service.staff_alerts import notify_staff
 log = logging.getLogger(__name__)
 
 DISPATCH_INTERVAL_SECONDS = 5.0
+# The safety lane also looks for due retries of crisis answers this often.
+SAFETY_INTERVAL_SECONDS = 1.0
 
 
 class Runtime:
@@ -43,7 +45,9 @@ class Runtime:
         self._metered = {name: MeteredChannel(c) for name, c in self.channels.items()}
         self._stopping = False
         self._wake = asyncio.Event()
+        self._safety_wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._safety_task: asyncio.Task[None] | None = None
         self.last_dispatch: datetime | None = None
         self._scheduler: Scheduler | None = None
         self._interrupted_rounds: list[datetime] = []  # claim times of rounds an error cut short
@@ -53,6 +57,7 @@ class Runtime:
         return await self.backend.receive(inbound)
 
     def wake(self) -> None:
+        self._safety_wake.set()
         self._wake.set()
 
     async def dispatch_once(self) -> int:
@@ -73,10 +78,19 @@ class Runtime:
             batch_size=settings.dispatch_batch_size,
         )
 
+    async def dispatch_safety_once(self) -> int:
+        """Send the due crisis answers and HELP texts now, whatever else is under way."""
+        return await dispatch_safety(
+            self.app.db,
+            self._metered,
+            self.app.pipeline.now(),
+            default_locale=self.app.settings.default_locale,
+        )
+
     def health(self) -> dict[str, str]:
         """ "starting" until the first round, "alive" while running, "dead" if a loop stopped."""
         dispatcher = "starting" if self.last_dispatch is None else "alive"
-        if self._task is not None and self._task.done():
+        if any(t is not None and t.done() for t in (self._task, self._safety_task)):
             dispatcher = "dead"
         scheduler = "starting"
         if self._scheduler is not None:
@@ -88,19 +102,22 @@ class Runtime:
             await channel.start()
         self._stopping = False
         self._task = asyncio.create_task(self._dispatch_loop(), name="pathbot-dispatcher")
+        self._safety_task = asyncio.create_task(self._safety_loop(), name="pathbot-safety-lane")
         # materialises due reminders and surveys; the first tick runs at once
         self._scheduler = start_scheduler(self.due_work_tick, self.app.pipeline.now())
 
     async def stop(self) -> None:
         stop_scheduler(self._scheduler)
-        if self._task is not None:
-            # The flag ends the loop even if a cancellation is lost: Python 3.11's wait_for can
-            # swallow one that arrives as the wake event fires, and shutdown then hung forever.
-            self._stopping = True
-            self._wake.set()
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        # The flag ends the loops even if a cancellation is lost: Python 3.11's wait_for can
+        # swallow one that arrives as the wake event fires, and shutdown then hung forever.
+        self._stopping = True
+        self._wake.set()
+        self._safety_wake.set()
+        for task in (self._task, self._safety_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         for channel in self.channels.values():
             await channel.stop()
 
@@ -112,6 +129,19 @@ class Runtime:
         work = await asyncio.to_thread(materialise_due_work_once, self.app.due_work_setup(), now)
         self.wake()
         return work or DueWork()
+
+    async def _safety_loop(self) -> None:
+        """The safety lane: woken with the dispatcher, it sends only crisis answers and HELP
+        texts, so they never wait for a round of other messages to finish."""
+        while not self._stopping:
+            self._safety_wake.clear()  # before the round: a wake during it runs another
+            try:
+                await self.dispatch_safety_once()
+            except Exception:  # a failed round must not stop future rounds
+                log.exception("safety dispatch round failed")
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(SAFETY_INTERVAL_SECONDS):
+                    await self._safety_wake.wait()
 
     async def _dispatch_loop(self) -> None:
         while not self._stopping:

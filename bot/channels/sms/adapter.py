@@ -31,6 +31,7 @@ from bot.channels.sms.webhooks import (
     status_endpoint,
 )
 from bot.conversation.i18n import translator
+from bot.conversation.messages import SAFETY_KINDS
 from bot.conversation.segments import segment_count
 
 log = logging.getLogger(__name__)
@@ -161,7 +162,7 @@ class TwilioSmsChannel:
         body = render_sms(message.text, options, message.hint, translator(message.locale))
         segments = segment_count(body)
         await self._port.note_segments(message.outbox_id, segments)
-        await self._pacer.wait_turn(segments)
+        await self._pacer.wait_turn(segments, urgent=message.kind in SAFETY_KINDS)
         client = self._ensure_client()
         sender: dict[str, str] = {}
         if self._config.messaging_service_sid:

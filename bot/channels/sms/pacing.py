@@ -30,8 +30,16 @@ class SegmentPacer:
         self._free_at: float | None = None
         self._lock = asyncio.Lock()
 
-    async def wait_turn(self, segments: int) -> None:
-        """Wait until the previous sends have had their time, then book `segments` of airtime."""
+    async def wait_turn(self, segments: int, *, urgent: bool = False) -> None:
+        """Wait until the previous sends have had their time, then book `segments` of airtime.
+
+        An urgent send (a crisis answer, HELP) waits for nobody: it books its airtime after what
+        is already booked, so the sends after it wait longer, and goes now (the provider queues
+        the few it cannot carry at once)."""
+        if urgent:
+            now = self._monotonic()
+            self._free_at = max(self._free_at or now, now) + max(segments, 1) / self._rate
+            return
         async with self._lock:
             now = self._monotonic()
             if self._free_at is not None and self._free_at > now:

@@ -44,7 +44,7 @@ from bot.channels.telegram.commands import publish_command_menus, read_command
 from bot.channels.telegram.redaction import protect_token
 from bot.channels.telegram.render import keyboard, parse_callback, pressed_label
 from bot.conversation.i18n import normalize_locale, translator
-from bot.conversation.messages import LANGUAGE_ITEM, TREND_KIND, Inbound
+from bot.conversation.messages import LANGUAGE_ITEM, SAFETY_KINDS, TREND_KIND, Inbound
 from bot.conversation.render import render_text
 
 log = logging.getLogger(__name__)
@@ -77,11 +77,13 @@ class ChatPacer:
         self._sleep = sleep
         self._next: dict[int, float] = {}
 
-    async def wait(self, chat_id: int) -> None:
+    async def wait(self, chat_id: int, *, urgent: bool = False) -> None:
+        """Wait for this chat's turn; an urgent send (crisis answer, HELP) goes now and pushes
+        the chat's next turn back instead (Telegram tolerates a short burst to one chat)."""
         now = self._clock()
         ready = max(now, self._next.get(chat_id, now))
         self._next[chat_id] = ready + self._interval
-        if ready > now:
+        if ready > now and not urgent:
             await self._sleep(ready - now)
 
 
@@ -301,7 +303,7 @@ class TelegramChannel:
         chart = None
         if message.kind == TREND_KIND:
             chart = await self._port.pain_chart(self.name, message.address)
-        await self._pacer.wait(chat_id)
+        await self._pacer.wait(chat_id, urgent=message.kind in SAFETY_KINDS)
         try:
             if chart is not None:
                 sent = await bot.send_photo(chat_id, photo=chart, caption=text)

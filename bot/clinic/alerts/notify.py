@@ -2,8 +2,8 @@
 
 One notice per alert per staff channel (the AlertNotice table is the memory), so a restart or a
 second round never repeats one; a failed send writes nothing and is retried on the next round.
-Crisis alerts are urgent; every other kind (clinical flags, missed surveys or sessions, opt-outs,
-distress, call requests) waits for the next digest.
+Crisis alerts (and undelivered crisis answers) are urgent; every other kind (clinical flags,
+missed surveys or sessions, opt-outs, distress, call requests) waits for the next digest.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from bot.db.models import Alert, Patient
 
 log = logging.getLogger(__name__)
 
-URGENT_KINDS = frozenset({"crisis"})
+# Crisis language, and a crisis answer or HELP text that could not be delivered.
+URGENT_KINDS = frozenset({"crisis", "reply_undelivered"})
 
 
 @dataclass(frozen=True)
