@@ -69,7 +69,7 @@ def test_staff_actions_are_audited(
         "2026-01-05",
     )
     assert code == 0 and "exported 1 assignments" in err
-    assert openpyxl.load_workbook(xlsx).sheetnames == ["dvprs"]
+    assert openpyxl.load_workbook(xlsx).sheetnames == ["dvprs", "codebook"]
     code, out, _ = run(capsys, "export", "--format", "fhir", "--db", db, "--instrument", "dvprs")
     assert code == 0 and json.loads(out)["resourceType"] == "Bundle"
     assert run(capsys, "export", "--format", "xlsx", "--db", db)[0] == 2  # binary needs --out

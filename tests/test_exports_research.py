@@ -24,8 +24,6 @@ from tests.exports_support import (
 from tests.plan_support import brs_answers
 from tests.support import FakeClock
 
-REPRO = pytest.mark.xfail(strict=True, reason="issue 14 reproduction: research exports")
-
 WHEN = datetime(2026, 9, 1, 15, 0, tzinfo=UTC)
 REDCAP_COLUMNS = [
     "Variable / Field Name", "Form Name", "Section Header", "Field Type", "Field Label",
@@ -54,7 +52,6 @@ def app(sqlite_url: str) -> App:
     built.db.dispose()
 
 
-@REPRO
 def test_redcap_wide_export_and_data_dictionary(app: App, tmp_path: Path) -> None:
     from bot.clinic.exports import redcap  # type: ignore[attr-defined]
 
@@ -80,7 +77,6 @@ def test_redcap_wide_export_and_data_dictionary(app: App, tmp_path: Path) -> Non
     assert pfa11[3] == "radio" and re.fullmatch(r"(\d+, [^|]+)( \| \d+, [^|]+)+", pfa11[5])
 
 
-@REPRO
 def test_xlsx_has_frozen_header_filters_widths_and_codebook(app: App, tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
@@ -97,10 +93,9 @@ def test_xlsx_has_frozen_header_filters_widths_and_codebook(app: App, tmp_path: 
     for column in ("instrument", "item_id", "item text", "options", "scored values", "reversed"):
         assert column in header
     brs_2 = next(r for r in codebook.iter_rows(values_only=True) if r[1] == "brs_2")
-    assert "yes" in [str(v).lower() for v in brs_2]  # brs_2 is reverse-scored
+    assert any(str(v).startswith("yes") for v in brs_2)  # brs_2 is reverse-scored
 
 
-@REPRO
 def test_fhir_carries_loinc_where_loinc_has_a_code(app: App) -> None:
     out = io.StringIO()
     export_format("fhir").write(app.db, out, ExportFilter(instruments=("promis29",)))
@@ -121,7 +116,6 @@ def test_fhir_carries_loinc_where_loinc_has_a_code(app: App) -> None:
     assert codes["promis29.social_roles"] == set()  # LOINC has no v2.x social roles term found
 
 
-@REPRO
 @pytest.mark.parametrize(
     "flt",
     [ExportFilter(cohort="NOPE"), ExportFilter(patients=("NOPE",)),
@@ -130,3 +124,39 @@ def test_fhir_carries_loinc_where_loinc_has_a_code(app: App) -> None:
 def test_unknown_filter_is_an_error_not_an_empty_file(app: App, flt: ExportFilter) -> None:
     with pytest.raises(LookupError, match="NOPE|nope"):
         export_format("csv").write(app.db, io.StringIO(), flt)
+
+
+def test_cli_redcap_writes_the_dictionary_beside_and_refuses_unknown_filters(
+    app: App, sqlite_url: str, tmp_path: Path
+) -> None:
+    from tests.test_cli import pathbot
+
+    out = tmp_path / "pathbot.csv"
+    done = pathbot("export", "--format", "redcap", "--out", str(out), "--db", sqlite_url)
+    assert done.returncode == 0, done.stderr
+    dictionary = tmp_path / "pathbot_dictionary.csv"
+    header = dictionary.read_text(encoding="utf-8").splitlines()[0]
+    assert next(csv.reader([header])) == REDCAP_COLUMNS
+    bad = tmp_path / "bad.csv"
+    refused = pathbot("export", "--cohort", "NOPE", "--out", str(bad), "--db", sqlite_url)
+    assert refused.returncode == 2 and "no cohort 'NOPE'" in refused.stderr
+    assert not bad.exists() and not (tmp_path / "bad.csv.partial").exists()
+
+
+def test_visit_rows_carry_week_and_session(sqlite_url: str) -> None:
+    from tests.plan_support import answer_visit, enrol, make_cohort
+
+    app = make_app(sqlite_url, FakeClock(datetime(2026, 12, 20, tzinfo=UTC)))
+    try:
+        add_patient(app, "V-1")
+        make_cohort(app, "FALL", date(2026, 9, 8), now=datetime(2026, 8, 1, tzinfo=UTC))
+        enrol(app, "FALL", ["V-1"], now=datetime(2026, 8, 2, tzinfo=UTC))
+        answer_visit(
+            app, "V-1", "FALL", 3, {"dvprs_pain": 4}, when=datetime(2026, 9, 22, 18, tzinfo=UTC)
+        )
+        out = io.StringIO()
+        export_format("csv-wide").write(app.db, out, ExportFilter())
+        (row,) = list(csv.DictReader(io.StringIO(out.getvalue())))
+        assert (row["timepoint"], row["week"], row["session"]) == ("visit", "3", "3")
+    finally:
+        app.db.dispose()

@@ -11,7 +11,7 @@ from typing import Any
 from bot.cli.common import CommandError, database_url
 from bot.clinic import audit
 from bot.clinic.exports.csv_long import FORMAT_NAMES, export_format
-from bot.clinic.exports.records import ExportFilter
+from bot.clinic.exports.records import ExportFilter, UnknownFilter, check_filter
 from bot.db.database import is_current, make_engine
 
 
@@ -22,7 +22,9 @@ def register(sub: Any) -> None:
         choices=sorted(FORMAT_NAMES),
         default="csv",
         help="csv: one row per response; csv-wide: one row per completed survey "
-        "with scores; xlsx: a sheet per instrument; json; fhir: an R4 Bundle",
+        "with scores; xlsx: a sheet per instrument and a codebook; json; fhir: an R4 Bundle "
+        "(LOINC codes where LOINC has them); redcap: a row per patient and timepoint (with --out, "
+        "its data dictionary is written beside it as NAME_dictionary.csv); redcap-dictionary",
     )
     exp.add_argument("--cohort", help="only patients enrolled in this cohort")
     exp.add_argument("--patient", action="append", default=[], help="study id (repeatable)")
@@ -53,6 +55,19 @@ def _until(text: str) -> datetime:
     return moment + timedelta(days=1) if len(text) == 10 else moment
 
 
+def _dictionary_path(out: str) -> str:
+    root, ext = os.path.splitext(out)
+    return f"{root}_dictionary{ext or '.csv'}"
+
+
+def _write_text(engine: Any, fmt: Any, path: str, flt: ExportFilter) -> int:
+    tmp = f"{path}.partial"
+    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+        count = int(fmt.write(engine, fh, flt))
+    os.replace(tmp, path)
+    return count
+
+
 def run_export(ns: argparse.Namespace) -> int:
     url = database_url(ns)
     fmt = export_format(ns.format)
@@ -74,6 +89,14 @@ def run_export(ns: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
+        try:
+            check_filter(engine, flt)  # before any file is opened: no empty or partial output
+        except UnknownFilter as exc:
+            raise CommandError(str(exc)) from None
+        if ns.out and ns.format == "redcap":
+            dictionary = _dictionary_path(ns.out)
+            _write_text(engine, export_format("redcap-dictionary"), dictionary, flt)
+            print(f"wrote the REDCap data dictionary to {dictionary}", file=sys.stderr)
         if ns.out:
             tmp = f"{ns.out}.partial"
             if fmt.binary:

@@ -15,7 +15,7 @@ from typing import Any, TextIO
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bot.clinic.exports.records import ExportFilter, patient_scope
+from bot.clinic.exports.records import ExportFilter, check_filter, patient_scope
 from bot.db.models import ItemResponse, Patient, SurveyAssignment
 
 LONG_COLUMNS = (
@@ -149,11 +149,28 @@ class ExportFormat:
     counts: str  # what the returned number counts, for the command's message
 
 
-FORMAT_NAMES = ("csv", "csv-wide", "xlsx", "json", "fhir")
+FORMAT_NAMES = ("csv", "csv-wide", "xlsx", "json", "fhir", "redcap", "redcap-dictionary")
 
 
 def export_format(name: str) -> ExportFormat:
-    """One format of `pathbot export --format`; its writer's libraries load only when used."""
+    """One format of `pathbot export --format`; its writer's libraries load only when used.
+
+    Every writer first checks the filter: a cohort, patient or instrument that does not exist
+    is an error (UnknownFilter), never an empty file that looks like "no data".
+    """
+    fmt = _format(name)
+    return ExportFormat(fmt.binary, _checked(fmt.write), fmt.counts)
+
+
+def _checked(write: Callable[[Engine, Any, ExportFilter], int]) -> Callable[..., int]:
+    def checked(db: Engine, out: Any, flt: ExportFilter) -> int:
+        check_filter(db, flt)
+        return write(db, out, flt)
+
+    return checked
+
+
+def _format(name: str) -> ExportFormat:
     if name == "csv":
         return ExportFormat(False, export_responses_csv, "responses")
     if name == "csv-wide":
@@ -172,6 +189,14 @@ def export_format(name: str) -> ExportFormat:
         from bot.clinic.exports import fhir
 
         return ExportFormat(False, fhir.export_fhir, "assignments")
+    if name == "redcap":
+        from bot.clinic.exports import redcap
+
+        return ExportFormat(False, redcap.export_redcap, "patient-timepoint rows")
+    if name == "redcap-dictionary":
+        from bot.clinic.exports import redcap
+
+        return ExportFormat(False, redcap.write_dictionary, "fields")
     raise KeyError(name)
 
 

@@ -9,11 +9,14 @@ everything written here. The Bundle is streamed, one entry at a time.
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TextIO
 
+import yaml
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.questionnaire import Questionnaire
@@ -30,6 +33,8 @@ from bot.db.models import Score
 from surveys.model import Instrument
 
 STUDY_ID_SYSTEM = "urn:pathbot:study-id"
+LOINC_SYSTEM = "http://loinc.org"
+LOINC_FILE = Path(__file__).with_name("loinc.yaml")
 ASSIGNMENT_SYSTEM = "urn:pathbot:assignment"
 SCORE_SYSTEM = "urn:pathbot:score"
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:pathbot")
@@ -160,6 +165,9 @@ def observation(record: AssignmentRecord, row: Score) -> dict[str, Any]:
         "effectiveDateTime": _instant(a.completed_at),
         "derivedFrom": [{"reference": full_url("QuestionnaireResponse", str(a.id))}],
     }
+    # The value's LOINC code (a T-score, else the raw score) beside the local one, where LOINC
+    # has a code for it.
+    body["code"]["coding"] += _loinc(row, "t" if row.t is not None else "raw")
     components: list[dict[str, Any]] = []
     if row.status != "complete":
         body["dataAbsentReason"] = {
@@ -176,7 +184,9 @@ def observation(record: AssignmentRecord, row: Score) -> dict[str, Any]:
         if row.se is not None:
             components.append(_component("se", _quantity(row.se, "T-score")))
         if row.raw is not None:
-            components.append(_component("raw", _quantity(row.raw, "{score}")))
+            raw = _component("raw", _quantity(row.raw, "{score}"))
+            raw["code"]["coding"] += _loinc(row, "raw")
+            components.append(raw)
     elif row.mean is not None:
         body["valueQuantity"] = _quantity(row.mean, "{score}")
     elif row.raw is not None:
@@ -188,6 +198,23 @@ def observation(record: AssignmentRecord, row: Score) -> dict[str, Any]:
     if components:
         body["component"] = components
     return Observation.model_validate(body).model_dump(mode="json", exclude_none=True)
+
+
+@functools.cache
+def loinc_codes() -> dict[tuple[str, str, str], dict[str, str]]:
+    """(instrument, scale, field) -> LOINC code and display, from loinc.yaml."""
+    data = yaml.safe_load(LOINC_FILE.read_text(encoding="utf-8")) or {}
+    return {
+        (instrument, scale, field_name): {"code": str(c["code"]), "display": str(c["display"])}
+        for instrument, scales in data.items()
+        for scale, fields in scales.items()
+        for field_name, c in fields.items()
+    }
+
+
+def _loinc(row: Score, field_name: str) -> list[dict[str, str]]:
+    code = loinc_codes().get((row.instrument_id, row.scale_id, field_name))
+    return [] if code is None else [{"system": LOINC_SYSTEM, **code}]
 
 
 def _component(name: str, quantity: dict[str, Any]) -> dict[str, Any]:

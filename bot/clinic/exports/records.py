@@ -11,8 +11,17 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bot.db.models import Cohort, Enrolment, ItemResponse, Patient, Score, SurveyAssignment
-from surveys.loader import load_instrument
+from bot.db.models import (
+    Cohort,
+    Enrolment,
+    Event,
+    ItemResponse,
+    Patient,
+    Score,
+    SurveyAssignment,
+)
+from bot.db.schedule_models import EventOccurrence
+from surveys.loader import load_all, load_instrument
 from surveys.model import Instrument
 
 BATCH = 500
@@ -55,6 +64,8 @@ class AssignmentRecord:
     answers: dict[str, int | None] = field(default_factory=dict)  # skipped -> None
     option_codes: dict[str, int | None] = field(default_factory=dict)
     scores: dict[str, Score] = field(default_factory=dict)  # newest scoring revision per scale
+    week: int | None = None  # visit surveys: the cohort week of the session
+    session_number: int | None = None  # visit surveys: the session's place among those held
 
 
 def patient_scope(query: Q, flt: ExportFilter, patient_col: Any) -> Q:
@@ -141,6 +152,7 @@ def _records(
             cohort=";".join(cohorts.get(a.patient_id, [])),
             channel="",
         )
+    _place_visits(session, page, out)
     for response in session.exec(
         select(ItemResponse)
         .where(col(ItemResponse.assignment_id).in_(ids), col(ItemResponse.superseded_at).is_(None))
@@ -155,6 +167,72 @@ def _records(
     ):
         out[row.assignment_id].scores[row.scale_id] = row  # later (newer) rows win
     return list(out.values())
+
+
+def _place_visits(
+    session: Session, page: list[SurveyAssignment], out: dict[int | None, AssignmentRecord]
+) -> None:
+    """Week and session number of each visit survey's session (cancelled sessions not counted)."""
+    event_ids = {a.event_id for a in page if a.event_id is not None}
+    if not event_ids:
+        return
+    weeks = dict(
+        session.exec(
+            select(EventOccurrence.event_id, EventOccurrence.sequence).where(
+                col(EventOccurrence.event_id).in_(event_ids)
+            )
+        ).all()
+    )
+    events = {e.id: e for e in session.exec(select(Event).where(col(Event.id).in_(event_ids)))}
+    numbers: dict[int, int] = {}
+    for cohort_id in {e.cohort_id for e in events.values() if e.cohort_id is not None}:
+        held = session.exec(
+            select(Event.id)
+            .where(
+                Event.cohort_id == cohort_id,
+                Event.kind == "session",
+                Event.status != "cancelled",
+            )
+            .order_by(col(Event.starts_at))
+        ).all()
+        numbers.update({event_id: n for n, event_id in enumerate(held, start=1) if event_id})
+    for a in page:
+        if a.event_id is not None:
+            record = out[a.id]
+            record.week = weeks.get(a.event_id)
+            record.session_number = numbers.get(a.event_id)
+
+
+class UnknownFilter(LookupError):
+    """An export filter names a cohort, patient or instrument that does not exist."""
+
+
+def check_filter(db: Engine, flt: ExportFilter) -> None:
+    """Refuse a filter that names nothing: an empty file would look like "no data"."""
+    problems: list[str] = []
+    with Session(db) as session:
+        if flt.cohort is not None:
+            if session.exec(select(Cohort.id).where(Cohort.name == flt.cohort)).first() is None:
+                problems.append(f"no cohort {flt.cohort!r}")
+        if flt.patients:
+            known = set(
+                session.exec(
+                    select(Patient.study_id).where(col(Patient.study_id).in_(flt.patients))
+                ).all()
+            )
+            missing = [p for p in flt.patients if p not in known]
+            if missing:
+                problems.append(f"no patient {', '.join(repr(p) for p in missing)}")
+    if flt.instruments:
+        known_ids = set(load_all())
+        unknown = [i for i in flt.instruments if i not in known_ids]
+        if unknown:
+            problems.append(
+                f"no instrument {', '.join(repr(i) for i in unknown)} "
+                f"(instruments: {', '.join(sorted(known_ids))})"
+            )
+    if problems:
+        raise UnknownFilter("; ".join(problems))
 
 
 def score_fields(instrument: Instrument) -> list[tuple[str, str]]:
