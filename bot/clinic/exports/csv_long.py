@@ -15,6 +15,7 @@ from typing import Any, TextIO
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from bot.clinic.exports.cells import safe_cell
 from bot.clinic.exports.records import ExportFilter, check_filter, patient_scope
 from bot.db.models import ItemResponse, Patient, SurveyAssignment
 
@@ -133,11 +134,6 @@ def export_responses_csv(db: Engine, out: TextIO, flt: ExportFilter = NO_FILTER)
         writer.writerow(row)
         count += 1
     return count
-
-
-def safe_cell(text: str) -> str:
-    """Patient text could start with = + - @ and run as a formula in a spreadsheet."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @dataclass(frozen=True)

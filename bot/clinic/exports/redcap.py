@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 from sqlalchemy import Engine
 
-from bot.clinic.exports.csv_long import safe_cell
+from bot.clinic.exports.cells import safe_cell
 from bot.clinic.exports.records import (
     AssignmentRecord,
     ExportFilter,

@@ -16,7 +16,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 from sqlalchemy import Engine
 
-from bot.clinic.exports.csv_long import safe_cell
+from bot.clinic.exports.cells import safe_cell
 from bot.clinic.exports.csv_wide import base_values, wide_columns
 from bot.clinic.exports.records import (
     ExportFilter,
