@@ -85,6 +85,8 @@ def test_case(case: dict[str, Any]) -> None:
     assert isinstance(result, ParsedReply)
     if "code" in case:
         assert (result.code, result.failure) == (case["code"], None), case.get("description")
+        if "how" in case:
+            assert result.how == case["how"], case.get("description")
     else:
         assert (result.code, result.failure) == (None, case["failure"]), case.get("description")
 
@@ -92,7 +94,7 @@ def test_case(case: dict[str, Any]) -> None:
 def test_case_file_is_well_formed() -> None:
     failures = set(get_args(ParseFailure))
     for case in CASES:
-        assert set(case) <= {"description", "item", "text", "language", "code", "failure"}, case
+        assert set(case) <= {"description", "item", "text", "language", "code", "failure", "how"}
         assert case["item"] in ITEMS, case
         assert ("code" in case) != ("failure" in case), case
         if "failure" in case:
