@@ -40,10 +40,12 @@ def test_simulate_then_export_shows_coded_values(tmp_path: Path) -> None:
         "dvprs",
         "--db",
         db,
-        stdin="7\nthree\nmy pain is 2 today\nSKIP\n5\n",
+        stdin="7\nthree\nmy pain is 2 today\nSKIP\n5\nNO\n",
     )
     assert sim.returncode == 0, sim.stderr
     assert "Q1/5." in sim.stdout and "Thank you!" in sim.stdout
+    assert "Recorded: 3. Not right? Reply NO." in sim.stdout  # "three" is read back
+    assert "You skipped 1 question. Answer it now? YES / NO" in sim.stdout
     exp = pathbot("export", "--format", "csv", "--db", db)
     assert exp.returncode == 0, exp.stderr
     rows = list(csv.DictReader(io.StringIO(exp.stdout)))
@@ -177,3 +179,16 @@ def test_production_refuses_placeholder_secrets(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "refusing to start in production" in result.stderr
     assert "PATHBOT_STAFF_SECRET_KEY" in result.stderr
+
+
+def test_demo_menus_accept_the_option_words(tmp_path: Path) -> None:
+    """Issue 13.6: a menu takes an option's words as well as its number."""
+    demo = pathbot(
+        "demo",
+        "--db",
+        f"sqlite:///{tmp_path / 'demo.db'}",
+        stdin="espanol\nDVPRS\n7\n\n",
+        env={},
+    )
+    assert demo.returncode == 0, demo.stderr
+    assert "P1/5. ¿Cómo calificaría su dolor en este momento?" in demo.stdout

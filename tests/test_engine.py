@@ -21,6 +21,7 @@ from bot.conversation.events import (
 )
 from bot.conversation.i18n import translator
 from bot.conversation.keywords import Command, Keyword
+from bot.conversation.messages import LANGUAGE_ITEM, ButtonPress
 from bot.conversation.state import ConversationState, PendingSurvey
 from bot.conversation.triage import TriageResult
 from surveys.model import Instrument, Item, Option, Translation
@@ -128,14 +129,15 @@ def test_engine_does_not_mutate_its_input(engine: ConversationEngine) -> None:
 
 
 def test_bad_replies_reprompt_and_offer_skip_after_two(engine: ConversationEngine) -> None:
+    """A re-prompt says only what is expected; the question is not sent again (issue 13.6)."""
     state = started(engine).state
     first = engine.on_text(state, "3-4")
     assert first.events == ()
-    assert first.outgoing[0].text == "Please send just one number, from 1 to 5."
-    assert "SKIP to skip" not in first.outgoing[1].hint
+    assert [o.text for o in first.outgoing] == ["Please send just one number, from 1 to 5."]
     second = engine.on_text(first.state, "banana")
-    assert second.outgoing[0].text.startswith("Sorry, I did not understand.")
-    assert "You can reply SKIP to skip this question." in second.outgoing[1].hint
+    assert [o.text for o in second.outgoing] == [
+        "Please reply with a number from 1 to 5. You can reply SKIP to skip this question."
+    ]
 
 
 def test_skip_records_skipped_never_zero(engine: ConversationEngine) -> None:
@@ -145,13 +147,24 @@ def test_skip_records_skipped_never_zero(engine: ConversationEngine) -> None:
     assert (answer.status, answer.value, answer.option_code) == ("skipped", None, None)
 
 
-def test_back_reasks_previous_item(engine: ConversationEngine) -> None:
+def test_back_reasks_previous_item_showing_its_answer(engine: ConversationEngine) -> None:
     state = engine.on_text(started(engine).state, "2").state
     step = engine.on_keyword(state, Keyword(Command.BACK, None))
     assert step.state.survey is not None and step.state.survey.position == 0
-    assert step.outgoing[-1].text.endswith("Can you do chores?")
+    assert [o.text for o in step.outgoing] == [
+        "Your answer was: 2 = A little.",
+        "Q1/2. In the past 7 days\nCan you do chores?",
+    ]
     at_first = engine.on_keyword(step.state, Keyword(Command.BACK, None))
     assert at_first.outgoing[0].text == "This is the first question."
+    assert at_first.outgoing[1].text.startswith("Q1/2.")
+
+
+def test_back_to_a_skipped_item_says_so(engine: ConversationEngine) -> None:
+    state = engine.on_keyword(started(engine).state, Keyword(Command.SKIP, None)).state
+    step = engine.on_keyword(state, Keyword(Command.BACK, None))
+    assert step.outgoing[0].text == "You skipped this question before."
+    assert step.outgoing[1].text.startswith("Q1/2.")
 
 
 def test_pause_then_any_text_resumes_without_consuming_it(engine: ConversationEngine) -> None:
@@ -220,18 +233,45 @@ def test_refused_translation_is_not_asked(engine: ConversationEngine) -> None:
 
 def test_language_menu_switches_catalog_and_item_text(engine: ConversationEngine) -> None:
     menu = engine.on_keyword(started(engine).state, Keyword(Command.LANGUAGE, None))
-    assert menu.state.awaiting_language and "2 = Español" in menu.outgoing[0].text
+    assert menu.state.awaiting_language
+    assert [(o.code, o.label) for o in menu.outgoing[0].options] == [(1, "English"), (2, "Español")]
     chosen = engine.on_text(menu.state, "2")
     assert any(isinstance(e, LocaleChanged) and e.locale == "es" for e in chosen.events)
     assert chosen.outgoing[-1].text.endswith("¿Puede hacer tareas?")
 
 
-def test_stale_button_reasks_current_item(engine: ConversationEngine) -> None:
+@pytest.mark.parametrize("reply", ["español", "Espanol", "spanish", "ES", "castellano"])
+def test_language_menu_accepts_the_option_words(engine: ConversationEngine, reply: str) -> None:
+    menu = engine.on_keyword(started(engine).state, Keyword(Command.LANGUAGE, None))
+    chosen = engine.on_text(menu.state, reply)
+    assert chosen.state.locale == "es"
+
+
+def test_stale_buttons_change_nothing(engine: ConversationEngine) -> None:
+    """Only a button of the question open now, in this survey, answers (issue 13.3)."""
     state = engine.on_text(started(engine).state, "2").state
-    step = engine.on_text(state, "", button=("toy_pf", 3))
-    assert not step.events and step.outgoing[0].text.startswith("Q2/2.")
-    pressed = engine.on_text(state, "", button=("toy_pain", 4))
+    for stale in (
+        ButtonPress("toy_pf", 3, 7),  # the previous question
+        ButtonPress("toy_pain", 4, 8),  # the right item, another survey
+        ButtonPress("toy_pain", 4, None),  # a button made before buttons carried the survey
+        ButtonPress("toy_pain", 11, 7),  # no such option
+        ButtonPress(LANGUAGE_ITEM, 2, None),  # the language menu, closed long ago
+    ):
+        assert not engine.button_is_live(state, stale), stale
+        step = engine.on_text(state, "2", button=stale)
+        assert step.events == () and step.outgoing == () and step.state == state
+    live = ButtonPress("toy_pain", 4, 7)
+    assert engine.button_is_live(state, live)
+    pressed = engine.on_text(state, "", button=live)
     assert isinstance(pressed.events[0], AnswerRecorded) and pressed.events[0].value == 4
+    assert "Recorded" not in pressed.outgoing[-1].text  # a button is read back on its message
+
+
+def test_language_button_answers_only_while_the_menu_is_open(engine: ConversationEngine) -> None:
+    menu = engine.on_keyword(started(engine).state, Keyword(Command.LANGUAGE, None))
+    press = ButtonPress(LANGUAGE_ITEM, 2, None)
+    assert engine.button_is_live(menu.state, press)
+    assert engine.on_text(menu.state, "", button=press).state.locale == "es"
 
 
 def test_state_round_trips_through_json(engine: ConversationEngine) -> None:

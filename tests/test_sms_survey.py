@@ -23,6 +23,8 @@ async def test_a_whole_dvprs_by_sms(db_url: str, clock: FakeClock) -> None:
         assert first.startswith("Q1/5.") and "0=No pain" in first and "Reply 0-10" in first
         for reply in ("7", "three", "my pain is 2 today", "SKIP", "5"):
             await w.text(PHONE, reply)
+        assert w.last(PHONE).startswith("You skipped 1 question. Answer it now? YES / NO")
+        await w.text(PHONE, "NO")
         assert any(b.startswith("Thank you!") for b in w.received(PHONE))
         with Session(w.app.db) as s:
             answers = s.exec(select(ItemResponse).order_by(col(ItemResponse.id))).all()
@@ -67,16 +69,20 @@ async def test_spanish_throughout(sqlite_url: str, clock: FakeClock) -> None:
         for reply in ("siete", "tres", "2", "SALTAR"):
             await w.text(PHONE, reply)
         await w.text(PHONE, "AYUDA")
-        assert "Ayuda: 802-555-0100" in w.last(PHONE) and "988" in w.last(PHONE)
+        help_text, question = w.received(PHONE)[-2:]
+        assert "Ayuda: 802-555-0100" in help_text and "988" in help_text
+        assert question.startswith("P5/5.")  # after HELP the open question is asked again
         await w.text(PHONE, "5")
+        assert w.last(PHONE).startswith("Saltó 1 pregunta. ¿Quiere contestarla ahora? SÍ / NO")
+        await w.text(PHONE, "no")
         assert any(b.startswith("¡Gracias!") for b in w.received(PHONE))
         await w.text(PHONE, "PARAR")
         assert w.last(PHONE).startswith("Pain Program: ya no recibirá más mensajes")
         with Session(w.app.db) as s:
             values = [a.coded_value for a in s.exec(select(ItemResponse)).all()]
         assert values == [7, 3, 2, None, 5]
-        prompts = [b for b in w.received(PHONE) if re.match(r"P\d+/5\.", b)]
-        assert len(prompts) == 5 and all(segment_count(b) <= 2 for b in prompts)
+        prompts = [b for b in w.received(PHONE) if re.search(r"(^|\n)P\d+/5\.", b)]
+        assert len(prompts) == 6 and all(segment_count(b) <= 2 for b in prompts)
 
 
 async def test_stop_mid_survey_then_start_then_help(db_url: str, clock: FakeClock) -> None:
@@ -99,7 +105,8 @@ async def test_stop_mid_survey_then_start_then_help(db_url: str, clock: FakeCloc
         resumed = w.received(PHONE)[before + 1 :]
         assert "welcome back" in resumed[0] and resumed[1].startswith("Q2/5.")
         await w.text(PHONE, "HELP")
-        help_text = w.last(PHONE)
+        help_text, question = w.received(PHONE)[-2:]
+        assert question.startswith("Q2/5.")
         assert "802-555-0100" in help_text and "911" in help_text and "988" in help_text
         assert "not watched 24/7" in help_text
 

@@ -11,6 +11,7 @@ import uvicorn
 
 from bot.channels.telegram.adapter import ChatPacer, TelegramChannel
 from bot.channels.telegram.render import callback_data, keyboard, parse_callback
+from bot.conversation.messages import ButtonPress
 from bot.db.models import ChannelIdentity, InboundMessage, OutboxMessage
 from bot.service.runtime import Runtime
 from bot.service.server import build_asgi
@@ -144,8 +145,13 @@ def test_keyboards_fit_a_phone_and_callbacks_round_trip() -> None:
     markup = keyboard(short)
     assert markup is not None and [len(r) for r in markup.inline_keyboard] == [2]
     assert keyboard([]) is None
-    assert parse_callback(callback_data("SRPPER11_CaPS", 3)) == ("SRPPER11_CaPS", 3)
-    for bad in (None, "", "x:PFA11:1", "a:PFA11:one", "a::1"):
+    assert parse_callback(callback_data("SRPPER11_CaPS", 3, 17)) == ButtonPress(
+        "SRPPER11_CaPS", 3, 17
+    )
+    assert parse_callback(callback_data("language", 2)) == ButtonPress("language", 2, None)
+    # buttons sent before presses named their survey come back without one
+    assert parse_callback("a:PFA11:1") == ButtonPress("PFA11", 1, None)
+    for bad in (None, "", "x:PFA11:1", "a:PFA11:one", "a::1", "a:x7:PFA11:1", "a:1:2:3:4"):
         assert parse_callback(bad) is None
     with pytest.raises(ValueError, match="64 bytes"):
         callback_data("x" * 70, 1)

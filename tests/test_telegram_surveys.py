@@ -36,6 +36,13 @@ async def test_dvprs_by_buttons_then_by_typed_replies_ends_with_the_trend(
         await h.say("/pain")
         for reply in ["4", "three", "2", "SKIP", "1"]:
             await h.say(reply)
+        texts = h.texts()
+        readback = texts.index("Recorded: 3. Not right? Reply NO.")
+        assert texts[readback + 1].startswith("Q3/5.")
+        assert h.texts()[-1] == "You skipped 1 question. Answer it now? YES / NO"
+        assert len(h.fake.photos) == 1  # the trend waits until the survey is final
+        await h.say("NO")
+        assert h.texts()[-1].startswith("Thank you! Your answers are saved.")
         second = h.fake.photos[-1]
         assert second["photo"].startswith(PNG)
         assert second["caption"] == "Pain today: 4 of 10. At the start: 7."
@@ -70,9 +77,13 @@ async def test_a_promis_button_stores_the_printed_value(sqlite_url: str, clock: 
         await h.press("1 = Without any difficulty")
         (answer,) = h.rows(ItemResponse)
         assert (answer.item_id, answer.option_code, answer.coded_value) == ("PFA11", 1, 5)
-        # a press on that old question now changes nothing and takes its buttons away
+        # a press on that old question (here with the data buttons had before they named their
+        # survey) changes nothing and gets a short answer
         await h.push(h.fake.push_callback(CHAT, question, "a:PFA11:2") | {"update_id": 1})
         assert len(h.rows(ItemResponse)) == 1
+        assert h.fake.calls_of("answerCallbackQuery")[-1]["text"] == (
+            "This question is closed. Please answer the newest question."
+        )
 
 
 async def test_language_switch_by_command_and_menus_per_language(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from bot.conversation.messages import HandleResult, Inbound
+from bot.conversation.messages import ButtonPress, HandleResult, Inbound
 
 
 class BackendUnavailable(Exception):
@@ -77,6 +77,11 @@ class ChannelPort(Protocol):
 
     async def locale_of(self, channel: str, address: str) -> str:
         """The language of the patient at this address (the default for strangers)."""
+        ...
+
+    async def button_is_live(self, channel: str, address: str, press: ButtonPress) -> bool:
+        """Whether a pressed button belongs to the question open now for this address: that
+        item of that survey, or a menu that is open. A stale press must change nothing."""
         ...
 
     async def answer_stored(self, channel: str, provider_message_id: str) -> bool:

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.conversation.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES, normalize_locale, translator
+from bot.conversation.keywords import language_names
+from bot.conversation.text_normalize import match_key
 from bot.service.app import build_app
 from bot.service.console_session import ConsoleSession
 from bot.service.settings import get_settings
@@ -92,7 +94,11 @@ def _ask_locale() -> str | None:
     print(" / ".join(translator(code).gettext("Choose a language:") for code in SUPPORTED_LOCALES))
     for number, code in enumerate(SUPPORTED_LOCALES, start=1):
         print(f"{number} = {LANGUAGE_NAMES[code]}")
-    answer = _ask_number(len(SUPPORTED_LOCALES))
+    names = language_names()
+    answer = _ask_choice(
+        [[code, LANGUAGE_NAMES[code], *(n for n, c in names.items() if c == code)]
+         for code in SUPPORTED_LOCALES]
+    )
     return None if answer is None else SUPPORTED_LOCALES[answer - 1]
 
 
@@ -102,16 +108,21 @@ def _ask_instrument(locale: str) -> str | None:
     print(tr.gettext("Which questionnaire do you want to answer?"))
     for number, inst in enumerate(usable, start=1):
         print(f"{number} = {inst.title[locale]}")
-    answer = _ask_number(len(usable))
+    answer = _ask_choice([[inst.id, inst.title[locale]] for inst in usable])
     return None if answer is None else usable[answer - 1].id
 
 
-def _ask_number(highest: int) -> int | None:
+def _ask_choice(names: list[list[str]]) -> int | None:
+    """A menu answered by its number or by an option's words ("2", "Español", "dvprs")."""
+    keys = [{match_key(n) for n in option} for option in names]
     while True:
         try:
-            text = input("> ").strip()
+            text = match_key(input("> "))
         except EOFError:
             return None
-        if text.isdecimal() and 1 <= int(text) <= highest:
+        if text.isdecimal() and 1 <= int(text) <= len(names):
             return int(text)
-        print(f"1-{highest}?")
+        chosen = [n for n, option in enumerate(keys, start=1) if text and text in option]
+        if len(chosen) == 1:
+            return chosen[0]
+        print(f"1-{len(names)}?")

@@ -62,9 +62,11 @@ def trend_line(tr: Translator, history: list[PainPoint]) -> str | None:
 def messages_after(
     session: Session, *, patient_id: int, events: Iterable[Event], tr: Translator
 ) -> list[Outgoing]:
-    """The trend message to add after a completed DVPRS (pipeline hook); else nothing."""
+    """The trend message to add after a completed DVPRS (pipeline hook); else nothing. Not
+    while the patient may still change it (skipped items offered, an answer undone)."""
     if not any(
-        isinstance(e, SurveyCompleted) and e.instrument_id == TREND_INSTRUMENT for e in events
+        isinstance(e, SurveyCompleted) and e.final and e.instrument_id == TREND_INSTRUMENT
+        for e in events
     ):
         return []
     line = trend_line(tr, pain_history(session, patient_id))

@@ -3,6 +3,12 @@
 It never sends, stores, logs or reads the clock (STYLE.md 2): the pipeline gives it the result of
 crisis triage and keyword detection, and persists what it returns in one transaction. A test
 checks that this module imports nothing from channels, the database or the network.
+
+Answers (issue 13): a reply is stored only when the parser is sure of it; anything read from
+more than a bare number or an option's exact words is read back in the next message, ahead of
+the next question ("Recorded: 6 = Hard to ignore"), and NO or BACK right after undoes it. Only
+a button of the question open now, in this survey, answers it. Before a survey ends, the patient
+is offered the items they skipped; the survey is scored at once and again if they answer them.
 """
 
 from __future__ import annotations
@@ -10,9 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from bot.conversation import parsing
+from bot.conversation import parsing, wording
 from bot.conversation.events import (
     AnswerRecorded,
+    AnswerWithdrawn,
     CallRequested,
     CrisisDetected,
     Event,
@@ -26,17 +33,27 @@ from bot.conversation.events import (
     SurveyStarted,
 )
 from bot.conversation.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES, Translator
-from bot.conversation.keywords import Command, Keyword
-from bot.conversation.messages import Outgoing, ReplyOption
+from bot.conversation.keywords import Command, Keyword, language_names
+from bot.conversation.messages import (
+    LANGUAGE_ITEM,
+    SKIPPED_OFFER_ITEM,
+    ButtonPress,
+    Outgoing,
+    ReplyOption,
+)
+from bot.conversation.reply_words import words_for
 from bot.conversation.state import Answer, ConversationState, PendingSurvey, SurveyProgress
+from bot.conversation.text_normalize import match_key
 from bot.conversation.triage import TriageResult
-from surveys.model import Instrument, Item
+from surveys.model import Instrument
 
 InstrumentSource = Callable[[str, str], Instrument]
 TranslatorSource = Callable[[str], Translator]
 
 # After this many replies in a row that do not parse, the re-prompt offers SKIP (UX-05).
 BAD_REPLIES_BEFORE_SKIP_OFFER = 2
+# The YES / NO options of the skipped-items offer.
+OFFER_YES, OFFER_NO = 1, 2
 
 
 @dataclass(frozen=True)
@@ -53,15 +70,27 @@ class Step:
     outgoing: tuple[Outgoing, ...] = ()
 
 
+def _copy_progress(survey: SurveyProgress | None) -> SurveyProgress | None:
+    if survey is None:
+        return None
+    return replace(
+        survey,
+        answers={k: replace(a) for k, a in survey.answers.items()},
+        recovering=list(survey.recovering),
+    )
+
+
 def _private_copy(state: ConversationState) -> ConversationState:
     """A copy of every mutable part of the state, so the engine never changes its input.
 
     Same result as copy.deepcopy for this plain-data shape, at a fifth of the cost (per message).
     """
-    survey = state.survey
-    if survey is not None:
-        survey = replace(survey, answers={k: replace(a) for k, a in survey.answers.items()})
-    return replace(state, survey=survey, queue=[replace(p) for p in state.queue])
+    return replace(
+        state,
+        survey=_copy_progress(state.survey),
+        closed=_copy_progress(state.closed),
+        queue=[replace(p) for p in state.queue],
+    )
 
 
 @dataclass
@@ -74,6 +103,15 @@ class _Builder:
 
     def done(self) -> Step:
         return Step(self.state, tuple(self.events), tuple(self.outgoing))
+
+
+@dataclass(frozen=True)
+class _Undo:
+    """An answer read back in the previous message, which NO or BACK may still undo."""
+
+    survey: SurveyProgress
+    item_id: str
+    closed: bool  # its survey was completed by that message
 
 
 class ConversationEngine:
@@ -116,17 +154,6 @@ class ConversationEngine:
 
     def on_keyword(self, state: ConversationState, keyword: Keyword) -> Step:
         b = _Builder(_private_copy(state))
-        handler = {
-            Command.STOP: self._stop,
-            Command.START: self._start,
-            Command.HELP: self._help,
-            Command.SKIP: self._skip,
-            Command.BACK: self._back,
-            Command.PAUSE: self._pause,
-            Command.RESUME: self._resume,
-            Command.LANGUAGE: self._language,
-            Command.CALL: self._call,
-        }[keyword.command]
         if b.state.mode == "stopped" and keyword.command not in (
             Command.STOP,
             Command.START,
@@ -140,18 +167,41 @@ class ConversationEngine:
         ):
             self._holding(b)
             return b.done()
+        undo = self._take_undo(b)
+        if keyword.command is Command.BACK and undo is not None:
+            self._undo(b, undo)
+            return b.done()
+        if self._offer_open(b) and keyword.command in (Command.SKIP, Command.BACK):
+            if keyword.command is Command.SKIP:  # skipping the offer declines it
+                self._decline_offer(b)
+            else:
+                b.outgoing.append(Outgoing("reply", wording.yes_or_no(self._tr(b))))
+            return b.done()
+        handler = {
+            Command.STOP: self._stop,
+            Command.START: self._start,
+            Command.HELP: self._help,
+            Command.SKIP: self._skip,
+            Command.BACK: self._back,
+            Command.PAUSE: self._pause,
+            Command.RESUME: self._resume,
+            Command.LANGUAGE: self._language,
+            Command.CALL: self._call,
+        }[keyword.command]
         handler(b, keyword.argument)
         return b.done()
 
     def on_text(
-        self, state: ConversationState, text: str, button: tuple[str, int] | None = None
+        self, state: ConversationState, text: str, button: ButtonPress | None = None
     ) -> Step:
         """A message that is neither crisis language nor a keyword: usually an answer."""
         b = _Builder(_private_copy(state))
         if b.state.mode == "stopped":
             return b.done()
+        if button is not None and not self.button_is_live(b.state, button):
+            return b.done()  # a button of an older message changes nothing (the channel says so)
         if b.state.awaiting_language:
-            self._choose_language(b, text)
+            self._choose_language(b, str(button.code) if button is not None else text)
             return b.done()
         if b.state.mode == "crisis_hold":
             self._holding(b)
@@ -159,12 +209,41 @@ class ConversationEngine:
         if b.state.mode == "paused":
             self._resume(b, None)
             return b.done()
+        undo = self._take_undo(b)
+        if undo is not None and button is None and self._says(b, text, "no"):
+            self._undo(b, undo)
+            return b.done()
+        if self._offer_open(b):
+            self._offer_reply(b, text, button)
+            return b.done()
         survey = b.state.survey
         if survey is None:
             self._idle(b)
             return b.done()
         self._answer(b, survey, text, button)
         return b.done()
+
+    def button_is_live(self, state: ConversationState, button: ButtonPress) -> bool:
+        """Whether a pressed button belongs to the question open now, in this survey."""
+        if state.mode == "stopped":
+            return False
+        if button.item_id == LANGUAGE_ITEM:
+            return state.awaiting_language
+        if state.mode != "active" or state.awaiting_language:
+            return False
+        if button.item_id == SKIPPED_OFFER_ITEM:
+            closed = state.closed
+            return (
+                closed is not None
+                and _offer_pending(closed)
+                and button.survey == closed.assignment_id
+                and button.code in (OFFER_YES, OFFER_NO)
+            )
+        survey = state.survey
+        if survey is None or button.survey != survey.assignment_id:
+            return False
+        item = self._instrument(survey).items[survey.position]
+        return button.item_id == item.id and item.option_by_code(button.code) is not None
 
     def answers_current_item(self, state: ConversationState, text: str) -> bool:
         """Whether `text` is a valid answer to the question the patient is being asked."""
@@ -190,27 +269,25 @@ class ConversationEngine:
     # ---- answering ----------------------------------------------------------------------
 
     def _answer(
-        self, b: _Builder, survey: SurveyProgress, text: str, button: tuple[str, int] | None
+        self, b: _Builder, survey: SurveyProgress, text: str, button: ButtonPress | None
     ) -> None:
         instrument = self._instrument(survey)
         item = instrument.items[survey.position]
         tr = self._tr(b)
-        if button is not None:
-            item_id, code = button
-            if item_id != item.id or item.option_by_code(code) is None:
-                # a button from an earlier question: show the current one again
-                self._ask(b, survey)
-                return
-            chosen: int | None = code
+        read_back = False
+        if button is not None:  # live (checked above): the question message shows the answer
+            chosen: int | None = button.code
             failure: str | None = None
         else:
             parsed = parsing.parse_reply(text, item, survey.language)
-            chosen, failure = parsed.code, parsed.failure
+            chosen, failure, read_back = parsed.code, parsed.failure, parsed.read_back
         if chosen is None:
             survey.bad_replies += 1
-            b.outgoing.append(Outgoing("reply", self._reprompt_text(tr, item, failure, text)))
             offer_skip = survey.bad_replies >= BAD_REPLIES_BEFORE_SKIP_OFFER
-            self._ask(b, survey, offer_skip=offer_skip)
+            # only what is expected: the question and its buttons are still there above
+            b.outgoing.append(
+                Outgoing("reply", wording.reprompt(tr, item, failure, offer_skip=offer_skip))
+            )
             return
         option = item.option_by_code(chosen)
         assert option is not None  # the parser only returns codes of the item
@@ -228,35 +305,180 @@ class ConversationEngine:
                 parser_version=parsing.PARSER_VERSION,
             )
         )
-        self._advance(b, survey, instrument)
+        self._advance(b, survey, instrument, read_back=item.id if read_back else None)
 
-    def _advance(self, b: _Builder, survey: SurveyProgress, instrument: Instrument) -> None:
-        survey.position += 1
+    def _advance(
+        self,
+        b: _Builder,
+        survey: SurveyProgress,
+        instrument: Instrument,
+        *,
+        read_back: str | None = None,
+    ) -> None:
+        """Ask the next question (starting with the read-back, if any), or finish."""
         survey.bad_replies = 0
-        if survey.position < len(instrument.items):
-            self._ask(b, survey)
+        survey.readback = read_back
+        nxt = _next_position(survey, instrument)
+        if nxt is not None:
+            survey.position = nxt
+            self._ask(b, survey, preface=self._recorded(b, survey, instrument, "no"))
             return
+        self._finish(b, survey, instrument)
+
+    def _finish(self, b: _Builder, survey: SurveyProgress, instrument: Instrument) -> None:
+        """Score the survey now; offer its skipped items once, else thank and go on."""
+        skipped = _skipped(survey, instrument)
+        offer = bool(skipped) and not survey.offered_skipped
+        self._complete(b, survey, instrument, final=not offer)
+        survey.recovering = []
+        b.state.survey = None
+        tr = self._tr(b)
+        if offer:
+            survey.offered_skipped = True
+            b.state.closed = survey
+            # NO answers the offer here, so the read-back's undo word is BACK
+            preface = self._recorded(b, survey, instrument, "back")
+            if preface:
+                b.outgoing.append(Outgoing("reply", preface))
+            b.outgoing.append(
+                Outgoing(
+                    "prompt",
+                    wording.skipped_offer(tr, len(skipped)),
+                    options=self._offer_options(tr, survey),
+                )
+            )
+            return
+        b.state.closed = survey if survey.readback else None
+        preface = self._recorded(b, survey, instrument, "no")
+        if preface:
+            b.outgoing.append(Outgoing("reply", preface))
+        b.outgoing.append(Outgoing("reply", wording.thank_you(tr)))
+        self._start_next(b, decline_offer=False)
+
+    def _complete(
+        self, b: _Builder, survey: SurveyProgress, instrument: Instrument, *, final: bool
+    ) -> None:
         answers = {
             item_id: (survey.answers[item_id].value if item_id in survey.answers else None)
             for item_id in instrument.item_ids
         }
         b.events.append(
-            SurveyCompleted(survey.assignment_id, instrument.id, instrument.version, answers)
-        )
-        tr = self._tr(b)
-        b.outgoing.append(
-            Outgoing(
-                "reply",
-                tr.gettext(
-                    "Thank you! Your answers are saved. Your care team will see them "
-                    "before your next visit."
-                ),
+            SurveyCompleted(
+                survey.assignment_id, instrument.id, instrument.version, answers, final=final
             )
         )
-        b.state.survey = None
-        self._start_next(b)
 
-    def _start_next(self, b: _Builder) -> None:
+    def _recorded(
+        self, b: _Builder, survey: SurveyProgress, instrument: Instrument, undo: str
+    ) -> str:
+        """'Recorded: 6 = Hard to ignore. Not right? Reply NO.' for a read-back, else ''."""
+        if survey.readback is None:
+            return ""
+        tr = self._tr(b)
+        item = instrument.item(survey.readback)
+        answer = survey.answers.get(item.id)
+        if answer is None or answer.code is None:
+            return ""
+        shown = wording.answer_text(item, answer.code, survey.language)
+        word = tr.gettext("NO") if undo == "no" else tr.gettext("BACK")
+        return wording.recorded(tr, shown, undo_word=word)
+
+    # ---- undo, skipped items ------------------------------------------------------------
+
+    def _take_undo(self, b: _Builder) -> _Undo | None:
+        """The read-back the previous message showed, if any; it lasts one message only."""
+        survey, closed = b.state.survey, b.state.closed
+        undo: _Undo | None = None
+        if survey is not None and survey.readback is not None:
+            undo = _Undo(survey, survey.readback, closed=False)
+            survey.readback = None
+        elif closed is not None and closed.readback is not None:
+            undo = _Undo(closed, closed.readback, closed=True)
+            closed.readback = None
+        if closed is not None and not _offer_pending(closed):
+            b.state.closed = None  # kept for that one message only
+        return undo
+
+    def _undo(self, b: _Builder, undo: _Undo) -> None:
+        """NO or BACK right after a read-back: the answer no longer counts; ask again."""
+        survey = undo.survey
+        instrument = self._instrument(survey)
+        item = instrument.item(undo.item_id)
+        tr = self._tr(b)
+        old = survey.answers.pop(item.id, None)
+        b.events.append(AnswerWithdrawn(survey.assignment_id, item.id))
+        if undo.closed:
+            # The survey was completed by that answer: it is open again, scored without it
+            # until the new answer comes. A survey started in the same message waits.
+            current = b.state.survey
+            if current is not None and current.assignment_id != survey.assignment_id:
+                b.state.queue.insert(
+                    0, PendingSurvey(current.assignment_id, current.instrument_id, current.version)
+                )
+            b.state.closed = None
+            b.state.survey = survey
+            self._complete(b, survey, instrument, final=False)
+        survey.position = instrument.item_ids.index(item.id)
+        survey.bad_replies = 0
+        shown = wording.answer_text(item, old.code, survey.language) if old and old.code else ""
+        self._ask(b, survey, preface=wording.removed(tr, shown) if shown else "")
+
+    def _offer_open(self, b: _Builder) -> bool:
+        closed = b.state.closed
+        return closed is not None and _offer_pending(closed) and b.state.mode == "active"
+
+    def _offer_reply(self, b: _Builder, text: str, button: ButtonPress | None) -> None:
+        choice = button.code if button is not None else None
+        if choice is None:
+            key = match_key(text)
+            if self._says(b, text, "yes") or key == str(OFFER_YES):
+                choice = OFFER_YES
+            elif self._says(b, text, "no") or key == str(OFFER_NO):
+                choice = OFFER_NO
+        if choice == OFFER_YES:
+            self._recover_skipped(b)
+        elif choice == OFFER_NO:
+            self._decline_offer(b)
+        else:
+            b.outgoing.append(Outgoing("reply", wording.yes_or_no(self._tr(b))))
+
+    def _recover_skipped(self, b: _Builder) -> None:
+        survey = b.state.closed
+        assert survey is not None
+        instrument = self._instrument(survey)
+        survey.recovering = _skipped(survey, instrument)
+        b.state.closed = None
+        b.state.survey = survey
+        survey.position = instrument.item_ids.index(survey.recovering[0])
+        survey.bad_replies = 0
+        self._ask(b, survey)
+
+    def _decline_offer(self, b: _Builder) -> None:
+        """NO (or SKIP) to the skipped items: the survey as it is, final."""
+        survey = b.state.closed
+        assert survey is not None
+        b.state.closed = None
+        self._complete(b, survey, self._instrument(survey), final=True)
+        b.outgoing.append(Outgoing("reply", wording.thank_you(self._tr(b))))
+        self._start_next(b, decline_offer=False)
+
+    def _offer_options(self, tr: Translator, survey: SurveyProgress) -> tuple[ReplyOption, ...]:
+        return (
+            ReplyOption(OFFER_YES, tr.gettext("YES"), SKIPPED_OFFER_ITEM, survey.assignment_id),
+            ReplyOption(OFFER_NO, tr.gettext("NO"), SKIPPED_OFFER_ITEM, survey.assignment_id),
+        )
+
+    def _says(self, b: _Builder, text: str, which: str) -> bool:
+        words = words_for(b.state.locale)
+        phrase = tuple(match_key(text).split())
+        return phrase in (words.yes if which == "yes" else words.no)
+
+    # ---- starting and asking ------------------------------------------------------------
+
+    def _start_next(self, b: _Builder, *, decline_offer: bool = True) -> None:
+        if decline_offer and b.state.closed is not None and _offer_pending(b.state.closed):
+            # another survey is due: the offer lapses (the survey is already scored)
+            b.state.closed = None
         while b.state.queue and b.state.survey is None:
             pending = b.state.queue.pop(0)
             instrument = self._instruments(pending.instrument_id, pending.version)
@@ -299,7 +521,14 @@ class ConversationEngine:
             b.outgoing.append(Outgoing("prompt", "\n".join(line for line in lines if line)))
             self._ask(b, survey)
 
-    def _ask(self, b: _Builder, survey: SurveyProgress, *, offer_skip: bool = False) -> None:
+    def _ask(
+        self,
+        b: _Builder,
+        survey: SurveyProgress,
+        *,
+        offer_skip: bool = False,
+        preface: str = "",
+    ) -> None:
         instrument = self._instrument(survey)
         item = instrument.items[survey.position]
         tr = self._tr(b)
@@ -311,6 +540,8 @@ class ConversationEngine:
         stem = (
             f"{header} {context}\n{item.text[lang]}" if context else f"{header} {item.text[lang]}"
         )
+        if preface:  # its own message: the question keeps to its two SMS segments
+            b.outgoing.append(Outgoing("reply", preface))
         codes = item.codes
         hint = tr.gettext("Reply {first}-{last}. {skip}, {back}, {pause}").format(
             first=min(codes),
@@ -327,26 +558,28 @@ class ConversationEngine:
                 + "\n"
                 + hint
             )
-        options = tuple(ReplyOption(o.code, o.label[lang], item.id) for o in item.options)
+        options = tuple(
+            ReplyOption(o.code, o.label[lang], item.id, survey.assignment_id) for o in item.options
+        )
         b.outgoing.append(Outgoing("prompt", stem, options=options, hint=hint))
 
-    def _reprompt_text(self, tr: Translator, item: Item, failure: str | None, text: str) -> str:
-        first, last = min(item.codes), max(item.codes)
-        if failure == "several_numbers":
-            return tr.gettext("Please send just one number, from {first} to {last}.").format(
-                first=first, last=last
+    def _reask_open_question(self, b: _Builder) -> None:
+        """After HELP or a language change: the question that is open, asked again."""
+        if b.state.mode != "active":
+            return
+        if b.state.survey is not None:
+            self._ask(b, b.state.survey)
+        elif b.state.closed is not None and _offer_pending(b.state.closed):
+            tr = self._tr(b)
+            closed = b.state.closed
+            count = len(_skipped(closed, self._instrument(closed)))
+            b.outgoing.append(
+                Outgoing(
+                    "prompt",
+                    wording.skipped_offer(tr, count),
+                    options=self._offer_options(tr, closed),
+                )
             )
-        if failure == "out_of_range":
-            return tr.gettext(
-                "That is not one of the choices. Please reply with a number from {first} to {last}."
-            ).format(first=first, last=last)
-        if failure == "decimal":
-            return tr.gettext("Please use a whole number from {first} to {last}.").format(
-                first=first, last=last
-            )
-        return tr.gettext(
-            "Sorry, I did not understand. Please reply with a number from {first} to {last}."
-        ).format(first=first, last=last)
 
     # ---- commands -----------------------------------------------------------------------
 
@@ -409,6 +642,7 @@ class ConversationEngine:
                 ),
             )
         )
+        self._reask_open_question(b)
 
     def _skip(self, b: _Builder, _arg: str | None) -> None:
         survey = b.state.survey
@@ -439,12 +673,24 @@ class ConversationEngine:
             self._resume(b, None)
             return
         tr = self._tr(b)
-        if survey.position == 0:
-            b.outgoing.append(Outgoing("reply", tr.gettext("This is the first question.")))
-        else:
-            survey.position -= 1
+        instrument = self._instrument(survey)
+        previous = _previous_position(survey, instrument)
         survey.bad_replies = 0
-        self._ask(b, survey)
+        if previous is None:
+            b.outgoing.append(Outgoing("reply", tr.gettext("This is the first question.")))
+            self._ask(b, survey)
+            return
+        survey.position = previous
+        item = instrument.items[previous]
+        answer = survey.answers.get(item.id)
+        if answer is None:
+            preface = ""
+        elif answer.code is None:
+            preface = wording.previous_answer(tr, None)
+        else:
+            shown = wording.answer_text(item, answer.code, survey.language)
+            preface = wording.previous_answer(tr, shown)
+        self._ask(b, survey, preface=preface)
 
     def _pause(self, b: _Builder, _arg: str | None) -> None:
         tr = self._tr(b)
@@ -469,8 +715,8 @@ class ConversationEngine:
                 b.events.append(SurveyResumed(b.state.survey.assignment_id))
         if b.state.mode != "active":
             return
-        if b.state.survey is not None:
-            self._ask(b, b.state.survey)
+        if b.state.survey is not None or self._offer_open(b):
+            self._reask_open_question(b)
         elif b.state.queue:
             self._start_next(b)
         else:
@@ -481,13 +727,7 @@ class ConversationEngine:
             self._set_locale(b, arg)
             return
         b.state.awaiting_language = True
-        tr = self._tr(b)
-        menu = "\n".join(
-            f"{n} = {LANGUAGE_NAMES[code]}" for n, code in enumerate(SUPPORTED_LOCALES, start=1)
-        )
-        b.outgoing.append(
-            Outgoing("prompt", tr.gettext("Which language do you want?") + "\n" + menu)
-        )
+        b.outgoing.append(language_menu(self._tr(b)))
 
     def _choose_language(self, b: _Builder, text: str) -> None:
         choice = _language_choice(text, SUPPORTED_LOCALES)
@@ -510,8 +750,7 @@ class ConversationEngine:
             translation = self._instrument(survey).usable_language(locale)
             if translation is not None:
                 survey.language = translation.language
-            if b.state.mode == "active":
-                self._ask(b, survey)
+        self._reask_open_question(b)
 
     def _call(self, b: _Builder, _arg: str | None) -> None:
         tr = self._tr(b)
@@ -573,14 +812,58 @@ class ConversationEngine:
         return self._instruments(survey.instrument_id, survey.version)
 
 
+def language_menu(tr: Translator) -> Outgoing:
+    """The language question, one numbered option (a button on Telegram) per language."""
+    options = tuple(
+        ReplyOption(n, LANGUAGE_NAMES[code], LANGUAGE_ITEM)
+        for n, code in enumerate(SUPPORTED_LOCALES, start=1)
+    )
+    return Outgoing("prompt", tr.gettext("Which language do you want?"), options=options)
+
+
 def _language_choice(text: str, locales: Sequence[str]) -> str | None:
-    """A reply to the language menu: its number, the code ("es") or the name ("español")."""
-    cleaned = text.strip().casefold()
-    digits = "".join(ch for ch in cleaned if ch.isdigit())
-    if digits and digits.isdecimal() and len(digits) <= 2:
-        index = int(digits) - 1
+    """A reply to the language menu: its number, or the language's words ("español",
+    "espanol", "Spanish", "es": the names the LANGUAGE command knows)."""
+    key = match_key(text)
+    if key.isdecimal() and len(key) <= 2:
+        index = int(key) - 1
         return locales[index] if 0 <= index < len(locales) else None
     for code in locales:
-        if cleaned in (code, LANGUAGE_NAMES[code].casefold()):
+        if key in (code, match_key(LANGUAGE_NAMES[code])):
             return code
-    return None
+    named = language_names().get(key)
+    return named if named in locales else None
+
+
+def _skipped(survey: SurveyProgress, instrument: Instrument) -> list[str]:
+    return [
+        item_id
+        for item_id in instrument.item_ids
+        if item_id in survey.answers and survey.answers[item_id].status == "skipped"
+    ]
+
+
+def _offer_pending(closed: SurveyProgress) -> bool:
+    """A completed survey whose skipped items were offered and not yet taken up or declined."""
+    return closed.offered_skipped and not closed.recovering
+
+
+def _next_position(survey: SurveyProgress, instrument: Instrument) -> int | None:
+    """The next item to ask: the next skipped one when recovering, else the next in order."""
+    if survey.recovering:
+        current = instrument.items[survey.position].id
+        order = survey.recovering
+        later = order[order.index(current) + 1 :] if current in order else []
+        return instrument.item_ids.index(later[0]) if later else None
+    nxt = survey.position + 1
+    return nxt if nxt < len(instrument.items) else None
+
+
+def _previous_position(survey: SurveyProgress, instrument: Instrument) -> int | None:
+    if survey.recovering:
+        current = instrument.items[survey.position].id
+        order = survey.recovering
+        index = order.index(current) if current in order else 0
+        return instrument.item_ids.index(order[index - 1]) if index > 0 else None
+    return survey.position - 1 if survey.position > 0 else None
+

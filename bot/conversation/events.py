@@ -36,6 +36,15 @@ class AnswerRecorded:
 
 
 @dataclass(frozen=True)
+class AnswerWithdrawn:
+    """The patient said a read-back answer was wrong (NO or BACK right after it): the stored
+    answer no longer counts (it is kept as history) and the item is asked again."""
+
+    assignment_id: int
+    item_id: str
+
+
+@dataclass(frozen=True)
 class SurveyPaused:
     assignment_id: int
 
@@ -51,6 +60,9 @@ class SurveyCompleted:
     instrument_id: str
     version: str
     answers: Mapping[str, int | None]  # item id -> scored value, None when skipped
+    # False while the patient may still change it (skipped items offered, an undone answer): a
+    # survey completes again after that, and its scores are replaced. Trend messages wait.
+    final: bool = True
 
 
 @dataclass(frozen=True)
@@ -84,6 +96,7 @@ Event = (
     SurveyStarted
     | SurveyRefused
     | AnswerRecorded
+    | AnswerWithdrawn
     | SurveyPaused
     | SurveyResumed
     | SurveyCompleted

@@ -118,6 +118,11 @@ def _language(candidate: str, rules: _Rules) -> Keyword | None:
     return Keyword(Command.LANGUAGE, rest)
 
 
+def language_names() -> dict[str, str]:
+    """Every name a language is known by (normalised) -> its code: "espanol" -> "es"."""
+    return dict(load_rules().language_names)
+
+
 def rules_version() -> str:
     return load_rules().version
 

@@ -15,6 +15,18 @@ SAFETY_KINDS: tuple[OutgoingKind, ...] = ("crisis", "help")
 TREND_KIND: OutgoingKind = "trend"
 # The item id of the language menu's options: pressing one answers no survey item.
 LANGUAGE_ITEM = "language"
+# The item id of the YES/NO offer to answer skipped questions at the end of a survey.
+SKIPPED_OFFER_ITEM = "skipped"
+
+
+@dataclass(frozen=True)
+class ButtonPress:
+    """A pressed answer button: the option code, the item it belongs to, and the survey
+    (assignment) whose question showed it. Menus outside a survey have no survey."""
+
+    item_id: str
+    code: int
+    survey: int | None = None
 
 
 @dataclass(frozen=True)
@@ -26,8 +38,8 @@ class Inbound:
     provider_message_id: str  # unique per channel; a retried webhook repeats it
     text: str
     received_at: datetime
-    # A pressed option button: (item id, option code). Typed replies leave it None.
-    button: tuple[str, int] | None = None
+    # A pressed option button. Typed replies leave it None.
+    button: ButtonPress | None = None
 
 
 @dataclass(frozen=True)
@@ -37,6 +49,12 @@ class ReplyOption:
     code: int
     label: str
     item_id: str
+    survey: int | None = None  # the assignment whose question this is (buttons carry it)
+
+    def as_dict(self) -> dict[str, str | int | None]:
+        """The outbox's JSON form; channels read it back to draw buttons."""
+        return {"code": self.code, "label": self.label, "item_id": self.item_id,
+                "survey": self.survey}
 
 
 @dataclass(frozen=True)

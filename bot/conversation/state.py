@@ -28,6 +28,12 @@ class SurveyProgress:
     position: int = 0  # index of the item being asked
     answers: dict[str, Answer] = field(default_factory=dict)
     bad_replies: int = 0  # consecutive replies to the current item that did not parse
+    # The item answered by the previous message when its answer was read back ("Recorded: 6 -
+    # Hard to ignore"): NO or BACK in this step undoes it.
+    readback: str | None = None
+    # Skipped items the patient chose to answer after the end, in order (the current one too).
+    recovering: list[str] = field(default_factory=list)
+    offered_skipped: bool = False  # the skipped items were offered once already
 
 
 @dataclass
@@ -47,6 +53,9 @@ class ConversationState:
     # Crisis language was seen and staff have not cleared it yet. Kept apart from `mode` so an
     # opt-out followed by START cannot resume the survey behind the clinician's back.
     crisis_hold: bool = False
+    # The survey the previous message completed, kept for one more message: NO/BACK may undo an
+    # answer read back at its end, and an offer to answer its skipped items waits for YES/NO.
+    closed: SurveyProgress | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -57,16 +66,19 @@ class ConversationState:
     def from_dict(cls, data: dict[str, Any] | None) -> ConversationState:
         if not data:
             return cls()
-        survey = data.get("survey")
-        progress = None
-        if survey:
-            answers = {k: Answer(**v) for k, v in survey.get("answers", {}).items()}
-            progress = SurveyProgress(**{**survey, "answers": answers})
         return cls(
             locale=data.get("locale", "en"),
             mode=data.get("mode", "active"),
-            survey=progress,
+            survey=_progress(data.get("survey")),
             queue=[PendingSurvey(**p) for p in data.get("queue", [])],
             awaiting_language=bool(data.get("awaiting_language", False)),
             crisis_hold=bool(data.get("crisis_hold", False)),
+            closed=_progress(data.get("closed")),
         )
+
+
+def _progress(data: dict[str, Any] | None) -> SurveyProgress | None:
+    if not data:
+        return None
+    answers = {k: Answer(**v) for k, v in data.get("answers", {}).items()}
+    return SurveyProgress(**{**data, "answers": answers})

@@ -207,9 +207,7 @@ def enqueue(
             "kind": message.kind,
             "body": message.text,
             "hint": message.hint,
-            "options": [
-                {"code": o.code, "label": o.label, "item_id": o.item_id} for o in message.options
-            ],
+            "options": [o.as_dict() for o in message.options],
             "in_reply_to": in_reply_to,
             "status": "pending",
             "attempts": 0,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, insert, update
+from sqlalchemy import Table, delete, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
@@ -19,6 +19,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from bot.conversation.events import (
     AnswerRecorded,
+    AnswerWithdrawn,
     CallRequested,
     CrisisDetected,
     Event,
@@ -46,7 +47,7 @@ from bot.db.models import (
     SurveyAssignment,
 )
 from surveys.loader import load_instrument
-from surveys.model import ScoreResult
+from surveys.model import ScaleScore, ScoreResult
 from surveys.scoring import score
 
 
@@ -58,6 +59,9 @@ class ScoredSurvey:
     assignment_id: int
     result: ScoreResult
     completed_at: datetime
+    # The scores this completion replaced, when the survey completed before (issue 13: skipped
+    # items answered after its end, an undone last answer); None on a first completion.
+    previous: dict[str, ScaleScore] | None = None
 
 
 # Default survey window when a survey is started on demand (schedules set their own).
@@ -253,6 +257,8 @@ def apply_events(
         match event:
             case AnswerRecorded():
                 _record_answer(session, patient_id, event, channel, now, inbound)
+            case AnswerWithdrawn():
+                _withdraw_answer(session, event, now)
             case SurveyStarted():
                 assignment = _assignment(session, event.assignment_id)
                 assignment.state = "in_progress"
@@ -357,7 +363,7 @@ def _outbox_row(
         kind=message.kind,
         body=message.text,
         hint=message.hint,
-        options=[{"code": o.code, "label": o.label, "item_id": o.item_id} for o in message.options],
+        options=[o.as_dict() for o in message.options],
         in_reply_to=in_reply_to,
         not_before=now,
         created_at=now,
@@ -403,25 +409,58 @@ def _record_answer(
     )
 
 
+def _withdraw_answer(session: Session, event: AnswerWithdrawn, now: datetime) -> None:
+    """The patient undid a read-back answer: it stays as history (superseded), not current."""
+    session.exec(
+        update(ItemResponse)
+        .where(
+            col(ItemResponse.assignment_id) == event.assignment_id,
+            col(ItemResponse.item_id) == event.item_id,
+            col(ItemResponse.superseded_at).is_(None),
+        )
+        .values(superseded_at=now)
+    )
+
+
 def _complete(
     session: Session, patient_id: int, event: SurveyCompleted, now: datetime
 ) -> ScoredSurvey:
-    # One UPDATE, not a SELECT and a flush; the ORM-enabled statement keeps a loaded
-    # SurveyAssignment object of this session in step.
-    completed = session.exec(
-        update(SurveyAssignment)
-        .where(col(SurveyAssignment.id) == event.assignment_id)
-        .values(state="completed", completed_at=now)
-    )
-    if completed.rowcount == 0:
-        raise LookupError(f"survey assignment {event.assignment_id} does not exist")
+    assignment = _assignment(session, event.assignment_id)
+    # A survey completes again when the patient answers skipped items after its end or undoes
+    # its last answer: the assignment keeps its first completion time, its scores are replaced.
+    first_completion = assignment.completed_at is None
+    assignment.state = "completed"
+    assignment.completed_at = assignment.completed_at or now
+    session.add(assignment)
+    previous: dict[str, ScaleScore] | None = None
+    if not first_completion:
+        session.flush()
+        previous = {
+            row.scale_id: ScaleScore(
+                status="complete" if row.status == "complete" else "incomplete",
+                raw=row.raw,
+                t=row.t,
+                se=row.se,
+                mean=row.mean,
+                band=row.band,
+                descriptor=row.descriptor,
+            )
+            for row in session.exec(
+                select(Score).where(col(Score.assignment_id) == event.assignment_id)
+            ).all()
+        }
+        session.exec(delete(Score).where(col(Score.assignment_id) == event.assignment_id))
     instrument = load_instrument(event.instrument_id, event.version)
     result = score(instrument, dict(event.answers))
     save_scores(
         session, assignment_id=event.assignment_id, patient_id=patient_id, result=result, now=now
     )
     return ScoredSurvey(
-        patient_id=patient_id, assignment_id=event.assignment_id, result=result, completed_at=now
+        patient_id=patient_id,
+        assignment_id=event.assignment_id,
+        result=result,
+        completed_at=assignment.completed_at,
+        previous=previous,
     )
 
 

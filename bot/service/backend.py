@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from bot.channels.port import BackendUnavailable, DeliveryStatus
 from bot.conversation.engine import ProgramInfo
-from bot.conversation.messages import HandleResult, Inbound
+from bot.conversation.messages import ButtonPress, HandleResult, Inbound
 from bot.db import fallback, store
 from bot.db.availability import DATABASE_UNAVAILABLE
 from bot.db.database import session_scope
@@ -102,6 +102,9 @@ class Backend:
 
     async def locale_of(self, channel: str, address: str) -> str:
         return await self._run(chat_flows.chat_locale, self.app, channel, address)
+
+    async def button_is_live(self, channel: str, address: str, press: ButtonPress) -> bool:
+        return await self._run(chat_flows.button_is_live, self.app, channel, address, press)
 
     async def answer_stored(self, channel: str, provider_message_id: str) -> bool:
         return await self._run(chat_flows.answer_recorded, self.app, channel, provider_message_id)

@@ -15,9 +15,10 @@ from sqlmodel import Session, col, select
 from bot.clinic import audit
 from bot.clinic.alerts.flags import flag_completed
 from bot.clinic.trend import pain_history, render_chart
-from bot.conversation.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES, Translator, translator
+from bot.conversation.engine import language_menu
+from bot.conversation.i18n import Translator, translator
 from bot.conversation.keywords import Command, Keyword
-from bot.conversation.messages import LANGUAGE_ITEM, HandleResult, Inbound, Outgoing, ReplyOption
+from bot.conversation.messages import ButtonPress, HandleResult, Inbound, Outgoing
 from bot.conversation.state import PendingSurvey
 from bot.db import store
 from bot.db.database import session_scope
@@ -116,15 +117,6 @@ def enrol_with_code(app: App, inbound: Inbound, code: str, locale_hint: str) -> 
             in_reply_to=row.id,
         )
         return HandleResult("processed", _ids(rows))
-
-
-def language_menu(tr: Translator) -> Outgoing:
-    """The language question with one button per supported language."""
-    options = tuple(
-        ReplyOption(n, LANGUAGE_NAMES[code], LANGUAGE_ITEM)
-        for n, code in enumerate(SUPPORTED_LOCALES, start=1)
-    )
-    return Outgoing("prompt", tr.gettext("Which language do you want?"), options=options)
 
 
 def not_enrolled(app: App, inbound: Inbound, locale_hint: str) -> HandleResult:
@@ -260,6 +252,16 @@ def answer_recorded(app: App, channel: str, provider_message_id: str) -> bool:
             )
         ).first()
         return found is not None
+
+
+def button_is_live(app: App, channel: str, address: str, press: ButtonPress) -> bool:
+    """Whether a pressed button belongs to the question open now in this chat (issue 13)."""
+    with Session(app.db) as session:
+        patient = _patient(session, channel, address)
+        if patient is None or patient.id is None:
+            return False
+        state = store.load_state(session, patient.id, for_update=False)
+        return app.conversation.button_is_live(state, press)
 
 
 def chat_locale(app: App, channel: str, address: str) -> str:

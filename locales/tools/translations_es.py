@@ -75,13 +75,26 @@ SPANISH: dict[str, str | list[str]] = {
     "{program}: welcome back. You will get messages again. Reply {stop} to end.": "{program}: bienvenido/a de nuevo. Volverá a recibir mensajes. "
     "Responda {stop} para terminar.",
     "{program}: you will get no more messages. Reply {start} to join again.": "{program}: ya no recibirá más mensajes. Responda {start} para volver a unirse.",
+    # Replies: re-prompts, read-back and undo, BACK, the skipped-items offer (issue 13)
+    "Please reply with a number from {first} to {last}.": "Por favor, responda con un número del {first} al {last}.",
+    "Recorded: {answer}. Not right? Reply {undo}.": "Registrado: {answer}. ¿No es correcto? Responda {undo}.",
+    "Removed: {answer}. Please answer again.": "Borrado: {answer}. Por favor, responda de nuevo.",
+    "You skipped this question before.": "Antes saltó esta pregunta.",
+    "Your answer was: {answer}.": "Su respuesta fue: {answer}.",
+    "You skipped {count} question. Answer it now? {yes} / {no}": [
+        "Saltó {count} pregunta. ¿Quiere contestarla ahora? {yes} / {no}",
+        "Saltó {count} preguntas. ¿Quiere contestarlas ahora? {yes} / {no}",
+    ],
+    "Please reply {yes} or {no}.": "Por favor, responda {yes} o {no}.",
+    "YES": "SÍ",
+    "NO": "NO",
+    "This question is closed. Please answer the newest question.": "Esta pregunta ya está cerrada. Por favor, conteste la pregunta más reciente.",
     "{program}: {title}. {count} question.": [
         "{program}: {title}. {count} pregunta.",
         "{program}: {title}. {count} preguntas.",
     ],
     "That is not one of the choices. Please reply with a number from {first} to {last}.": "Esa no es una de las opciones. Por favor, responda con un número del {first} "
     "al {last}.",
-    "Sorry, I did not understand. Please reply with a number from {first} to {last}.": "Perdone, no le entendí. Por favor, responda con un número del {first} al {last}.",
     "Thank you! Your answers are saved. Your care team will see them before your next visit.": "¡Gracias! Sus respuestas están guardadas. Su equipo de atención las verá antes de "
     "su próxima visita.",
     "This questionnaire is not available in your language yet. Our team will contact you "

@@ -44,7 +44,13 @@ from bot.channels.telegram.commands import publish_command_menus, read_command
 from bot.channels.telegram.redaction import protect_token
 from bot.channels.telegram.render import keyboard, parse_callback, pressed_label
 from bot.conversation.i18n import normalize_locale, translator
-from bot.conversation.messages import LANGUAGE_ITEM, SAFETY_KINDS, TREND_KIND, Inbound
+from bot.conversation.messages import (
+    LANGUAGE_ITEM,
+    SAFETY_KINDS,
+    SKIPPED_OFFER_ITEM,
+    TREND_KIND,
+    Inbound,
+)
 from bot.conversation.render import render_text
 
 log = logging.getLogger(__name__)
@@ -242,38 +248,48 @@ class TelegramChannel:
         message = query.message
         chat_id = message.chat.id if message is not None else query.from_user.id
         address = str(chat_id)
-        choice = parse_callback(query.data)
-        if choice is None or not await self._port.is_enrolled(self.name, address):
+        press = parse_callback(query.data)
+        port = self._port
+        if press is None or not await port.is_enrolled(self.name, address):
             await self._answer(query)
             return
-        item_id, code = choice
+        # Only the question open now, in this chat and survey, may be answered (issue 13): a
+        # button of an older message gets a short answer and changes nothing.
+        if not await port.button_is_live(self.name, address, press):
+            await self._answer(query, await self._stale_text(address))
+            return
         provider_id = f"tg-cb-{query.id}"
         inbound = Inbound(
             channel=self.name,
             address=address,
             provider_message_id=provider_id,
-            text=str(code),
-            received_at=self._port.now(),
-            # the language menu is answered like a typed number; survey items by their button
-            button=None if item_id == LANGUAGE_ITEM else (item_id, code),
+            text=str(press.code),
+            received_at=port.now(),
+            button=press,
         )
-        result = await self._port.receive(inbound)
-        await self._answer(query)
+        result = await port.receive(inbound)
         if result.status == "duplicate" or not isinstance(message, Message):
+            await self._answer(query)
             return
-        accepted = item_id == LANGUAGE_ITEM or await self._port.answer_stored(
-            self.name, provider_id
-        )
+        menu = press.item_id in (LANGUAGE_ITEM, SKIPPED_OFFER_ITEM)
+        if not menu and not await port.answer_stored(self.name, provider_id):
+            # the question closed between the look-up and the answer (another press won)
+            await self._answer(query, await self._stale_text(address))
+            return
+        await self._answer(query)
         try:
-            if accepted:
-                label = pressed_label(message.reply_markup, query.data or "") or str(code)
-                locale = await self._port.locale_of(self.name, address)
-                shown = translator(locale).gettext("Your answer: {answer}").format(answer=label)
-                await query.edit_message_text(f"{message.text or ''}\n\n{shown}".strip())
-            else:  # a button from an earlier question: take its buttons away
-                await query.edit_message_reply_markup(reply_markup=None)
+            label = pressed_label(message.reply_markup, query.data or "") or str(press.code)
+            locale = await port.locale_of(self.name, address)
+            shown = translator(locale).gettext("Your answer: {answer}").format(answer=label)
+            await query.edit_message_text(f"{message.text or ''}\n\n{shown}".strip())
         except TelegramError as exc:  # an old or unchanged message; the answer is stored anyway
             log.info("telegram: could not edit a question message (%s)", type(exc).__name__)
+
+    async def _stale_text(self, address: str) -> str:
+        locale = await self._port.locale_of(self.name, address)
+        return translator(locale).gettext(
+            "This question is closed. Please answer the newest question."
+        )
 
     async def _on_membership(self, update: Update) -> None:
         change = update.my_chat_member
@@ -284,9 +300,9 @@ class TelegramChannel:
         blocked = status in ("kicked", "left")
         await self._port.set_reachable(self.name, str(change.chat.id), reachable=not blocked)
 
-    async def _answer(self, query: CallbackQuery) -> None:
+    async def _answer(self, query: CallbackQuery, text: str | None = None) -> None:
         try:
-            await query.answer()
+            await query.answer(text=text)
         except TelegramError as exc:  # too old to answer: the press was still handled
             log.info("telegram: could not answer a button press (%s)", type(exc).__name__)
 

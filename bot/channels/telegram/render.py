@@ -1,8 +1,8 @@
 """Answer options as an inline keyboard, and the button data that comes back when one is pressed.
 
 Rows are sized for a phone: bare numbers (a 0-10 scale) six to a row, short words two to a row,
-anything longer one to a row, so no label is cut off. `callback_data` (1-64 bytes) carries the item
-and the option code, so a press from an old question is recognised as such.
+anything longer one to a row, so no label is cut off. `callback_data` (1-64 bytes) carries the
+survey, the item and the option code, so a press from an old question is recognised as such.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.conversation.messages import ButtonPress
 
 CALLBACK_PREFIX = "a"
 _MAX_CALLBACK_BYTES = 64
@@ -23,22 +25,31 @@ def button_text(code: int, label: str) -> str:
     return label if label == str(code) else f"{code} = {label}"
 
 
-def callback_data(item_id: str, code: int) -> str:
-    data = f"{CALLBACK_PREFIX}:{item_id}:{code}"
+def callback_data(item_id: str, code: int, survey: int | None = None) -> str:
+    """'a:<survey>:<item>:<code>': a press names the question it answers, so a button of an
+    older question (or of another survey) is recognised as such."""
+    data = f"{CALLBACK_PREFIX}:{'' if survey is None else survey}:{item_id}:{code}"
     if len(data.encode("utf-8")) > _MAX_CALLBACK_BYTES:
         raise ValueError(f"callback data for item {item_id!r} is longer than 64 bytes")
     return data
 
 
-def parse_callback(data: str | None) -> tuple[str, int] | None:
-    """(item id, option code) from a pressed button, or None for data we did not make."""
+def parse_callback(data: str | None) -> ButtonPress | None:
+    """The press a button's data stands for, or None for data we did not make. Buttons sent
+    before presses named their survey ('a:<item>:<code>') come back without one."""
     if not data:
         return None
     prefix, _, rest = data.partition(":")
-    item_id, _, code = rest.rpartition(":")
-    if prefix != CALLBACK_PREFIX or not item_id or not code.lstrip("-").isdigit():
+    parts = rest.split(":")
+    if prefix != CALLBACK_PREFIX or len(parts) not in (2, 3):
         return None
-    return item_id, int(code)
+    survey_text = parts[0] if len(parts) == 3 else ""
+    item_id, code = parts[-2], parts[-1]
+    if not item_id or not code.lstrip("-").isdigit():
+        return None
+    if survey_text and not survey_text.isdigit():
+        return None
+    return ButtonPress(item_id, int(code), int(survey_text) if survey_text else None)
 
 
 def keyboard(options: Sequence[dict[str, Any]]) -> InlineKeyboardMarkup | None:
@@ -48,7 +59,11 @@ def keyboard(options: Sequence[dict[str, Any]]) -> InlineKeyboardMarkup | None:
     buttons = [
         InlineKeyboardButton(
             button_text(int(o["code"]), str(o["label"])),
-            callback_data=callback_data(str(o["item_id"]), int(o["code"])),
+            callback_data=callback_data(
+                str(o["item_id"]),
+                int(o["code"]),
+                None if o.get("survey") is None else int(o["survey"]),
+            ),
         )
         for o in options
     ]

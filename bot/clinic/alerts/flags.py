@@ -52,6 +52,7 @@ def flag_completed(session: Session, surveys: Iterable[ScoredSurvey], now: datet
             completed_at=survey.completed_at,
             scores=survey.result.scores,
             now=now,
+            previous=survey.previous,
         )
 
 
@@ -64,25 +65,46 @@ def flag_scores(
     completed_at: datetime,
     scores: Mapping[str, ScaleScore],
     now: datetime,
+    previous: Mapping[str, ScaleScore] | None = None,
 ) -> Alert | None:
-    """Raise one clinical alert when any rule holds for the scores of a just-completed survey."""
+    """Raise one clinical alert when any rule holds for the scores of a just-completed survey.
+
+    A survey completed again (skipped items answered, an undone answer) raises one only for a
+    reason its previous scores did not already raise: one alert per survey and reason.
+    """
     rule = dvprs_rule()
     if instrument_id != rule.instrument:
         return None
+    reasons = _reasons(session, rule, patient_id, assignment_id, completed_at, scores)
+    if previous is not None:
+        before = _reasons(session, rule, patient_id, assignment_id, completed_at, previous)
+        if set(reasons) <= set(before):
+            return None
+    if not reasons:
+        return None
+    alert = Alert(patient_id=patient_id, kind="clinical", rule_id=",".join(reasons), created_at=now)
+    session.add(alert)
+    return alert
+
+
+def _reasons(
+    session: Session,
+    rule: DvprsRule,
+    patient_id: int,
+    assignment_id: int,
+    completed_at: datetime,
+    scores: Mapping[str, ScaleScore],
+) -> list[str]:
     current = scores.get(rule.scale)
     if current is None or current.status != "complete" or current.raw is None:
-        return None
+        return []
     reasons: list[str] = []
     if current.band == rule.severe_band:
         reasons.append("dvprs_severe")
     baseline = _baseline_pain(session, patient_id, assignment_id, completed_at, rule)
     if baseline is not None and current.raw - baseline >= rule.rise_above_baseline:
         reasons.append("dvprs_rise")
-    if not reasons:
-        return None
-    alert = Alert(patient_id=patient_id, kind="clinical", rule_id=",".join(reasons), created_at=now)
-    session.add(alert)
-    return alert
+    return reasons
 
 
 def _baseline_pain(
