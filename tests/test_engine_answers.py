@@ -248,3 +248,14 @@ def test_state_with_an_open_offer_round_trips_through_json(engine: ConversationE
     state = promis_with_two_skips(engine).state
     again = ConversationState.from_dict(json.loads(json.dumps(state.to_dict())))
     assert again == state
+
+
+def test_a_due_survey_ends_an_unfinished_recovery_and_scores_what_was_answered(
+    engine: ConversationEngine,
+) -> None:
+    step = say(engine, promis_with_two_skips(engine), "yes", "3")  # one of the two answered
+    step = engine.start_survey(step.state, PendingSurvey(2, "dvprs", DVPRS.version))
+    (final,) = completions(step)
+    assert final.assignment_id == 1 and final.final
+    assert final.answers["EDANX40"] == 3 and final.answers["Sleep116"] is None
+    assert step.state.survey is not None and step.state.survey.assignment_id == 2

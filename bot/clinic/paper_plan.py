@@ -130,9 +130,13 @@ def withdraw(session: Session, assignment: SurveyAssignment, now: datetime) -> i
     state = store.load_state(session, assignment.patient_id)
     queue = [p for p in state.queue if p.assignment_id != assignment_id]
     current = state.survey is not None and state.survey.assignment_id == assignment_id
-    if current or len(queue) != len(state.queue):
+    # a survey the bot just completed, kept for an undo or its skipped-items offer
+    closed = state.closed is not None and state.closed.assignment_id == assignment_id
+    if current or closed or len(queue) != len(state.queue):
         state.queue = queue
         if current:
             state.survey = None
+        if closed:
+            state.closed = None
         store.save_state(session, assignment.patient_id, state, now)
     return int(cancelled.rowcount or 0)

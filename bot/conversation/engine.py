@@ -132,6 +132,12 @@ class ConversationEngine:
         """Queue a survey and, if the patient is free to answer, ask its first question."""
         b = _Builder(_private_copy(state))
         b.state.queue.append(pending)
+        current = b.state.survey
+        if current is not None and current.recovering and b.state.mode == "active":
+            # answering skipped items of a survey already scored: a survey that is due now
+            # comes first; what was answered so far is scored (the survey never expires)
+            b.state.survey = None
+            self._complete(b, current, self._instrument(current), final=True)
         if b.state.survey is None and b.state.mode == "active":
             self._start_next(b)
         return b.done()

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.clinic.report.measures import Measure, MeasureRules, measure_rules
+from bot.clinic.report.skips import CompletedSurvey, SkipLoss, skip_losses
 from bot.clinic.report.stats import (
     ChangeStats,
     Pair,
@@ -122,6 +123,8 @@ class CohortReport:
     flags: list[str]  # late baselines, retrospective enrolments
     # study id -> [(weeks since the first session, DVPRS pain)] for the trajectory plot
     dvprs_weeks: dict[str, list[tuple[float, float]]]
+    # per instrument and timepoint: domains with no score because an item was skipped
+    skip_losses: list[SkipLoss] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,20 @@ def build_report(db: Engine, cohort_name: str, *, now: datetime) -> CohortReport
         attendance = _attendance(session, sessions, list(members), now)
         completion = _completion(planned, now)
         flags = _flags(enrolments, sessions)
+        losses = skip_losses(
+            session,
+            [
+                CompletedSurvey(
+                    _id(p.assignment.id),
+                    p.assignment.instrument_id,
+                    p.assignment.instrument_version,
+                    p.entry.timepoint,
+                )
+                for p in planned
+                if _done(p)
+            ],
+            scores,
+        )
     first = sessions[0].starts_at if sessions else _start_of(cohort)
     dvprs: dict[str, list[tuple[float, float]]] = {}
     for pid, points in visits.items():
@@ -193,6 +210,7 @@ def build_report(db: Engine, cohort_name: str, *, now: datetime) -> CohortReport
         completion=completion,
         flags=flags,
         dvprs_weeks=dvprs,
+        skip_losses=losses,
     )
 
 

@@ -84,6 +84,7 @@ ATTENDANCE_HEADER = [
     "rate (of recorded)",
 ]
 COMPLETION_HEADER = ["timepoint", "language", "assigned", "completed", "rate"]
+SKIPS_HEADER = ["instrument", "timepoint", "completed", "with skipped items", "domains lost"]
 
 
 def _num(value: float | None, digits: int = 2) -> str:
@@ -200,6 +201,13 @@ def completion_rows(report: CohortReport) -> list[list[str]]:
     ]
 
 
+def skip_rows(report: CohortReport) -> list[list[str]]:
+    return [
+        [s.instrument, s.timepoint, str(s.surveys), str(s.with_skips), str(s.domains_lost)]
+        for s in report.skip_losses
+    ]
+
+
 def figures(report: CohortReport) -> list[tuple[str, Figure]]:
     out: list[tuple[str, Figure]] = []
     if (fig := dvprs_figure(report)) is not None:
@@ -266,6 +274,11 @@ def render_html(report: CohortReport, *, page_size: PageSize = "A4") -> str:
         _table(ATTENDANCE_HEADER, attendance_rows(report)),
         "<h2>Survey completion</h2>",
         _table(COMPLETION_HEADER, completion_rows(report)),
+        "<h2>Domains lost to skipped items</h2>",
+        "<p>Scales of completed surveys that have no score because an item was skipped "
+        "(PROMIS short forms are not prorated); the bot offers skipped items again before a "
+        "survey ends.</p>",
+        _table(SKIPS_HEADER, skip_rows(report)),
     ]
     for caption, fig in figures(report):
         data = base64.b64encode(png_bytes(fig)).decode("ascii")
