@@ -259,3 +259,21 @@ def test_a_due_survey_ends_an_unfinished_recovery_and_scores_what_was_answered(
     assert final.assignment_id == 1 and final.final
     assert final.answers["EDANX40"] == 3 and final.answers["Sleep116"] is None
     assert step.state.survey is not None and step.state.survey.assignment_id == 2
+
+
+def test_with_the_offer_open_no_declines_and_back_undoes_the_last_read_back(
+    engine: ConversationEngine,
+) -> None:
+    replies = ["2"] * 28 + ["about 4"]  # Global07 read back
+    replies[5] = "SKIP"
+    step = say(engine, begin(engine, "promis29"), *replies)
+    assert [o.text for o in step.outgoing[-2:]] == [
+        "Recorded: 4. Not right? Reply BACK.",
+        "You skipped 1 question. Answer it now? YES / NO",
+    ]
+    declined = say(engine, step, "NO")
+    assert not any(isinstance(e, AnswerWithdrawn) for e in declined.events)
+    assert completions(declined)[0].final and declined.state.closed is None
+    undone = say(engine, step, "BACK")
+    assert undone.events[0] == AnswerWithdrawn(1, "Global07")
+    assert undone.outgoing[-1].text.startswith("Q29/29.")

@@ -216,10 +216,12 @@ class ConversationEngine:
             self._resume(b, None)
             return b.done()
         undo = self._take_undo(b)
-        if undo is not None and button is None and self._says(b, text, "no"):
+        # NO undoes a read-back, except where it answers the skipped-items offer (BACK does)
+        offer_open = self._offer_open(b)
+        if undo is not None and button is None and not offer_open and self._says(b, text, "no"):
             self._undo(b, undo)
             return b.done()
-        if self._offer_open(b):
+        if offer_open:
             self._offer_reply(b, text, button)
             return b.done()
         survey = b.state.survey
