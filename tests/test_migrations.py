@@ -29,6 +29,10 @@ TABLES = {
     "alert",
     "auditlog",
     "staffuser",
+    "staffsession",
+    "staffrecoverycode",
+    "signinattempt",
+    "alertnote",
 }
 
 

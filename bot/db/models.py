@@ -227,10 +227,16 @@ class Alert(SQLModel, table=True):
     rule_id: str | None = Field(default=None, max_length=64)
     rules_version: str | None = Field(default=None, max_length=32)
     inbound_message_id: int | None = Field(default=None, foreign_key="inboundmessage.id")
-    status: str = Field(default="open", max_length=16, index=True)  # open | acknowledged
+    # open | acknowledged | resolved | historical (a months-old paper form's flag)
+    status: str = Field(default="open", max_length=16, index=True)
     created_at: datetime
     acknowledged_at: datetime | None = None
     acknowledged_by: str | None = Field(default=None, max_length=64)
+    # Staff handling (the console): who it is assigned to, and when it was closed and by whom.
+    # The history of each step is in AlertNote (bot/db/staff_models.py).
+    assigned_to: str | None = Field(default=None, max_length=64)
+    resolved_at: datetime | None = None
+    resolved_by: str | None = Field(default=None, max_length=64)
 
 
 class AuditLog(SQLModel, table=True):
@@ -244,10 +250,21 @@ class AuditLog(SQLModel, table=True):
 
 
 class StaffUser(SQLModel, table=True):
+    """A person who signs in to the staff console; sessions and codes in staff_models.py."""
+
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(unique=True, max_length=64)
     display_name: str = Field(default="", max_length=200)
-    password_hash: str = Field(default="", max_length=255)
-    role: str = Field(default="coordinator", max_length=32)  # coordinator | clinician | researcher
+    password_hash: str = Field(default="", max_length=255)  # Argon2id, PHC string
+    # administrator | coordinator | clinician | researcher (bot/clinic/staff/roles.py)
+    role: str = Field(default="coordinator", max_length=32)
     active: bool = True
     created_at: datetime
+    # TOTP second factor: the shared secret (base32) once enrolment is confirmed.
+    mfa_secret: str | None = Field(default=None, max_length=64)
+    mfa_enrolled_at: datetime | None = None
+    # The last TOTP time step accepted: a code is good once (no replay within its 30 s).
+    mfa_last_step: int | None = None
+    must_change_password: bool = False
+    password_changed_at: datetime | None = None
+    last_sign_in_at: datetime | None = None

@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     sms_messages_per_second: float = Field(default=1.0, gt=0)
 
     staff_secret_key: SecretStr | None = None
+    # Staff console (bot/web/): session time-outs, the second factor, cookies. In production
+    # MFA is required for every role and cookies are Secure whatever these say.
+    staff_session_idle_minutes: float = Field(default=30, gt=0)
+    staff_session_absolute_hours: float = Field(default=12, gt=0)
+    staff_require_mfa: bool = False
+    staff_cookie_secure: bool = False
 
     # Staff alerts (bot/alerts): a Telegram staff group and/or e-mail; the body holds the study
     # id and alert kind only. The staff bot token defaults to the patient bot's token.
@@ -123,6 +129,14 @@ class Settings(BaseSettings):
                 + ". Set real values in the environment or .env (see deploy/.env.example)."
             )
         return self
+
+    @property
+    def staff_mfa_required(self) -> bool:
+        return self.env == "production" or self.staff_require_mfa
+
+    @property
+    def staff_cookies_secure(self) -> bool:
+        return self.env == "production" or self.staff_cookie_secure
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -1,0 +1,58 @@
+"""The one table of what each staff role may see and do.
+
+Every console route names the permission it needs (`bot/web/routes.py`); nothing else decides.
+Researchers see study ids, answers and scores only: never names, phone numbers, addresses,
+message bodies or any other free text (`SEE_IDENTITY`).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Permission(StrEnum):
+    SEE_TODAY = "see today"
+    SEE_PATIENTS = "see patients"  # lists, a patient's page, plan, answers, scores (by study id)
+    SEE_IDENTITY = "see identity"  # names, phone numbers, addresses, message text, free text
+    MANAGE_INVITES = "manage invites"  # issue and reissue invites, print handouts
+    RELEASE_HOLDS = "release holds"
+    SEE_ALERTS = "see alerts"
+    HANDLE_ALERTS = "handle alerts"  # acknowledge, assign, comment, resolve
+    MANAGE_USERS = "manage users"
+
+
+ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
+    "administrator": frozenset(Permission),
+    "coordinator": frozenset(
+        {
+            Permission.SEE_TODAY,
+            Permission.SEE_PATIENTS,
+            Permission.SEE_IDENTITY,
+            Permission.MANAGE_INVITES,
+            Permission.RELEASE_HOLDS,
+            Permission.SEE_ALERTS,
+            Permission.HANDLE_ALERTS,
+        }
+    ),
+    "clinician": frozenset(
+        {
+            Permission.SEE_TODAY,
+            Permission.SEE_PATIENTS,
+            Permission.SEE_IDENTITY,
+            Permission.RELEASE_HOLDS,
+            Permission.SEE_ALERTS,
+            Permission.HANDLE_ALERTS,
+        }
+    ),
+    "researcher": frozenset({Permission.SEE_TODAY, Permission.SEE_PATIENTS}),
+}
+ROLES: tuple[str, ...] = tuple(ROLE_PERMISSIONS)
+
+
+def permissions_of(role: str) -> frozenset[Permission]:
+    """An unknown role (a row edited by hand) may do nothing."""
+    return ROLE_PERMISSIONS.get(role, frozenset())
+
+
+def may(role: str, permission: Permission) -> bool:
+    return permission in permissions_of(role)
