@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PO_FILES := $(wildcard locales/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: install demo test lint typecheck pytest catalogs extract clean bench
+.PHONY: install demo console-demo test lint typecheck pytest catalogs extract clean bench
 
 install: $(STAMP) $(MO_FILES)
 
@@ -34,6 +34,10 @@ extract: $(STAMP)
 
 demo: install
 	$(BIN)/pathbot demo
+
+# The staff console on a demo clinic (a fresh pathbot-console-demo.db): http://127.0.0.1:8000/staff/
+console-demo: install
+	$(BIN)/pathbot staff demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

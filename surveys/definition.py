@@ -13,8 +13,17 @@ from surveys.reader import Reader
 from surveys.rule_parser import parse_scoring
 
 TOP_KEYS = (
-    "format_version", "id", "version", "scoring_revision", "title", "instructions", "items",
-    "translations", "unvalidated_policy", "copyright", "scoring",
+    "format_version",
+    "id",
+    "version",
+    "scoring_revision",
+    "title",
+    "instructions",
+    "items",
+    "translations",
+    "unvalidated_policy",
+    "copyright",
+    "scoring",
 )
 ITEM_KEYS = ("id", "text", "context", "section", "options")
 OPTION_KEYS = ("code", "value", "label")
@@ -64,8 +73,11 @@ def _translations(data: dict[str, object], r: Reader) -> dict[str, Translation]:
             r.fail(f"{path}.status", f"must be validated or unvalidated, not {status!r}")
         if "source" not in m or m["source"] is None or m["source"] == "":
             # A validated translation is only as good as the name of who validated it.
-            r.fail(path, "no source" + (" (a validated translation must name it)"
-                                        if status == "validated" else ""))
+            r.fail(
+                path,
+                "no source"
+                + (" (a validated translation must name it)" if status == "validated" else ""),
+            )
         source = r.string(m["source"], f"{path}.source")
         out[language] = Translation(
             language=language,
@@ -102,19 +114,26 @@ def _items(raw: list[object], languages: tuple[str, ...], r: Reader) -> tuple[It
         seen[item_id] = i
         context = m.get("context")
         section = m.get("section")
-        items.append(Item(
-            id=item_id,
-            text=_texts(r.required(m, "text", path), f"{path}.text", languages, r),
-            options=_options(r.sequence(r.required(m, "options", path), f"{path}.options"),
-                             f"{path}.options", languages, r),
-            context={} if context is None else _texts(context, f"{path}.context", languages, r),
-            section=None if section is None else r.string(section, f"{path}.section"),
-        ))
+        items.append(
+            Item(
+                id=item_id,
+                text=_texts(r.required(m, "text", path), f"{path}.text", languages, r),
+                options=_options(
+                    r.sequence(r.required(m, "options", path), f"{path}.options"),
+                    f"{path}.options",
+                    languages,
+                    r,
+                ),
+                context={} if context is None else _texts(context, f"{path}.context", languages, r),
+                section=None if section is None else r.string(section, f"{path}.section"),
+            )
+        )
     return tuple(items)
 
 
-def _options(raw: list[object], path: str, languages: tuple[str, ...],
-             r: Reader) -> tuple[Option, ...]:
+def _options(
+    raw: list[object], path: str, languages: tuple[str, ...], r: Reader
+) -> tuple[Option, ...]:
     options: list[Option] = []
     for j, entry in enumerate(raw):
         opath = f"{path}[{j}]"

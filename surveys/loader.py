@@ -18,7 +18,12 @@ from surveys.model import Instrument
 from surveys.reader import Reader
 
 __all__ = [
-    "InstrumentError", "clear_cache", "load_all", "load_file", "load_instrument", "load_versions",
+    "InstrumentError",
+    "clear_cache",
+    "load_all",
+    "load_file",
+    "load_instrument",
+    "load_versions",
 ]
 
 FORMAT_VERSION = 1  # the newest instrument-file format this code reads
@@ -43,9 +48,7 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[ob
     return out
 
 
-_StrictLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
-)
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 def load_file(path: str | os.PathLike[str]) -> Instrument:
@@ -87,8 +90,11 @@ def _check_format_version(top: dict[str, object], r: Reader) -> None:
     # Checked before anything else: a newer file may use keys this code would call unknown.
     version = r.integer(r.required(top, "format_version", ""), "format_version")
     if version > FORMAT_VERSION:
-        r.fail("format_version", f"written for format version {version}; this pathbot reads up "
-               f"to {FORMAT_VERSION}; upgrade pathbot")
+        r.fail(
+            "format_version",
+            f"written for format version {version}; this pathbot reads up "
+            f"to {FORMAT_VERSION}; upgrade pathbot",
+        )
     if version < 1:
         r.fail("format_version", f"{version} is not a format version (the first is 1)")
 
@@ -112,8 +118,10 @@ def _load_versions(clinic_dir: str | None) -> dict[tuple[str, str], Instrument]:
         instrument = load_file(path)
         key = (instrument.id, instrument.version)
         if key in found:
-            raise InstrumentError(f"{path.name}: instrument {key[0]} version {key[1]} is already "
-                                  f"defined in {found[key].source_file}")
+            raise InstrumentError(
+                f"{path.name}: instrument {key[0]} version {key[1]} is already "
+                f"defined in {found[key].source_file}"
+            )
         found[key] = instrument
     return found
 
@@ -148,12 +156,12 @@ def load_instrument(instrument_id: str, version: str | None = None) -> Instrumen
         return load_all()[instrument_id]
     if (instrument_id, version) not in versions:
         have = sorted((v for i, v in versions if i == instrument_id), key=_version_key)
-        raise InstrumentError(f"instrument {instrument_id!r} has no version {version!r} "
-                              f"(known: {', '.join(have)})")
+        raise InstrumentError(
+            f"instrument {instrument_id!r} has no version {version!r} (known: {', '.join(have)})"
+        )
     return versions[(instrument_id, version)]
 
 
 def _version_key(version: str) -> tuple[tuple[int, str], ...]:
     # "2.10" sorts after "2.9"; non-numeric parts sort as text.
     return tuple((int(p), "") if p.isdigit() else (-1, p) for p in version.split("."))
-

@@ -32,7 +32,10 @@ RULE_KEYS: dict[RuleName, tuple[str, ...]] = {
 }
 # The score field a z-score may read from a scale of each rule.
 Z_FIELDS: dict[RuleName, ScoreField] = {
-    "promis_table": "t", "single_item": "raw", "sum": "raw", "mean": "mean",
+    "promis_table": "t",
+    "single_item": "raw",
+    "sum": "raw",
+    "mean": "mean",
 }
 _SCALE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -48,8 +51,9 @@ def parse_scoring(value: object, items: tuple[Item, ...], r: Reader) -> tuple[Sc
     return tuple(scales)
 
 
-def _scale(entry: object, path: str, items: dict[str, Item], earlier: list[ScaleRule],
-           r: Reader) -> ScaleRule:
+def _scale(
+    entry: object, path: str, items: dict[str, Item], earlier: list[ScaleRule], r: Reader
+) -> ScaleRule:
     head = r.mapping(entry, path)
     rule_name = r.string(r.required(head, "rule", path), f"{path}.rule")
     rule = next((n for n in RULE_NAMES if n == rule_name), None)
@@ -71,8 +75,9 @@ def _scale(entry: object, path: str, items: dict[str, Item], earlier: list[Scale
         if item_id not in items:
             r.fail(f"{path}.items[{k}]", f"unknown item {item_id!r}")
     reverse, reverse_from = _reverse(m, path, item_ids, items, r)
-    scale = ScaleRule(id=scale_id, rule=rule, items=item_ids, reverse=reverse,
-                      reverse_from=reverse_from)
+    scale = ScaleRule(
+        id=scale_id, rule=rule, items=item_ids, reverse=reverse, reverse_from=reverse_from
+    )
     low, high = _score_range(scale, items)
     min_answered = None
     if "min_answered" in m:
@@ -91,13 +96,22 @@ def _scale(entry: object, path: str, items: dict[str, Item], earlier: list[Scale
         if reverse:
             r.fail(f"{path}.keying", "as_answered cannot be combined with reverse")
         as_answered = True
-    return ScaleRule(id=scale_id, rule=rule, items=item_ids, reverse=reverse,
-                     reverse_from=reverse_from, min_answered=min_answered, bands=bands,
-                     table=table, as_answered=as_answered)
+    return ScaleRule(
+        id=scale_id,
+        rule=rule,
+        items=item_ids,
+        reverse=reverse,
+        reverse_from=reverse_from,
+        min_answered=min_answered,
+        bands=bands,
+        table=table,
+        as_answered=as_answered,
+    )
 
 
-def _reverse(m: dict[str, object], path: str, item_ids: tuple[str, ...], items: dict[str, Item],
-             r: Reader) -> tuple[tuple[str, ...], int | None]:
+def _reverse(
+    m: dict[str, object], path: str, item_ids: tuple[str, ...], items: dict[str, Item], r: Reader
+) -> tuple[tuple[str, ...], int | None]:
     if "reverse" not in m:
         return (), None
     rpath = f"{path}.reverse"
@@ -109,8 +123,11 @@ def _reverse(m: dict[str, object], path: str, item_ids: tuple[str, ...], items: 
             r.fail(f"{rpath}.items[{k}]", f"{item_id!r} is not one of this scale's items")
         values = {o.value for o in items[item_id].options}
         if {reverse_from - v for v in values} != values:
-            r.fail(f"{rpath}.from", f"{reverse_from} - value does not map the values of "
-                   f"{item_id} ({sorted(values)}) onto themselves")
+            r.fail(
+                f"{rpath}.from",
+                f"{reverse_from} - value does not map the values of "
+                f"{item_id} ({sorted(values)}) onto themselves",
+            )
     return reverse, reverse_from
 
 
@@ -133,8 +150,9 @@ def _table(value: object, path: str, low: int, high: int, r: Reader) -> dict[int
         cells = r.sequence(row, rpath)
         if len(cells) != 2:
             r.fail(rpath, "expected [T, SE]")
-        table[raw] = TableRow(t=r.number(cells[0], f"{rpath}[0]"),
-                              se=r.number(cells[1], f"{rpath}[1]"))
+        table[raw] = TableRow(
+            t=r.number(cells[0], f"{rpath}[0]"), se=r.number(cells[1], f"{rpath}[1]")
+        )
     expected = set(range(low, high + 1))
     if missing := sorted(expected - set(table)):
         shown = ", ".join(map(str, missing))
@@ -172,8 +190,9 @@ def _bands(value: object, path: str, r: Reader) -> tuple[Band, ...]:
     return tuple(bands)
 
 
-def _single_item(m: dict[str, object], path: str, scale_id: str, items: dict[str, Item],
-                 r: Reader) -> ScaleRule:
+def _single_item(
+    m: dict[str, object], path: str, scale_id: str, items: dict[str, Item], r: Reader
+) -> ScaleRule:
     item_id = r.string(r.required(m, "item", path), f"{path}.item")
     if item_id not in items:
         r.fail(f"{path}.item", f"unknown item {item_id!r}")
@@ -191,12 +210,18 @@ def _single_item(m: dict[str, object], path: str, scale_id: str, items: dict[str
             descriptors[value] = r.string(text, f"{dpath}.{value}")
         if missing := [v for v in values if v not in descriptors]:
             r.fail(dpath, f"no descriptor for value {missing[0]}")
-    return ScaleRule(id=scale_id, rule="single_item", items=(item_id,), descriptors=descriptors,
-                     bands=_bands(m.get("bands"), f"{path}.bands", r))
+    return ScaleRule(
+        id=scale_id,
+        rule="single_item",
+        items=(item_id,),
+        descriptors=descriptors,
+        bands=_bands(m.get("bands"), f"{path}.bands", r),
+    )
 
 
-def _summary(m: dict[str, object], path: str, scale_id: str, earlier: list[ScaleRule],
-             r: Reader) -> ScaleRule:
+def _summary(
+    m: dict[str, object], path: str, scale_id: str, earlier: list[ScaleRule], r: Reader
+) -> ScaleRule:
     known = {s.id: s for s in earlier}
     zpath = f"{path}.z"
     z: dict[str, ZNorm] = {}
@@ -210,13 +235,18 @@ def _summary(m: dict[str, object], path: str, scale_id: str, earlier: list[Scale
         zm = r.mapping(entry, ipath, ("score", "mean", "sd"))
         score_field = r.string(r.required(zm, "score", ipath), f"{ipath}.score")
         if score_field != Z_FIELDS[source.rule]:
-            r.fail(f"{ipath}.score", f"a {source.rule} scale gives {Z_FIELDS[source.rule]!r}, "
-                   f"not {score_field!r}")
+            r.fail(
+                f"{ipath}.score",
+                f"a {source.rule} scale gives {Z_FIELDS[source.rule]!r}, not {score_field!r}",
+            )
         sd = r.number(r.required(zm, "sd", ipath), f"{ipath}.sd")
         if sd <= 0:
             r.fail(f"{ipath}.sd", "must be above 0")
-        z[input_id] = ZNorm(score_field=Z_FIELDS[source.rule],
-                            mean=r.number(r.required(zm, "mean", ipath), f"{ipath}.mean"), sd=sd)
+        z[input_id] = ZNorm(
+            score_field=Z_FIELDS[source.rule],
+            mean=r.number(r.required(zm, "mean", ipath), f"{ipath}.mean"),
+            sd=sd,
+        )
     components: list[SummaryComponent] = []
     cpath = f"{path}.components"
     for k, entry in enumerate(r.sequence(r.required(m, "components", path), cpath)):
@@ -226,16 +256,20 @@ def _summary(m: dict[str, object], path: str, scale_id: str, earlier: list[Scale
         for j, input_id in enumerate(scales):
             if input_id not in z:
                 r.fail(f"{kpath}.mean_of[{j}]", f"{input_id!r} has no entry under z")
-        components.append(SummaryComponent(
-            weight=r.number(r.required(cm, "weight", kpath), f"{kpath}.weight"), scales=scales))
+        components.append(
+            SummaryComponent(
+                weight=r.number(r.required(cm, "weight", kpath), f"{kpath}.weight"), scales=scales
+            )
+        )
     used = {s for c in components for s in c.scales}
     if unused := [s for s in z if s not in used]:
         r.fail(zpath, f"{unused[0]!r} is not used by any component")
     decimals = r.integer(r.required(m, "decimals", path), f"{path}.decimals")
     if not 0 <= decimals <= 3:
         r.fail(f"{path}.decimals", "must be between 0 and 3")
-    return ScaleRule(id=scale_id, rule="promis_summary", components=tuple(components), z=z,
-                     decimals=decimals)
+    return ScaleRule(
+        id=scale_id, rule="promis_summary", components=tuple(components), z=z, decimals=decimals
+    )
 
 
 def _check_item_use(items: tuple[Item, ...], scales: list[ScaleRule], r: Reader) -> None:
@@ -243,13 +277,19 @@ def _check_item_use(items: tuple[Item, ...], scales: list[ScaleRule], r: Reader)
         using = [s for s in scales if item.id in s.items]
         if not using:
             r.fail(f"items[{i}]", f"item {item.id!r} is not scored by any scale")
-        keyed = {(s.reverse_from if item.id in s.reverse else None)
-                 for s in using if not s.as_answered}
+        keyed = {
+            (s.reverse_from if item.id in s.reverse else None) for s in using if not s.as_answered
+        }
         if len(keyed) > 1:
             # One item reversed in one scale and not in another is almost always a typo.
-            r.fail("scoring.scales", f"item {item.id!r} is reverse-keyed in some scales and not "
-                   f"in others ({', '.join(s.id for s in using)})")
+            r.fail(
+                "scoring.scales",
+                f"item {item.id!r} is reverse-keyed in some scales and not "
+                f"in others ({', '.join(s.id for s in using)})",
+            )
         tables = [s.id for s in using if s.rule == "promis_table"]
         if len(tables) > 1:
-            r.fail("scoring.scales", f"item {item.id!r} is in more than one PROMIS domain "
-                   f"({', '.join(tables)})")
+            r.fail(
+                "scoring.scales",
+                f"item {item.id!r} is in more than one PROMIS domain ({', '.join(tables)})",
+            )

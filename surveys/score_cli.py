@@ -31,8 +31,9 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> _Parser:
     p = _Parser(prog="pathbot score", description="Score one instrument's answers (JSON on stdin).")
     p.add_argument("instrument", help="instrument id, e.g. promis29")
-    p.add_argument("--version", dest="instrument_version",
-                   help="instrument version (default: newest)")
+    p.add_argument(
+        "--version", dest="instrument_version", help="instrument version (default: newest)"
+    )
     return p
 
 
@@ -60,8 +61,12 @@ def _read_answers(stdin: TextIO) -> dict[str, int | None]:
     return answers
 
 
-def main(argv: list[str] | None = None, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout,
-         stderr: TextIO = sys.stderr) -> int:
+def main(
+    argv: list[str] | None = None,
+    stdin: TextIO = sys.stdin,
+    stdout: TextIO = sys.stdout,
+    stderr: TextIO = sys.stderr,
+) -> int:
     try:
         args = _parser().parse_args(argv)
         instrument = load_instrument(args.instrument, args.instrument_version)

@@ -36,8 +36,10 @@ def validate_answers(instrument: Instrument, answers: Answers) -> None:
             raise AnswerError(f"{item_id}: {value!r} is not a whole number")
         values = sorted(o.value for o in item.options)
         if value not in values:
-            raise AnswerError(f"{item_id}: {value} is not one of its scored values "
-                              f"({', '.join(map(str, values))})")
+            raise AnswerError(
+                f"{item_id}: {value} is not one of its scored values "
+                f"({', '.join(map(str, values))})"
+            )
 
 
 def score(instrument: Instrument, answers: Answers) -> ScoreResult:
@@ -50,8 +52,12 @@ def score(instrument: Instrument, answers: Answers) -> ScoreResult:
     results: dict[str, ScaleScore] = {}
     for scale in instrument.scales:
         results[scale.id] = _SCORERS[scale.rule](scale, answers, results)
-    return ScoreResult(instrument=instrument.id, version=instrument.version,
-                       scoring_revision=instrument.scoring_revision, scores=results)
+    return ScoreResult(
+        instrument=instrument.id,
+        version=instrument.version,
+        scoring_revision=instrument.scoring_revision,
+        scores=results,
+    )
 
 
 def _scored(scale: ScaleRule, answers: Answers) -> list[int]:
@@ -92,8 +98,12 @@ def _single_item(scale: ScaleRule, answers: Answers, _: Mapping[str, ScaleScore]
     value = answers.get(scale.items[0])
     if value is None:
         return INCOMPLETE
-    return ScaleScore(status="complete", raw=value, band=_band(scale.bands, value),
-                      descriptor=scale.descriptors.get(value))
+    return ScaleScore(
+        status="complete",
+        raw=value,
+        band=_band(scale.bands, value),
+        descriptor=scale.descriptors.get(value),
+    )
 
 
 def _promis_summary(scale: ScaleRule, _: Answers, done: Mapping[str, ScaleScore]) -> ScaleScore:

@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "report": "report",
     "alerts": "alerts",
     "audit": "audit",
+    "staff": "staff",
 }
 
 

@@ -8,15 +8,16 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.cli.common import CommandError, command_app
 from bot.clinic import audit
+from bot.clinic.roster import PatientFilter, list_patients
 from bot.conversation.i18n import SUPPORTED_LOCALES
 from bot.conversation.phone import InvalidPhoneNumber, to_e164
 from bot.db import store
 from bot.db.database import session_scope
-from bot.db.models import ChannelIdentity, Patient
+from bot.db.models import ChannelIdentity
 from bot.service.app import build_app
 from bot.service.enrolment import INVITERS, InviteRequest
 from bot.service.settings import get_settings
@@ -120,13 +121,13 @@ def run_add(ns: argparse.Namespace) -> int:
 def run_list(ns: argparse.Namespace) -> int:
     with command_app(ns) as app:
         with Session(app.db) as session:
-            patients = session.exec(select(Patient).order_by(col(Patient.study_id))).all()
+            # the same query as the console's Patients page (bot/clinic/roster.py)
+            roster = list_patients(
+                session, PatientFilter(), now=app.pipeline.now(), with_names=False, limit=None
+            )
             print("study_id\tlocale\ttimezone\tstatus\tchannels")
-            for p in patients:
-                identities = session.exec(
-                    select(ChannelIdentity).where(ChannelIdentity.patient_id == p.id)
-                ).all()
-                channels = ",".join(f"{i.channel}:{i.status}" for i in identities) or "-"
+            for p in roster.rows:
+                channels = ",".join(f"{c}:{status}" for c, status in p.channels) or "-"
                 print(f"{p.study_id}\t{p.locale}\t{p.timezone}\t{p.status}\t{channels}")
     return 0
 

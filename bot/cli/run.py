@@ -15,6 +15,7 @@ from bot.service.logging_setup import configure_logging, secrets_of
 from bot.service.runtime import Runtime
 from bot.service.server import build_asgi
 from bot.service.settings import get_settings
+from bot.web.app import staff_mount
 
 
 def register(sub: Any) -> None:
@@ -39,7 +40,9 @@ def run_server(ns: argparse.Namespace) -> int:
             "serving the health check only",
             file=sys.stderr,
         )
-    asgi = build_asgi(Runtime(app, channels, backend=backend))
+    runtime = Runtime(app, channels, backend=backend)
+    console = staff_mount(app, health=lambda: runtime_health(runtime))
+    asgi = build_asgi(runtime, extra_routes=[console])
     uvicorn.run(
         asgi,
         host=ns.host,
@@ -49,3 +52,8 @@ def run_server(ns: argparse.Namespace) -> int:
         log_config=None,  # uvicorn's lines go through the JSON handler above
     )
     return 0
+
+
+def runtime_health(runtime: Runtime) -> dict[str, object]:
+    """What the console's Today page shows of the service: its loops and channels."""
+    return {**runtime.health(), "channels": sorted(runtime.channels)}

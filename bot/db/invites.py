@@ -91,6 +91,25 @@ def redeem_code(
     return Redemption("ok", session.get(Patient, row.patient_id))
 
 
+def live_code(
+    session: Session, *, code: str, patient_id: int, channel: str, now: datetime
+) -> EnrolmentCode | None:
+    """The patient's unused, unexpired code row for `code` (to print a handout of it), or None."""
+    code = code.strip()
+    if not code or len(code) > _MAX_CODE_CHARS:
+        return None
+    row = session.exec(
+        select(EnrolmentCode).where(
+            EnrolmentCode.code_hash == hash_code(code),
+            EnrolmentCode.patient_id == patient_id,
+            EnrolmentCode.channel == channel,
+        )
+    ).first()
+    if row is None or row.used_at is not None or row.expires_at <= now:
+        return None
+    return row
+
+
 def hash_code(code: str) -> str:
     return hashlib.sha256(code.encode("utf-8")).hexdigest()
 

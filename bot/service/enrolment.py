@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import qrcode
+from sqlmodel import Session
 
 from bot.conversation.engine import ProgramInfo
 from bot.db.database import session_scope
@@ -20,7 +22,7 @@ from bot.db.invites import DEFAULT_TTL, create_code
 from bot.db.models import Patient
 from bot.service import sms_optin
 from bot.service.app import App
-from bot.service.settings import SettingsError
+from bot.service.settings import Settings, SettingsError
 
 
 @dataclass(frozen=True)
@@ -35,24 +37,45 @@ Inviter = Callable[[InviteRequest], list[str]]
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
-def invite_to_telegram(request: InviteRequest) -> list[str]:
-    """A one-time deep link for the patient, printed and written as a QR-code PNG."""
-    username = (request.app.settings.telegram_bot_username or "").lstrip("@")
+@dataclass(frozen=True)
+class TelegramInvite:
+    link: str  # holds the one-time code: show it once, never store it
+    expires_at: datetime
+
+
+def new_telegram_invite(app: App, patient_id: int) -> TelegramInvite:
+    """A fresh one-time deep link for the patient, in its own transaction."""
+    with session_scope(app.db) as session:
+        return new_telegram_invite_in(session, app.settings, patient_id, app.pipeline.now())
+
+
+def new_telegram_invite_in(
+    session: Session, settings: Settings, patient_id: int, now: datetime
+) -> TelegramInvite:
+    """new_telegram_invite inside the caller's transaction (the staff console's)."""
+    username = (settings.telegram_bot_username or "").lstrip("@")
     if not username:
         raise SettingsError("PATHBOT_TELEGRAM_BOT_USERNAME is not set (the bot's @name)")
-    now = request.app.pipeline.now()
-    with session_scope(request.app.db) as session:
-        patient = session.get(Patient, request.patient.id)
-        if patient is None:
-            raise LookupError(f"patient {request.patient.study_id} does not exist")
-        code = create_code(session, patient=patient, channel="telegram", now=now)
-    link = f"https://t.me/{username}?start={code}"
+    patient = session.get(Patient, patient_id)
+    if patient is None:
+        raise LookupError(f"patient #{patient_id} does not exist")
+    code = create_code(session, patient=patient, channel="telegram", now=now)
+    return TelegramInvite(telegram_link(username, code), now + DEFAULT_TTL)
+
+
+def telegram_link(username: str, code: str) -> str:
+    return f"https://t.me/{username.lstrip('@')}?start={code}"
+
+
+def invite_to_telegram(request: InviteRequest) -> list[str]:
+    """A one-time deep link for the patient, printed and written as a QR-code PNG."""
+    invite = new_telegram_invite(request.app, request.patient.id or 0)
     request.out_dir.mkdir(parents=True, exist_ok=True)
     safe_id = _UNSAFE_FILENAME.sub("_", request.patient.study_id)
     path = Path(request.out_dir) / f"telegram-invite-{safe_id}.png"
-    qrcode.make(link).save(str(path))
-    expires = (now + DEFAULT_TTL).date().isoformat()
-    return [link, f"QR code: {path}", f"valid once, until {expires}"]
+    qrcode.make(invite.link).save(str(path))
+    expires = invite.expires_at.date().isoformat()
+    return [invite.link, f"QR code: {path}", f"valid once, until {expires}"]
 
 
 def invite_to_sms(request: InviteRequest) -> list[str]:

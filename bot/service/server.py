@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -20,7 +20,10 @@ from bot.service.metrics import METRICS, queue_depth
 from bot.service.runtime import Runtime
 
 
-def build_asgi(runtime: Runtime) -> Starlette:
+def build_asgi(runtime: Runtime, *, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
+    """The service's app; `extra_routes` come from above the service (the staff console's
+    Mount, composed by `pathbot run`), so this module never imports them."""
+
     async def healthz(_request: Request) -> JSONResponse:
         try:
             with runtime.app.db.connect() as conn:
@@ -53,6 +56,7 @@ def build_asgi(runtime: Runtime) -> Starlette:
     ]
     for channel in runtime.channels.values():
         routes.extend(channel.routes())
+    routes.extend(extra_routes)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

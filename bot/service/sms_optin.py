@@ -57,27 +57,32 @@ def optin_text(tr: Translator, program: ProgramInfo) -> str:
 def queue_invite(db: Engine, program: ProgramInfo, patient_id: int, now: datetime) -> int:
     """Queue the opt-in message for a patient's pending SMS number; returns the outbox id."""
     with session_scope(db) as session:
-        patient = session.get(Patient, patient_id)
-        if patient is None:
-            raise InviteRefused("no such patient")
-        identity = _sms_identity(session, patient_id)
-        if identity is None:
-            raise InviteRefused("the patient has no phone number (patient add --phone)")
-        if identity.status == "active":
-            raise InviteRefused("the patient has already confirmed SMS")
-        if identity.status != PENDING or patient.status == "stopped":
-            raise InviteRefused("the patient opted out; only the patient can rejoin (text START)")
-        tr = translator(patient.locale)
-        rows = store.enqueue(
-            session,
-            patient_id=patient_id,
-            channel=CHANNEL,
-            address=identity.address,
-            messages=[Outgoing("confirmation", optin_text(tr, program))],
-            dedupe_prefix=f"sms-optin:{identity.id}:{now.isoformat()}",
-            now=now,
-        )
-        return rows[0].id or 0
+        return queue_invite_in(session, program, patient_id, now)
+
+
+def queue_invite_in(session: Session, program: ProgramInfo, patient_id: int, now: datetime) -> int:
+    """queue_invite inside the caller's transaction (the staff console's)."""
+    patient = session.get(Patient, patient_id)
+    if patient is None:
+        raise InviteRefused("no such patient")
+    identity = _sms_identity(session, patient_id)
+    if identity is None:
+        raise InviteRefused("the patient has no phone number (patient add --phone)")
+    if identity.status == "active":
+        raise InviteRefused("the patient has already confirmed SMS")
+    if identity.status != PENDING or patient.status == "stopped":
+        raise InviteRefused("the patient opted out; only the patient can rejoin (text START)")
+    tr = translator(patient.locale)
+    rows = store.enqueue(
+        session,
+        patient_id=patient_id,
+        channel=CHANNEL,
+        address=identity.address,
+        messages=[Outgoing("confirmation", optin_text(tr, program))],
+        dedupe_prefix=f"sms-optin:{identity.id}:{now.isoformat()}",
+        now=now,
+    )
+    return rows[0].id or 0
 
 
 def receive(pipeline: Pipeline, db: Engine, program: ProgramInfo, inbound: Inbound) -> HandleResult:

@@ -124,4 +124,14 @@ SPANISH: dict[str, str | list[str]] = {
     "You are the demo patient {study_id}. Type your replies; an empty line or Ctrl-D ends "
     "the demo.": "Usted es el paciente de demostración {study_id}. Escriba sus respuestas; una línea "
     "vacía o Ctrl-D termina la demostración.",
+    # The printable invitation handout (bot/clinic/handout.py).
+    "Join us on Telegram": "Únase a nosotros en Telegram",
+    "Your study number: {study_id}": "Su número de estudio: {study_id}",
+    "1. Open your phone's camera and point it at the code above.": "1. Abra la cámara de su teléfono y apúntela al código de arriba.",
+    "2. Open the link it shows: Telegram opens our chat.": "2. Abra el enlace que aparece: Telegram abre nuestro chat.",
+    "3. Press Start. We will send you your questions there.": "3. Pulse Iniciar. Allí le enviaremos sus preguntas.",
+    "No camera? Type this link into your phone: {link}": "¿No tiene cámara? Escriba este enlace en su teléfono: {link}",
+    "This code works once, until {date}. Keep it private.": "Este código sirve una sola vez, hasta el {date}. No lo comparta.",
+    "Questions? Call {phone} ({hours}).": "¿Preguntas? Llame al {phone} ({hours}).",
+    "These messages are not watched all the time. In an emergency call 911, or call or text 988.": "Los mensajes no se leen las 24 horas. En una emergencia llame al 911; en una crisis, llame o envíe un texto al 988.",
 }

@@ -1,0 +1,1 @@
+"""Patients: the searchable list, a patient's page, invitations and the printable handout."""

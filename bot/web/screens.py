@@ -1,0 +1,23 @@
+"""The console's screens, in menu order: each module's ROUTES join the one route table."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from bot.web.alerts import routes as alerts
+from bot.web.auth import routes as auth
+from bot.web.patients import routes as patients
+from bot.web.routes import StaffRoute
+from bot.web.today import routes as today
+from bot.web.users import routes as users
+
+SCREENS: tuple[ModuleType, ...] = (auth, today, patients, alerts, users)
+
+
+def route_table() -> list[StaffRoute]:
+    table = [route for screen in SCREENS for route in screen.ROUTES]
+    names = [route.name for route in table]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"console route names used twice: {duplicates}")
+    return table

@@ -1,0 +1,64 @@
+"""The Jinja2 environment: templates beside their routes, autoescaped, with time helpers.
+
+Times are shown in the clinic's zone; `when(instant, patient_tz)` adds the patient's own clock
+when their zone differs, so "09:05 EST (15:05 CET for the patient)" is never ambiguous.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import jinja2
+from babel.dates import format_datetime
+from markupsafe import Markup, escape
+
+WEB_DIR = Path(__file__).resolve().parent
+_FORMAT = "EEE d MMM y, HH:mm"
+
+
+def build_templates(clinic_timezone: str) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(WEB_DIR)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,  # a missing value is a bug, not an empty cell
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+    def when(instant: datetime | None, patient_tz: str | None = None) -> Markup:
+        if instant is None:
+            return Markup("&ndash;")
+        text = local_text(instant, clinic_timezone)
+        html = f'<time datetime="{escape(instant.isoformat())}">{escape(text)}</time>'
+        if patient_tz and patient_tz != clinic_timezone:
+            theirs = format_datetime(instant, "HH:mm zzz", tzinfo=_zone(patient_tz), locale="en")
+            html += f' <span class="other-tz">({escape(theirs)} for the patient)</span>'
+        return Markup(html)  # noqa: S704 - every value in it went through escape()
+
+    env.globals["when"] = when
+    env.globals["clinic_timezone"] = clinic_timezone
+    env.filters["age"] = age_text
+    return env
+
+
+def local_text(instant: datetime, timezone: str) -> str:
+    return format_datetime(instant, _FORMAT + " zzz", tzinfo=_zone(timezone), locale="en")
+
+
+def age_text(delta: timedelta) -> str:
+    """'5 min', '3 h', '2 d': how long something has waited."""
+    minutes = max(0, int(delta.total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h"
+    return f"{minutes // (24 * 60)} d"
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")

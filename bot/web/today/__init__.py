@@ -1,0 +1,1 @@
+"""The Today page: what needs attention now."""

@@ -1,0 +1,1 @@
+"""Users and roles (administrators): the role table, accounts, MFA resets, lock-outs."""
