@@ -140,6 +140,8 @@ def _resolve_corrected(session: Session, cohort_id: int, patient_id: int, now: d
             alert.status = "resolved"
             alert.acknowledged_at = now
             alert.acknowledged_by = "attendance corrected"
+            alert.resolved_at = now
+            alert.resolved_by = "attendance corrected"
             session.add(alert)
 
 
