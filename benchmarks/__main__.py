@@ -18,6 +18,7 @@ import traceback
 from collections.abc import Callable
 
 from benchmarks import (
+    bench_console,
     bench_export,
     bench_fanout,
     bench_idle,
@@ -42,6 +43,7 @@ BENCHMARKS: dict[str, Callable[..., list[Row]]] = {
     "fanout": bench_fanout.run,
     "export": bench_export.run,
     "idle": bench_idle.run,
+    "console": bench_console.run,
 }
 
 

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import null
 from sqlmodel import Session, col, func, select
 
-from bot.clinic.alerts.manage import AlertView, list_alerts
-from bot.db.models import OutboxMessage, Patient, SurveyAssignment
+from bot.clinic.alerts.manage import AlertView, unresolved_alerts
+from bot.db.models import Alert, OutboxMessage, Patient, SurveyAssignment
 
 OPEN_STATES = ("pending", "in_progress", "paused")
 FAILED_SENDS_SINCE = timedelta(days=7)
@@ -55,7 +55,8 @@ class HeldPatient:
 
 @dataclass(frozen=True)
 class Today:
-    alerts: list[AlertView]
+    alerts: list[AlertView]  # the first `limit`: crisis first, then the oldest
+    alert_count: int
     due: list[SurveyDue]
     due_count: int
     overdue: list[SurveyDue]
@@ -69,8 +70,7 @@ def today(
     session: Session, *, now: datetime, timezone: str, with_names: bool, limit: int = 25
 ) -> Today:
     end_of_day = _end_of_local_day(now, timezone)
-    unresolved = list_alerts(session, status="open") + list_alerts(session, status="acknowledged")
-    alerts = sorted(unresolved, key=lambda a: (a.kind != "crisis", a.created_at))
+    alerts, alert_count = unresolved_alerts(session, limit=limit)
     due_q = _surveys(with_names).where(
         col(SurveyAssignment.due_at) >= now, col(SurveyAssignment.due_at) < end_of_day
     )
@@ -90,9 +90,10 @@ def today(
         .where(Patient.status == "crisis_hold")
         .order_by(col(Patient.study_id))
     ).all()
-    crisis_since = {a.study_id: a.created_at for a in alerts if a.kind == "crisis"}
+    crisis_since = _crisis_since(session, [study_id for study_id, _ in held])
     return Today(
         alerts=alerts,
+        alert_count=alert_count,
         due=_survey_rows(session, due_q.order_by(col(SurveyAssignment.due_at)).limit(limit)),
         due_count=_count(session, due_q),
         overdue=_survey_rows(
@@ -118,6 +119,19 @@ def today(
             HeldPatient(study_id, name, crisis_since.get(study_id)) for study_id, name in held
         ],
     )
+
+
+def _crisis_since(session: Session, study_ids: list[str]) -> dict[str, datetime]:
+    """The newest crisis alert of each held patient."""
+    if not study_ids:
+        return {}
+    rows = session.exec(
+        select(Patient.study_id, func.max(Alert.created_at))
+        .join(Alert, col(Alert.patient_id) == col(Patient.id))
+        .where(col(Patient.study_id).in_(study_ids), Alert.kind == "crisis")
+        .group_by(col(Patient.study_id))
+    ).all()
+    return {study_id: at for study_id, at in rows if at is not None}
 
 
 def _name(with_names: bool) -> Any:

@@ -23,7 +23,7 @@ def test_today_puts_the_crisis_first_with_its_age_and_shows_the_day(
     page = client.get("/staff/today")
     assert page.status_code == 200
     html = page.text
-    alerts = html[html.index("Open alerts, crisis first") :]
+    alerts = html[html.index("Alerts to handle, crisis first") :]
     body = alerts[alerts.index("<tbody>") :]
     first_row = body[: body.index("</tr>")]
     assert "crisis" in first_row and "P004" in first_row and "3 h" in first_row

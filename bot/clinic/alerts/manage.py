@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlalchemy import ColumnElement, case
+from sqlmodel import Session, col, func, select
 
 from bot.clinic import audit
 from bot.db.models import Alert, Patient
@@ -78,6 +79,35 @@ def list_alerts(
     return sorted(views, key=lambda v: v.id)
 
 
+UNRESOLVED = ("open", "acknowledged")
+
+
+def unresolved_alerts(
+    session: Session,
+    *,
+    limit: int,
+    offset: int = 0,
+    kind: str | None = None,
+    assigned_to: str | None = None,
+) -> tuple[list[AlertView], int]:
+    """Alerts still needing someone, crisis first then the oldest, and how many there are."""
+    where: list[ColumnElement[bool]] = [col(Alert.status).in_(UNRESOLVED)]
+    if kind is not None:
+        where.append(col(Alert.kind) == kind)
+    if assigned_to is not None:
+        where.append(col(Alert.assigned_to) == assigned_to)
+    total = session.exec(select(func.count()).select_from(Alert).where(*where)).one()
+    query = (
+        select(Alert, Patient.study_id)
+        .join(Patient, col(Patient.id) == Alert.patient_id)
+        .where(*where)
+        .order_by(case((col(Alert.kind) == "crisis", 0), else_=1), col(Alert.created_at))
+        .offset(offset)
+        .limit(limit)
+    )
+    return [_view(a, study_id) for a, study_id in session.exec(query)], int(total)
+
+
 def get_alert(session: Session, alert_id: int) -> AlertView:
     found = session.exec(
         select(Alert, Patient.study_id)
@@ -123,7 +153,7 @@ def acknowledge(session: Session, alert_id: int, *, actor: str, now: datetime) -
     alert = session.get(Alert, alert_id, with_for_update=True)
     if alert is None:
         raise AlertNotFound(f"no alert #{alert_id}")
-    if alert.status != "open":
+    if alert.status in ("acknowledged", "resolved"):
         return False
     alert.status = "acknowledged"
     alert.acknowledged_at = now

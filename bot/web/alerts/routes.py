@@ -14,6 +14,10 @@ STATUS_CHOICES = ("unresolved", "open", "acknowledged", "resolved", "all")
 KINDS = ("crisis", "clinical", "opt_out", "missed_survey", "missed_sessions")
 
 
+PAGE_SIZE = 50
+NEWEST = 200  # other filters show the newest this many
+
+
 def list_page(page: Page) -> Response:
     q = page.request.query_params
     status = q.get("status", "unresolved")
@@ -22,23 +26,28 @@ def list_page(page: Page) -> Response:
     kind = q.get("kind") or None
     mine = q.get("mine") == "1"
     assigned_to = page.actor if mine else None
-    wanted = {"unresolved": ("open", "acknowledged"), "all": (None,)}.get(status, (status,))
-    alerts = [
-        alert
-        for one_status in wanted
-        for alert in manage.list_alerts(
-            page.db,
-            include_acknowledged=True,
-            status=one_status,
-            kind=kind,
+    try:
+        number = max(1, int(q.get("page", "1")))
+    except ValueError:
+        number = 1
+    if status == "unresolved":  # the work queue: crisis first, then the oldest, in pages
+        alerts, total = manage.unresolved_alerts(
+            page.db, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE, kind=kind,
             assigned_to=assigned_to,
-            limit=500,
         )  # fmt: skip
-    ]
-    alerts.sort(key=lambda a: (a.status == "resolved", a.kind != "crisis", a.created_at))
+        pages = max(1, -(-total // PAGE_SIZE))
+    else:
+        alerts = manage.list_alerts(
+            page.db, include_acknowledged=True, status=None if status == "all" else status,
+            kind=kind, assigned_to=assigned_to, limit=NEWEST,
+        )  # fmt: skip
+        alerts.reverse()  # newest first
+        total, pages, number = len(alerts), 1, 1
+    query = {k: v for k, v in q.items() if k != "page" and v}
     return page.render(
         "alerts/list.html", active="alerts", alerts=alerts, status_filter=status, kind=kind or "",
-        mine=mine, statuses=STATUS_CHOICES, kinds=KINDS,
+        mine=mine, statuses=STATUS_CHOICES, kinds=KINDS, total=total, number=number,
+        pages=pages, query=query, newest=NEWEST,
     )  # fmt: skip
 
 
