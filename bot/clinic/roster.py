@@ -144,12 +144,13 @@ def _conditions(filters: PatientFilter, *, now: datetime, with_names: bool) -> l
                 ),
             )
         )
-    if filters.overdue:
+    if filters.overdue:  # IN, not EXISTS: one pass over the (state, due_at, ...) index
         where.append(
-            exists().where(
-                col(SurveyAssignment.patient_id) == col(Patient.id),
-                col(SurveyAssignment.state).in_(OPEN_STATES),
-                col(SurveyAssignment.due_at) < now,
+            col(Patient.id).in_(
+                select(SurveyAssignment.patient_id).where(
+                    col(SurveyAssignment.state).in_(OPEN_STATES),
+                    col(SurveyAssignment.due_at) < now,
+                )
             )
         )
     return where
@@ -176,16 +177,15 @@ def _details(
         .order_by(col(Enrolment.enrolled_at))
     ):
         cohorts[pid].append(name)
-    for pid, count in session.exec(
-        select(SurveyAssignment.patient_id, func.count())
-        .where(
-            col(SurveyAssignment.patient_id).in_(ids),
-            col(SurveyAssignment.state).in_(OPEN_STATES),
-            col(SurveyAssignment.due_at) < now,
+    # by patient only (their index): with the state in the query too, a planner may walk
+    # every open survey of the clinic instead
+    for pid, state, due_at in session.exec(
+        select(SurveyAssignment.patient_id, SurveyAssignment.state, SurveyAssignment.due_at).where(
+            col(SurveyAssignment.patient_id).in_(ids)
         )
-        .group_by(col(SurveyAssignment.patient_id))
     ):
-        overdue[pid] = int(count)
+        if state in OPEN_STATES and due_at < now:
+            overdue[pid] = overdue.get(pid, 0) + 1
     return channels, cohorts, overdue
 
 

@@ -71,12 +71,8 @@ def today(
 ) -> Today:
     end_of_day = _end_of_local_day(now, timezone)
     alerts, alert_count = unresolved_alerts(session, limit=limit)
-    due_q = _surveys(with_names).where(
-        col(SurveyAssignment.due_at) >= now, col(SurveyAssignment.due_at) < end_of_day
-    )
-    overdue_q = _surveys(with_names).where(
-        col(SurveyAssignment.due_at) < now, col(SurveyAssignment.expires_at) > now
-    )
+    due = [col(SurveyAssignment.due_at) >= now, col(SurveyAssignment.due_at) < end_of_day]
+    overdue = [col(SurveyAssignment.due_at) < now, col(SurveyAssignment.expires_at) > now]
     failed_q = (
         select(OutboxMessage, Patient.study_id, _name(with_names))
         .outerjoin(Patient, col(Patient.id) == col(OutboxMessage.patient_id))
@@ -86,20 +82,18 @@ def today(
         )
     )
     held = session.exec(
-        select(Patient.study_id, _name(with_names))
+        select(Patient.id, Patient.study_id, _name(with_names))
         .where(Patient.status == "crisis_hold")
         .order_by(col(Patient.study_id))
     ).all()
-    crisis_since = _crisis_since(session, [study_id for study_id, _ in held])
+    crisis_since = _crisis_since(session, [pid for pid, _, _ in held if pid is not None])
     return Today(
         alerts=alerts,
         alert_count=alert_count,
-        due=_survey_rows(session, due_q.order_by(col(SurveyAssignment.due_at)).limit(limit)),
-        due_count=_count(session, due_q),
-        overdue=_survey_rows(
-            session, overdue_q.order_by(col(SurveyAssignment.due_at)).limit(limit)
-        ),
-        overdue_count=_count(session, overdue_q),
+        due=_first_surveys(session, with_names, due, limit),
+        due_count=_survey_count(session, due),
+        overdue=_first_surveys(session, with_names, overdue, limit),
+        overdue_count=_survey_count(session, overdue),
         failed=[
             FailedSend(
                 outbox_id=row.id or 0,
@@ -116,22 +110,21 @@ def today(
         ],
         failed_count=_count(session, failed_q),
         on_hold=[
-            HeldPatient(study_id, name, crisis_since.get(study_id)) for study_id, name in held
+            HeldPatient(study_id, name, crisis_since.get(pid or 0)) for pid, study_id, name in held
         ],
     )
 
 
-def _crisis_since(session: Session, study_ids: list[str]) -> dict[str, datetime]:
+def _crisis_since(session: Session, patient_ids: list[int]) -> dict[int, datetime]:
     """The newest crisis alert of each held patient."""
-    if not study_ids:
+    if not patient_ids:
         return {}
     rows = session.exec(
-        select(Patient.study_id, func.max(Alert.created_at))
-        .join(Alert, col(Alert.patient_id) == col(Patient.id))
-        .where(col(Patient.study_id).in_(study_ids), Alert.kind == "crisis")
-        .group_by(col(Patient.study_id))
+        select(Alert.patient_id, func.max(Alert.created_at))
+        .where(col(Alert.patient_id).in_(patient_ids), Alert.kind == "crisis")
+        .group_by(col(Alert.patient_id))
     ).all()
-    return {study_id: at for study_id, at in rows if at is not None}
+    return {pid: at for pid, at in rows if at is not None}
 
 
 def _name(with_names: bool) -> Any:
@@ -139,11 +132,33 @@ def _name(with_names: bool) -> Any:
     return Patient.display_name if with_names else null().label("display_name")
 
 
-def _surveys(with_names: bool) -> Any:
-    return (
-        select(SurveyAssignment, Patient.study_id, _name(with_names), Patient.timezone)
-        .join(Patient, col(Patient.id) == col(SurveyAssignment.patient_id))
-        .where(col(SurveyAssignment.state).in_(OPEN_STATES))
+def _first_surveys(
+    session: Session, with_names: bool, where: list[Any], limit: int
+) -> list[SurveyDue]:
+    """The `limit` earliest-due open surveys. One query per open state, each walking the
+    (state, due_at) index in order, then merged: a single IN over the states would sort them all.
+    """
+    rows: list[SurveyDue] = []
+    for state in OPEN_STATES:
+        query = (
+            select(SurveyAssignment, Patient.study_id, _name(with_names), Patient.timezone)
+            .join(Patient, col(Patient.id) == col(SurveyAssignment.patient_id))
+            .where(SurveyAssignment.state == state, *where)
+            .order_by(col(SurveyAssignment.due_at))
+            .limit(limit)
+        )
+        rows.extend(_survey_rows(session, query))
+    return sorted(rows, key=lambda r: r.due_at)[:limit]
+
+
+def _survey_count(session: Session, where: list[Any]) -> int:
+    """Counted on the assignments alone (index on state, due_at): no join needed."""
+    return int(
+        session.exec(
+            select(func.count(col(SurveyAssignment.id))).where(
+                col(SurveyAssignment.state).in_(OPEN_STATES), *where
+            )
+        ).one()
     )
 
 

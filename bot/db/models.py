@@ -103,6 +103,11 @@ class Rsvp(SQLModel, table=True):
 
 
 class SurveyAssignment(SQLModel, table=True):
+    # For the staff console: what is due or overdue (counted from the index alone), per patient.
+    __table_args__ = (
+        Index("ix_surveyassignment_state_due", "state", "due_at", "expires_at", "patient_id"),
+        Index("ix_surveyassignment_patient_state", "patient_id", "state"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     patient_id: int = Field(foreign_key="patient.id", index=True)
     instrument_id: str = Field(max_length=64)

@@ -1,4 +1,4 @@
-"""staff console: sessions, MFA, sign-in throttling, alert handling
+"""staff console: sessions, MFA, sign-in throttling, alert handling, due-survey indexes
 
 Revision ID: 0007_staff_console
 Revises: 0006_safety_net
@@ -90,6 +90,16 @@ def upgrade() -> None:
     with op.batch_alter_table("alertnote", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_alertnote_alert_id"), ["alert_id"], unique=False)
 
+    with op.batch_alter_table("surveyassignment", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_surveyassignment_state_due",
+            ["state", "due_at", "expires_at", "patient_id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_surveyassignment_patient_state", ["patient_id", "state"], unique=False
+        )
+
     with op.batch_alter_table("alert", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("assigned_to", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True)
@@ -123,6 +133,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("surveyassignment", schema=None) as batch_op:
+        batch_op.drop_index("ix_surveyassignment_patient_state")
+        batch_op.drop_index("ix_surveyassignment_state_due")
+
     with op.batch_alter_table("staffuser", schema=None) as batch_op:
         batch_op.drop_column("last_sign_in_at")
         batch_op.drop_column("password_changed_at")
