@@ -195,6 +195,11 @@ def measure(url: str, patients: int, rounds: int) -> dict[str, list[float]]:
     app = bench_app(url)
     try:
         study_ids = fill(app.db, patients)
+        if app.db.dialect.name == "postgresql":
+            # a live database has statistics (autovacuum analyses after bulk writes); a freshly
+            # filled one does not yet, and the planner then guesses
+            with app.db.connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
         with session_scope(app.db) as s:
             accounts.add_user(
                 s, username="bench", role="administrator", password=PASSWORD, actor="bench",
