@@ -134,6 +134,7 @@ async def sms_world(
         backend, config, monotonic=lambda: clock().timestamp(), sleep=virtual_sleep
     )
     runtime = Runtime(app, [sms, *extra_channels], backend=backend)
+    await runtime.start_channels()  # no dispatcher loop: the test dispatches by hand
     # No lifespan: the test dispatches by hand, so nothing runs on a wall-clock timer.
     server = uvicorn.Server(
         uvicorn.Config(
@@ -150,7 +151,7 @@ async def sms_world(
     finally:
         server.should_exit = True
         await task
-        await sms.stop()
+        await runtime.stop_channels()
         await fake.stop()
         app.db.dispose()
 

@@ -55,12 +55,12 @@ class TelegramHarness:
         )
         # no dispatcher loop (Runtime.start is not called): tests dispatch explicitly
         self.runtime = Runtime(self.app, [self.channel], backend=self.backend)
-        await self.channel.start()
+        await self.runtime.start_channels()
         return self
 
     async def __aexit__(self, *_exc: object) -> None:
-        assert self.channel is not None
-        await self.channel.stop()
+        assert self.runtime is not None
+        await self.runtime.stop_channels()
         await self.fake.stop()
         self.app.db.dispose()
 

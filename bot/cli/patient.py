@@ -127,7 +127,13 @@ def run_list(ns: argparse.Namespace) -> int:
             )
             print("study_id\tlocale\ttimezone\tstatus\tchannels")
             for p in roster.rows:
-                channels = ",".join(f"{c}:{status}" for c, status in p.channels) or "-"
+                channels = (
+                    ",".join(
+                        f"{c}:{status}" + (" (last send failed)" if c in p.failed_channels else "")
+                        for c, status in p.channels
+                    )
+                    or "-"
+                )
                 print(f"{p.study_id}\t{p.locale}\t{p.timezone}\t{p.status}\t{channels}")
     return 0
 

@@ -16,6 +16,7 @@ from bot.service.runtime import Runtime
 from bot.service.server import build_asgi
 from bot.service.settings import get_settings
 from bot.web.app import staff_mount
+from surveys.loader import load_versions
 
 
 def register(sub: Any) -> None:
@@ -29,9 +30,12 @@ def register(sub: Any) -> None:
 
 def run_server(ns: argparse.Namespace) -> int:
     settings = get_settings()
+    # Every instrument file, shipped and the clinic's, is read and checked before anything
+    # starts: a broken one stops here with its name (InstrumentError), not at the first answer.
+    load_versions()
     # JSON lines on stderr, secrets and phone numbers redacted (bot/service/logging_setup.py)
     configure_logging(level=ns.log_level.upper(), secrets=secrets_of(settings))
-    app = build_app(settings, database_url=ns.db)
+    app = build_app(settings, database_url=ns.db, serving=True)
     backend = Backend(app)
     channels = enabled_channels(settings, backend)
     if not channels:

@@ -15,7 +15,15 @@ from sqlalchemy import exists, or_
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, func, select
 
-from bot.db.models import ChannelIdentity, Cohort, Enrolment, Patient, SurveyAssignment
+from bot.db.models import (
+    ChannelIdentity,
+    Cohort,
+    Enrolment,
+    OutboxMessage,
+    Patient,
+    SurveyAssignment,
+)
+from bot.db.store import FAILED_SEND_STATUSES
 
 OPEN_STATES = ("pending", "in_progress", "paused")
 STATUSES = ("active", "paused", "stopped", "crisis_hold")
@@ -44,6 +52,9 @@ class RosterRow:
     channels: list[tuple[str, str]] = field(default_factory=list)  # (channel, status)
     cohorts: list[str] = field(default_factory=list)
     overdue: int = 0
+    # Channels whose newest message failed for good: staff must see it beside the channel's
+    # status (a pending SMS number whose opt-in text never arrived is not just "pending").
+    failed_channels: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,7 @@ def list_patients(
     patients = session.exec(query).all()
     ids = [p.id for p in patients if p.id is not None]
     channels, cohorts, overdue = _details(session, ids, now)
+    failed = last_send_failed(session, ids)
     rows = [
         RosterRow(
             id=p.id or 0,
@@ -82,6 +94,7 @@ def list_patients(
             channels=channels.get(p.id or 0, []),
             cohorts=cohorts.get(p.id or 0, []),
             overdue=overdue.get(p.id or 0, 0),
+            failed_channels=frozenset(failed.get(p.id or 0, ())),
         )
         for p in patients
     ]
@@ -187,6 +200,28 @@ def _details(
         if state in OPEN_STATES and due_at < now:
             overdue[pid] = overdue.get(pid, 0) + 1
     return channels, cohorts, overdue
+
+
+def last_send_failed(session: Session, ids: list[int]) -> dict[int, set[str]]:
+    """Per patient, the channels whose newest sent (or tried) message failed for good."""
+    if not ids:
+        return {}
+    finished = ("sent", "delivered", *FAILED_SEND_STATUSES)
+    newest = (
+        select(func.max(OutboxMessage.id))
+        .where(col(OutboxMessage.patient_id).in_(ids), col(OutboxMessage.status).in_(finished))
+        .group_by(col(OutboxMessage.patient_id), col(OutboxMessage.channel))
+    )
+    failed: dict[int, set[str]] = defaultdict(set)
+    for pid, channel in session.exec(
+        select(OutboxMessage.patient_id, OutboxMessage.channel).where(
+            col(OutboxMessage.id).in_(newest),
+            col(OutboxMessage.status).in_(FAILED_SEND_STATUSES),
+        )
+    ):
+        if pid is not None:
+            failed[pid].add(channel)
+    return failed
 
 
 def _escape_like(text: str) -> str:

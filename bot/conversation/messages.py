@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from bot.conversation.storable import storable
+
 OutgoingKind = Literal["prompt", "reply", "crisis", "help", "confirmation", "trend"]
 # Safety replies: the crisis (and distress) answer and the HELP text with 911/988. Never
 # cancelled by STOP, PAUSE, a crisis hold, quiet hours, the daily cap or a backlog; claimed
@@ -31,7 +33,11 @@ class ButtonPress:
 
 @dataclass(frozen=True)
 class Inbound:
-    """One message from a patient, already authenticated by its channel adapter."""
+    """One message from a patient, already authenticated by its channel adapter.
+
+    Its strings are made storable on creation (bot/conversation/storable.py): whatever a
+    provider delivers, nothing in an Inbound can make the database refuse it.
+    """
 
     channel: str  # "console" | "telegram" | "sms" | ...
     address: str  # chat id, E.164 phone number, console user name
@@ -40,6 +46,13 @@ class Inbound:
     received_at: datetime
     # A pressed option button. Typed replies leave it None.
     button: ButtonPress | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("address", "provider_message_id", "text"):
+            value = getattr(self, name)
+            safe = storable(value)
+            if safe != value:
+                object.__setattr__(self, name, safe)
 
 
 @dataclass(frozen=True)
@@ -71,7 +84,8 @@ class Outgoing:
 @dataclass(frozen=True)
 class HandleResult:
     """What became of one inbound message: handled (with the outbox rows it queued), a repeat
-    the provider delivered again, or a message from an address that is not enrolled."""
+    the provider delivered again, a message from an address that is not enrolled, or one that
+    could not be processed and was kept for staff (quarantined)."""
 
-    status: Literal["processed", "duplicate", "unknown_sender"]
+    status: Literal["processed", "duplicate", "unknown_sender", "quarantined"]
     outbox_ids: tuple[int, ...] = ()

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, InternalError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import select
 
@@ -17,10 +17,27 @@ from bot.db.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
-# DBAPIError covers a refused or dropped connection (OperationalError), a locked SQLite file and
-# a failed statement; PoolTimeout: every pooled connection is busy. All are worth a retry: the
-# inbound dedupe makes a redelivered webhook harmless.
-DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (DBAPIError, PoolTimeout)
+# The database is away, stalled, locked, full or read-only: the same work will succeed later,
+# so it is retried (a webhook answers 503 and the provider delivers again; the inbound dedupe
+# makes the second delivery harmless). OperationalError covers a refused, dropped or stalled
+# connection, a statement time-out, a deadlock, a locked, full or read-only SQLite file and a
+# full disk on PostgreSQL; PoolTimeout: every pooled connection is busy.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    OperationalError,
+    InterfaceError,
+    InternalError,
+    PoolTimeout,
+)
+
+
+def is_outage(exc: BaseException) -> bool:
+    """True when `exc` says the database is unavailable now (retry later); False when the work
+    itself cannot succeed (a DataError or IntegrityError from what was sent, or a bug): retrying
+    that forever would lose the message, so it is quarantined instead."""
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        return True
+    # A DBAPIError of no finer class (some drivers' generic error) whose connection broke.
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
 async def until_database_answers(
@@ -34,7 +51,7 @@ async def until_database_answers(
     waited, pause = 0.0, first_wait
     while True:
         try:
-            write()
+            await asyncio.to_thread(write)  # never on the event loop: it may wait for seconds
             return
         except DATABASE_UNAVAILABLE:
             if waited >= within:

@@ -329,6 +329,10 @@ def enqueue(
     return rows
 
 
+# What a message that will never arrive is left as (the dispatcher's, or the provider's word).
+FAILED_SEND_STATUSES = ("failed", "undelivered")
+
+
 def pending_outbox(session: Session, channel: str, now: datetime) -> list[OutboxMessage]:
     return list(
         session.exec(

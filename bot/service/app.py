@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from bot.conversation.engine import ConversationEngine, ProgramInfo
 from bot.conversation.i18n import translator
-from bot.db.database import make_engine, upgrade
+from bot.db.database import forbid_event_loop, make_engine, upgrade
 from bot.schedule.due import DueWorkSetup
 from bot.schedule.rsvp import handle_rsvp_reply
 from bot.service.pipeline import Clock, Pipeline
@@ -44,11 +44,16 @@ def build_app(
     database_url: str | None = None,
     clock: Clock = utc_now,
     migrate: bool = True,
+    serving: bool = False,
 ) -> App:
+    """`serving`: the app behind `pathbot run`, where database work on the event loop would
+    freeze every request; its engine refuses such work (bot/db/database.py)."""
     url = database_url or settings.database_url
     if migrate:
         upgrade(url)
-    db = make_engine(url)
+    db = make_engine(url, settings.database_timeouts)
+    if serving:
+        forbid_event_loop(db)
     program = ProgramInfo(
         name=settings.program_name, help_phone=settings.help_phone, help_hours=settings.help_hours
     )

@@ -1,8 +1,11 @@
 """The channel port's implementation: what channels may ask of pathbot, done by the service.
 
 Every database step runs in a worker thread (the pipeline and these look-ups are synchronous and
-transactional), a database outage surfaces as the port's `BackendUnavailable`, and anything that
-queued outbox rows wakes the dispatcher so replies go out now rather than at the next timer tick.
+transactional) and is awaited for at most `REQUEST_SECONDS`; a database outage (or that wait
+running out) surfaces as the port's `BackendUnavailable`, so a webhook answers 503 in time for
+the provider to deliver again. An inbound message that fails for any other reason is quarantined
+(bot/service/quarantine.py), never retried for ever. Anything that queued outbox rows wakes the
+dispatcher so replies go out now rather than at the next timer tick.
 """
 
 from __future__ import annotations
@@ -16,19 +19,23 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.channels.port import BackendUnavailable, DeliveryStatus
+from bot.clinic.alerts.delivery import record_send_failure
 from bot.conversation.engine import ProgramInfo
 from bot.conversation.messages import ButtonPress, HandleResult, Inbound
 from bot.db import fallback, store
-from bot.db.availability import DATABASE_UNAVAILABLE
+from bot.db.availability import is_outage
 from bot.db.database import session_scope
 from bot.db.models import OutboxMessage
 from bot.service import chat_flows, sms_optin
 from bot.service.app import App
-from bot.service.dispatcher import note_undelivered
 from bot.service.metrics import METRICS
+from bot.service.quarantine import quarantine_inbound
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
+
+# A webhook waits this long for the database, then answers 503 (Twilio gives up after 15 s).
+REQUEST_SECONDS = 10.0
 
 # Provider words for a message that will never arrive (Twilio's; other channels map onto them).
 FINAL_FAILURES = ("undelivered", "failed")
@@ -67,21 +74,26 @@ class Backend:
         started = METRICS.inbound_started()
         gate = INBOUND_GATES.get(inbound.channel)
         if gate is not None:
-            result = await self._run(gate, self.app, inbound)
+            result = await self._store(inbound, gate, self.app, inbound)
         else:
-            result = await self._run(self.app.pipeline.handle, inbound)
+            result = await self._store(inbound, self.app.pipeline.handle, inbound)
         METRICS.inbound_handled(inbound.channel, result, started)
         return self._woken(result)
 
     async def enrol(self, inbound: Inbound, code: str, locale_hint: str) -> HandleResult:
-        result = await self._run(chat_flows.enrol_with_code, self.app, inbound, code, locale_hint)
+        result = await self._store(
+            inbound, chat_flows.enrol_with_code, self.app, inbound, code, locale_hint
+        )
         return self._woken(result)
 
     async def refuse_stranger(self, inbound: Inbound, locale_hint: str) -> HandleResult:
-        return self._woken(await self._run(chat_flows.not_enrolled, self.app, inbound, locale_hint))
+        result = await self._store(inbound, chat_flows.not_enrolled, self.app, inbound, locale_hint)
+        return self._woken(result)
 
     async def request_survey(self, inbound: Inbound, instrument_id: str) -> HandleResult:
-        result = await self._run(chat_flows.request_survey, self.app, inbound, instrument_id)
+        result = await self._store(
+            inbound, chat_flows.request_survey, self.app, inbound, instrument_id
+        )
         return self._woken(result)
 
     # ---- look-ups and status ------------------------------------------------------------
@@ -119,9 +131,28 @@ class Backend:
 
     async def _run(self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
         try:
-            return await asyncio.to_thread(fn, *args, **kwargs)
-        except DATABASE_UNAVAILABLE as exc:
-            raise BackendUnavailable(type(exc).__name__) from exc
+            return await asyncio.wait_for(asyncio.to_thread(fn, *args, **kwargs), REQUEST_SECONDS)
+        except TimeoutError as exc:  # the work may still finish; a redelivery is deduped
+            raise BackendUnavailable("the database did not answer in time") from exc
+        except Exception as exc:
+            if is_outage(exc):
+                raise BackendUnavailable(type(exc).__name__) from exc
+            raise
+
+    async def _store(
+        self,
+        inbound: Inbound,
+        fn: Callable[_P, HandleResult],
+        *args: _P.args,
+        **kwargs: _P.kwargs,
+    ) -> HandleResult:
+        """Run a step that stores `inbound`; quarantine it when it fails other than by an outage."""
+        try:
+            return await self._run(fn, *args, **kwargs)
+        except BackendUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - kept and alerted, never lost or retried for ever
+            return await self._run(quarantine_inbound, self.app, inbound, exc)
 
     def _woken(self, result: HandleResult) -> HandleResult:
         if result.outbox_ids:
@@ -147,8 +178,8 @@ def record_delivery_status(db: Engine, update: DeliveryStatus, now: datetime) ->
                 if identity is not None:
                     identity.status = "stopped"
                     session.add(identity)
+            record_send_failure(session, row, now)  # urgent for a crisis answer or HELP text
             fallback.after_final_failure(session, row, now=now)
-            note_undelivered(session, row, now)
         else:
             return  # queued / sending / sent: nothing new for staff
         if row.provider_message_id is None and update.provider_message_id:

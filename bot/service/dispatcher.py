@@ -12,7 +12,9 @@ row applies, in order:
 4. a cap on unsolicited messages per patient per local day: the rest wait for the next day;
 5. the channel's rate limit: channels pace themselves, the batch size keeps a round small;
 
-then sends and marks the row sent. Claiming uses SELECT ... FOR UPDATE SKIP LOCKED on
+then sends and marks the row sent. Every database step runs in a worker thread: the dispatcher
+shares the event loop with the webhooks, and a slow or stalled database must not freeze them.
+Claiming uses SELECT ... FOR UPDATE SKIP LOCKED on
 PostgreSQL, so several dispatchers share the work without sending anything twice; a row whose
 lease expires (its dispatcher died mid-send) is claimed again. SQLite runs one dispatcher.
 
@@ -27,6 +29,7 @@ when one fails for good staff get an urgent alert at once.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,12 +44,15 @@ from bot.channels.base import (
     RetryableSendError,
     SendError,
 )
+from bot.clinic.alerts.delivery import record_send_failure
 from bot.conversation.messages import SAFETY_KINDS
 from bot.db import fallback, store
-from bot.db.availability import until_database_answers
+from bot.db.availability import is_outage, until_database_answers
 from bot.db.database import session_scope
 from bot.db.models import ChannelIdentity, OutboxMessage, Patient
 from bot.schedule.localtime import in_quiet_hours, local_day_bounds, next_local_hour
+
+log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 # A safety reply is retried for about ten minutes (2, 4, ... 60, 60 s) before staff are told.
@@ -95,9 +101,11 @@ async def dispatch_pending(
     sent = await dispatch_safety(db, channels, now, default_locale=default_locale)
     for name, channel in channels.items():
         while True:
-            claimed = claim_due(db, name, now, batch_size or DEFAULT_BATCH_SIZE)
+            claimed = await asyncio.to_thread(
+                claim_due, db, name, now, batch_size or DEFAULT_BATCH_SIZE
+            )
             for row in claimed:
-                if await _send_one(db, channel, row, now, rules, default_locale):
+                if await _send_guarded(db, channel, row, now, rules, default_locale):
                     sent += 1
             if batch_size is not None or not claimed:
                 break
@@ -115,12 +123,14 @@ async def dispatch_safety(
     many were sent. Nothing else is claimed, so this never waits for other messages."""
     sent = 0
     while True:
-        claimed = claim_due(db, list(channels), now, DEFAULT_BATCH_SIZE, kinds=SAFETY_KINDS)
+        claimed = await asyncio.to_thread(
+            claim_due, db, list(channels), now, DEFAULT_BATCH_SIZE, kinds=SAFETY_KINDS
+        )
         if not claimed:
             return sent
         results = await asyncio.gather(
             *(
-                _send_one(db, channels[row.channel], row, now, None, default_locale)
+                _send_guarded(db, channels[row.channel], row, now, None, default_locale)
                 for row in claimed
             )
         )
@@ -200,6 +210,26 @@ def _in_order(session: Session, rows: list[OutboxMessage], now: datetime) -> lis
     ]
 
 
+async def _send_guarded(
+    db: Engine,
+    channel: Channel,
+    row: OutboxMessage,
+    now: datetime,
+    rules: SendRules | None,
+    default_locale: str,
+) -> bool:
+    """`_send_one`, except that a row which fails other than by a database outage (a bug, a
+    value the database refuses) is failed loudly instead of being retried for ever."""
+    try:
+        return await _send_one(db, channel, row, now, rules, default_locale)
+    except Exception as exc:
+        if is_outage(exc):
+            raise  # the round stops; its claims go back (runtime.release_claims)
+        log.error("message %s could not be sent (%s)", row.id, type(exc).__name__)
+        await asyncio.to_thread(_record_internal_failure, db, row, now)
+        return False
+
+
 async def _send_one(
     db: Engine,
     channel: Channel,
@@ -208,8 +238,7 @@ async def _send_one(
     rules: SendRules | None,
     default_locale: str,
 ) -> bool:
-    with session_scope(db) as session:
-        verdict, locale = _apply_rules(session, row, now, rules)
+    verdict, locale = await asyncio.to_thread(_apply_rules_now, db, row, now, rules)
     if verdict != "send":
         return False
     envelope = OutboundEnvelope(
@@ -223,29 +252,8 @@ async def _send_one(
     )
     try:
         provider_id = await channel.send(envelope)
-    except ContactStopped as exc:
-        with session_scope(db) as session:
-            _update(session, row, status="failed", error_code=exc.code)
-            _mark_identity(session, row, exc.identity_status)
-            _after_final_failure(session, row, now)
-        return False
-    except RetryableSendError as exc:
-        with session_scope(db) as session:
-            final = row.attempts + 1 >= _max_attempts(row)
-            _update(
-                session,
-                row,
-                status="failed" if final else "pending",
-                error_code=exc.code,
-                not_before=now + _backoff(row, exc.retry_after),
-            )
-            if final:
-                _after_final_failure(session, row, now)
-        return False
     except SendError as exc:
-        with session_scope(db) as session:
-            _update(session, row, status="failed", error_code=exc.code)
-            _after_final_failure(session, row, now)
+        await asyncio.to_thread(_record_failure, db, row, exc, now)
         return False
 
     def record_sent() -> None:
@@ -254,6 +262,35 @@ async def _send_one(
 
     await until_database_answers(record_sent)  # else an outage here means a re-send later
     return True
+
+
+def _record_failure(db: Engine, row: OutboxMessage, exc: SendError, now: datetime) -> None:
+    """What a failed send leaves behind: a retry later, or a final failure (alerted, and maybe
+    re-routed to another channel)."""
+    with session_scope(db) as session:
+        final = not isinstance(exc, RetryableSendError) or row.attempts + 1 >= _max_attempts(row)
+        if not final:
+            assert isinstance(exc, RetryableSendError)
+            delay = _backoff(row, exc.retry_after)
+            _update(session, row, status="pending", error_code=exc.code, not_before=now + delay)
+            return
+        failed = _update(session, row, status="failed", error_code=exc.code)
+        if isinstance(exc, ContactStopped):
+            _mark_identity(session, row, exc.identity_status)
+        _after_final_failure(session, failed or row, now)
+
+
+def _record_internal_failure(db: Engine, row: OutboxMessage, now: datetime) -> None:
+    with session_scope(db) as session:
+        failed = _update(session, row, status="failed", error_code="internal")
+        _after_final_failure(session, failed or row, now)
+
+
+def _apply_rules_now(
+    db: Engine, row: OutboxMessage, now: datetime, rules: SendRules | None
+) -> tuple[str, str | None]:
+    with session_scope(db) as session:
+        return _apply_rules(session, row, now, rules)
 
 
 def _max_attempts(row: OutboxMessage) -> int:
@@ -269,17 +306,11 @@ def _backoff(row: OutboxMessage, retry_after: float | None) -> timedelta:
 
 
 def _after_final_failure(session: Session, row: OutboxMessage, now: datetime) -> None:
-    """A message failed for good: reach the patient on another channel where that fits, and
-    when it was a safety reply, tell staff at once (an urgent alert)."""
+    """A message failed for good: staff are told (at once, urgently, for a safety reply;
+    bot/clinic/alerts/delivery.py), and the patient is reached on another channel where that
+    fits."""
+    record_send_failure(session, row, now)
     fallback.after_final_failure(session, row, now=now)
-    note_undelivered(session, row, now)
-
-
-def note_undelivered(session: Session, row: OutboxMessage, now: datetime) -> None:
-    """An urgent staff alert for a safety reply that will never arrive (also used when the
-    provider reports it undelivered after accepting it)."""
-    if row.kind in SAFETY_KINDS and row.patient_id is not None:
-        store.add_alert(session, row.patient_id, UNDELIVERED_ALERT, now)
 
 
 def _apply_rules(
@@ -383,16 +414,17 @@ def _hold(session: Session, row: OutboxMessage, **changes: object) -> None:
     session.add(fresh)
 
 
-def _update(session: Session, row: OutboxMessage, **changes: object) -> None:
+def _update(session: Session, row: OutboxMessage, **changes: object) -> OutboxMessage | None:
     fresh = session.get(OutboxMessage, row.id)
     if fresh is None:
-        return
+        return None
     if "status" in changes and changes["status"] != "cancelled":
         fresh.attempts += 1
     fresh.claimed_at = None
     for key, value in changes.items():
         setattr(fresh, key, value)
     session.add(fresh)
+    return fresh
 
 
 def _mark_identity(session: Session, row: OutboxMessage, status: str) -> None:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from bot.channels.base import Channel, OutboundEnvelope, SendError
+from bot.channels.base import Channel, OutboundEnvelope, RetryableSendError, SendError
 from bot.conversation.messages import HandleResult
 from bot.db.models import OutboxMessage
 
@@ -166,18 +166,26 @@ def queue_depth(db: Engine) -> dict[str, int]:
 
 
 class MeteredChannel:
-    """Wraps a channel for the dispatcher: counts each send's result, times replies."""
+    """Wraps a channel for the dispatcher: counts each send's result, times replies, and
+    remembers how many sends in a row the provider refused for a reason of its own (network,
+    5xx, throttling), which is what `/healthz` calls a failing channel."""
 
     def __init__(self, inner: Channel, metrics: Metrics = METRICS) -> None:
         self.name = inner.name
         self._inner = inner
         self._metrics = metrics
+        self.failures_in_a_row = 0
+        self.last_error_code: str | None = None
 
     async def send(self, message: OutboundEnvelope) -> str:
         try:
             provider_id = await self._inner.send(message)
         except SendError as exc:
             self._metrics.send_failed(self.name, exc.code, message.outbox_id)
+            if isinstance(exc, RetryableSendError):
+                self.failures_in_a_row += 1
+                self.last_error_code = exc.code
             raise
+        self.failures_in_a_row = 0
         self._metrics.sent(self.name, message.outbox_id)
         return provider_id

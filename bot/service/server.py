@@ -1,7 +1,8 @@
 """The ASGI service behind `pathbot run`: channel webhooks, health check, dispatcher lifecycle.
 
 Routes are collected from the enabled channels (each declares its own), so adding a channel
-never touches this file.
+never touches this file. Nothing here touches the database on the event loop: the health check
+runs its probe on a thread of its own (bot/service/health.py), everything else through the port.
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import BaseRoute, Route
 
+from bot.service.health import DatabaseProbe
 from bot.service.metrics import METRICS, queue_depth
 from bot.service.runtime import Runtime
 
@@ -23,22 +24,24 @@ from bot.service.runtime import Runtime
 def build_asgi(runtime: Runtime, *, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
     """The service's app; `extra_routes` come from above the service (the staff console's
     Mount, composed by `pathbot run`), so this module never imports them."""
+    probe = DatabaseProbe(runtime.app.db)
 
     async def healthz(_request: Request) -> JSONResponse:
-        try:
-            with runtime.app.db.connect() as conn:
-                conn.execute(text("SELECT 1"))
-            database = "ok"
-        except Exception:  # any failure means "not reachable" to the health check
-            database = "unreachable"
+        facts = await probe.check(runtime.app.pipeline.now())  # within a second, always
         loops = runtime.health()  # dispatcher and scheduler: starting | alive | dead
+        channel_states = runtime.channel_states()
         body = {
-            "database": database,
+            **facts,
             **loops,
             "channels": sorted(runtime.channels),
+            "channel_states": channel_states,
             "channels_configured": bool(runtime.channels),
         }
-        healthy = database == "ok" and "dead" not in loops.values()
+        healthy = (
+            facts["database"] == "ok"
+            and "dead" not in loops.values()
+            and all(state == "running" for state in channel_states.values())
+        )
         return JSONResponse(body, status_code=200 if healthy else 503)
 
     async def metrics(_request: Request) -> PlainTextResponse:
@@ -65,7 +68,10 @@ def build_asgi(runtime: Runtime, *, extra_routes: Sequence[BaseRoute] = ()) -> S
             yield
         finally:
             await runtime.stop()
+            probe.close()
 
     asgi = Starlette(routes=routes, lifespan=lifespan)
+    # "/twilio/sms/" is a 404, not a redirect to a URL built from the request's Host header.
+    asgi.router.redirect_slashes = False
     asgi.state.runtime = runtime
     return asgi

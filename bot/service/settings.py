@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.db.database import normalize_database_url
+from bot.db.database import Timeouts, normalize_database_url
 
 PLACEHOLDER_MARKERS = ("changeme", "change-me", "placeholder", "example", "xxx", "your-")
 
@@ -38,6 +38,10 @@ class Settings(BaseSettings):
         default="sqlite:///pathbot.db",
         validation_alias=AliasChoices("DATABASE_URL", "PATHBOT_DATABASE_URL"),
     )
+    # How long one database statement may take (and SQLite may wait for its write lock) before
+    # it fails and the work is retried; and how long opening a connection may take.
+    database_statement_timeout_seconds: float = Field(default=15.0, gt=0, le=600)
+    database_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
     default_timezone: str = "America/New_York"
     default_locale: str = "en"
     quiet_hours_start: int = Field(default=20, ge=0, le=23, description="local hour sends stop")
@@ -141,6 +145,13 @@ class Settings(BaseSettings):
     @property
     def sqlalchemy_url(self) -> str:
         return normalize_database_url(self.database_url)
+
+    @property
+    def database_timeouts(self) -> Timeouts:
+        return Timeouts(
+            connect=self.database_connect_timeout_seconds,
+            statement=self.database_statement_timeout_seconds,
+        )
 
 
 def _looks_like_placeholder(value: str) -> bool:

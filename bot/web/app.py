@@ -54,6 +54,8 @@ def build_console(app: App, *, health: Health = no_health) -> Starlette:
         middleware=[Middleware(SecurityHeaders, hsts=settings.staff_cookies_secure)],
         exception_handlers={404: not_found},
     )
+    # "/staff/patients/" is a 404, not a redirect to a URL built from the request's Host header.
+    staff.router.redirect_slashes = False
     staff.state.console = console
     return staff
 

@@ -134,4 +134,8 @@ SPANISH: dict[str, str | list[str]] = {
     "This code works once, until {date}. Keep it private.": "Este código sirve una sola vez, hasta el {date}. No lo comparta.",
     "Questions? Call {phone} ({hours}).": "¿Preguntas? Llame al {phone} ({hours}).",
     "These messages are not watched all the time. In an emergency call 911, or call or text 988.": "Los mensajes no se leen las 24 horas. En una emergencia llame al 911; en una crisis, llame o envíe un texto al 988.",
+    # An inbound message that could not be processed and was kept for staff (bot/service/quarantine.py)
+    "{program}: sorry, we could not process your last message. The care team has been told. "
+    "You can also call {phone}.": "{program}: lo sentimos, no pudimos procesar su último mensaje. El equipo de atención "
+    "ya lo sabe. También puede llamar al {phone}.",
 }

@@ -1,4 +1,6 @@
-"""A TCP forwarder on 127.0.0.1 that a drill can cut and restore: "the database went away".
+"""A TCP forwarder on 127.0.0.1 that a drill can cut and restore ("the database went away"), or
+stall and resume ("the network swallows packets": connections stay open, nothing gets through
+in either direction, and new connections are accepted but never answered).
 
 It runs its own event loop in a thread, so blocking database calls made on the test's loop (or in
 worker threads) never wait on the loop that forwards their bytes.
@@ -18,8 +20,14 @@ class TcpProxy:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._flowing: asyncio.Event | None = None
         self.port = 0
         self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._make_flowing(), self._loop).result(5)
+
+    async def _make_flowing(self) -> None:
+        self._flowing = asyncio.Event()
+        self._flowing.set()
 
     def start(self) -> int:
         """Listen (again, on the same port once one was chosen); returns the port."""
@@ -28,6 +36,17 @@ class TcpProxy:
     def cut(self) -> None:
         """Stop listening and drop every open connection, as a crashed database would."""
         asyncio.run_coroutine_threadsafe(self._cut(), self._loop).result(5)
+
+    def stall(self) -> None:
+        """Hold every byte (both ways, old and new connections) until `resume`."""
+        self._loop.call_soon_threadsafe(self._gate().clear)
+
+    def resume(self) -> None:
+        self._loop.call_soon_threadsafe(self._gate().set)
+
+    def _gate(self) -> asyncio.Event:
+        assert self._flowing is not None
+        return self._flowing
 
     def close(self) -> None:
         self.cut()
@@ -53,6 +72,8 @@ class TcpProxy:
             await server.wait_closed()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
+        await self._gate().wait()  # a stalled network answers no new connection either
         try:
             up_reader, up_writer = await asyncio.open_connection(*self._target)
         except OSError:
@@ -64,10 +85,10 @@ class TcpProxy:
         )
         self._writers -= {writer, up_writer}
 
-    @staticmethod
-    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while data := await reader.read(65536):
+                await self._gate().wait()
                 writer.write(data)
                 await writer.drain()
         except (ConnectionError, OSError):

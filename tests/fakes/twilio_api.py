@@ -205,8 +205,11 @@ class FakeTwilio:
         elif signature == "forged":
             forger = RequestValidator("not-the-auth-token")
             sent_headers["X-Twilio-Signature"] = forger.compute_signature(public_url, params)
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(timeout=TWILIO_WEBHOOK_TIMEOUT) as client:
             return await client.post(local_url, data=params, headers=sent_headers)
+
+
+TWILIO_WEBHOOK_TIMEOUT = 15.0  # seconds Twilio waits for a webhook's answer
 
 
 def _error(code: int, message: str, status: int) -> dict[str, Any]:

@@ -24,7 +24,8 @@ from bot.db.models import Alert, Patient
 
 log = logging.getLogger(__name__)
 
-# Crisis language, and a crisis answer or HELP text that could not be delivered.
+# Crisis language, and a crisis answer or HELP text that could not be delivered
+# (bot/clinic/alerts/delivery.py).
 URGENT_KINDS = frozenset({"crisis", "reply_undelivered"})
 
 
