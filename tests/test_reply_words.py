@@ -72,7 +72,7 @@ def test_refusals_come_from_every_language_acceptance_from_own_and_english() -> 
         ("language: es\n", "'language' must be 'en'"),
         ("language: en\nnumbers: {one: one}\n", "whole numbers"),
         ("language: en\nlead_in: [two words]\n", "single words"),
-        ("language: en\nnegation: [\"\"]\n", "empty entry"),
+        ('language: en\nnegation: [""]\n', "empty entry"),
         ("language: en\nyes: yes\n", "list of words"),
         ("- not a mapping\n", "mapping"),
     ],

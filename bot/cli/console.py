@@ -96,8 +96,10 @@ def _ask_locale() -> str | None:
         print(f"{number} = {LANGUAGE_NAMES[code]}")
     names = language_names()
     answer = _ask_choice(
-        [[code, LANGUAGE_NAMES[code], *(n for n, c in names.items() if c == code)]
-         for code in SUPPORTED_LOCALES]
+        [
+            [code, LANGUAGE_NAMES[code], *(n for n, c in names.items() if c == code)]
+            for code in SUPPORTED_LOCALES
+        ]
     )
     return None if answer is None else SUPPORTED_LOCALES[answer - 1]
 

@@ -1,76 +1,91 @@
 """The printable invitation handout: the QR code, the study id and how to join, in the patient's
-language (gettext; Spanish in locales/tools/translations_es.py), as a one-page US Letter PDF.
+language (gettext; Spanish in locales/tools/translations_es.py), as a one-page PDF.
 
-Drawn with matplotlib (already used for the report; no system libraries). It holds the one-time
-link, so it is made only when the code is made or shown, and never stored.
+HTML printed by WeasyPrint, like the cohort report: Pango shapes every script (Arabic, Devanagari
+...) and `dir="auto"` sets the direction. It holds the one-time link, so it is made only when
+the code is made or shown, and never stored.
 """
 
 from __future__ import annotations
 
-import io
-import textwrap
+from dataclasses import dataclass
 from datetime import datetime
+from html import escape
 from zoneinfo import ZoneInfo
 
-import matplotlib
+import qrcode
+import qrcode.image.svg
+from babel.dates import format_date
 
-matplotlib.use("Agg")
+from bot.conversation.i18n import translator
 
-import qrcode  # noqa: E402 - after choosing the backend
-from babel.dates import format_date  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from bot.conversation.i18n import translator  # noqa: E402
-
-PAGE = (8.5, 11.0)  # inches, US Letter
-
-
-def handout_pdf(
-    *,
-    link: str,
-    study_id: str,
-    locale: str,
-    program: str,
-    help_phone: str,
-    help_hours: str,
-    expires_at: datetime,
-    timezone: str,
-) -> bytes:
-    tr = translator(locale)
-    expires = format_date(expires_at.astimezone(ZoneInfo(timezone)), "long", locale=tr.locale)
-    fig = Figure(figsize=PAGE)
-    fig.text(0.5, 0.93, program, ha="center", fontsize=22, weight="bold")
-    fig.text(0.5, 0.885, tr.gettext("Join us on Telegram"), ha="center", fontsize=16)
-    qr_ax = fig.add_axes((0.3, 0.5, 0.4, 0.4 * PAGE[0] / PAGE[1]))
-    qr_ax.imshow(_qr_matrix(link), cmap="gray_r", interpolation="nearest")
-    qr_ax.set_axis_off()
-    lines = [
-        tr.gettext("Your study number: {study_id}").format(study_id=study_id),
-        "",
-        tr.gettext("1. Open your phone's camera and point it at the code above."),
-        tr.gettext("2. Open the link it shows: Telegram opens our chat."),
-        tr.gettext("3. Press Start. We will send you your questions there."),
-        tr.gettext("No camera? Type this link into your phone: {link}").format(link=link),
-        tr.gettext("This code works once, until {date}. Keep it private.").format(date=expires),
-        "",
-        tr.gettext("Questions? Call {phone} ({hours}).").format(phone=help_phone, hours=help_hours),
-        tr.gettext(
-            "These messages are not watched all the time. In an emergency call 911, "
-            "or call or text 988."
-        ),
-    ]
-    y = 0.44
-    for line in lines:
-        for part in textwrap.wrap(line, 70) or [""]:
-            fig.text(0.1, y, part, fontsize=12, ha="left", va="top")
-            y -= 0.028
-    out = io.BytesIO()
-    fig.savefig(out, format="pdf", metadata={"Title": f"{program} invitation"})
-    return out.getvalue()
+PAGE_CSS = """
+@page { size: Letter; margin: 2cm; }
+body { font-family: "Noto Sans", "DejaVu Sans", sans-serif; font-size: 13pt; line-height: 1.5; }
+h1 { text-align: center; font-size: 22pt; margin: 0; }
+h2 { text-align: center; font-size: 15pt; font-weight: normal; margin: 0.3em 0 1em; }
+.qr { text-align: center; margin: 1em 0; }
+.qr svg { width: 7cm; height: 7cm; }
+.study { font-size: 15pt; font-weight: bold; }
+.link { font-family: "Noto Sans Mono", "DejaVu Sans Mono", monospace; font-size: 11pt;
+        word-break: break-all; }
+.help { margin-top: 1.5em; border-top: 1px solid #888; padding-top: 0.8em; }
+"""
 
 
-def _qr_matrix(link: str) -> list[list[bool]]:
-    code = qrcode.QRCode(border=2)
-    code.add_data(link)
-    code.make(fit=True)
-    return [list(row) for row in code.get_matrix()]
+@dataclass(frozen=True)
+class Handout:
+    link: str  # the one-time deep link
+    study_id: str
+    locale: str
+    program: str
+    help_phone: str
+    help_hours: str
+    expires_at: datetime
+    timezone: str  # the patient's, for the expiry date
+
+
+def handout_html(h: Handout) -> str:
+    tr = translator(h.locale)
+    expires = format_date(h.expires_at.astimezone(ZoneInfo(h.timezone)), "long", locale=tr.locale)
+    qr = qrcode.make(h.link, image_factory=qrcode.image.svg.SvgPathImage, border=2)
+    link = f'<span class="link" dir="ltr">{escape(h.link)}</span>'
+
+    def para(text: str, css: str = "") -> str:
+        css_attr = f' class="{css}"' if css else ""
+        return f'<p dir="auto"{css_attr}>{text}</p>'
+
+    heading = tr.gettext("Join us on Telegram")  # not inside an f-string: pybabel reads it
+    body = [
+        f'<h1 dir="auto">{escape(h.program)}</h1>',
+        f'<h2 dir="auto">{escape(heading)}</h2>',
+        f'<div class="qr">{qr.to_string(encoding="unicode")}</div>',
+        para(escape(tr.gettext("Your study number: {study_id}").format(study_id=h.study_id)),
+             "study"),
+        para(escape(tr.gettext("1. Open your phone's camera and point it at the code above."))),
+        para(escape(tr.gettext("2. Open the link it shows: Telegram opens our chat."))),
+        para(escape(tr.gettext("3. Press Start. We will send you your questions there."))),
+        # escaped first, then the link's own markup put in its place
+        para(escape(tr.gettext("No camera? Type this link into your phone: {link}"))
+             .replace("{link}", link)),
+        para(escape(tr.gettext("This code works once, until {date}. Keep it private.")
+                    .format(date=expires))),
+        '<div class="help">',
+        para(escape(tr.gettext("Questions? Call {phone} ({hours}).")
+                    .format(phone=h.help_phone, hours=h.help_hours))),
+        para(escape(tr.gettext("These messages are not watched all the time. In an emergency "
+                               "call 911, or call or text 988."))),
+        "</div>",
+    ]  # fmt: skip
+    return (
+        f'<!doctype html><html lang="{escape(tr.locale)}"><head><meta charset="utf-8">'
+        f"<title>{escape(h.program)}</title><style>{PAGE_CSS}</style></head>"
+        f"<body>{''.join(body)}</body></html>"
+    )
+
+
+def handout_pdf(h: Handout) -> bytes:
+    import weasyprint  # a second or so to import: only when a handout is printed
+
+    pdf: bytes = weasyprint.HTML(string=handout_html(h)).write_pdf()
+    return pdf

@@ -874,4 +874,3 @@ def _previous_position(survey: SurveyProgress, instrument: Instrument) -> int | 
         index = order.index(current) if current in order else 0
         return instrument.item_ids.index(order[index - 1]) if index > 0 else None
     return survey.position - 1 if survey.position > 0 else None
-

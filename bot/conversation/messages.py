@@ -66,8 +66,12 @@ class ReplyOption:
 
     def as_dict(self) -> dict[str, str | int | None]:
         """The outbox's JSON form; channels read it back to draw buttons."""
-        return {"code": self.code, "label": self.label, "item_id": self.item_id,
-                "survey": self.survey}
+        return {
+            "code": self.code,
+            "label": self.label,
+            "item_id": self.item_id,
+            "survey": self.survey,
+        }
 
 
 @dataclass(frozen=True)

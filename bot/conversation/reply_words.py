@@ -96,8 +96,17 @@ class ReplyWords:
 
 # Which languages each key is taken from when a question is shown in language L.
 _REFUSING = (
-    "large_numbers", "large_number_prefixes", "ordinal_suffixes", "negation", "comparison",
-    "time_before", "time_after", "duration_units", "dose_units", "fractions", "denominators",
+    "large_numbers",
+    "large_number_prefixes",
+    "ordinal_suffixes",
+    "negation",
+    "comparison",
+    "time_before",
+    "time_after",
+    "duration_units",
+    "dose_units",
+    "fractions",
+    "denominators",
 )  # fmt: skip  (every language: a refusal is never missed)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pyotp
 import pytest
+from playwright.sync_api import expect
 
 from bot.cli.demo_clinic import DEMO_PATIENTS
 from tests.browser.conftest import TABLET, LiveConsole, screenshot
@@ -176,7 +177,11 @@ def test_right_to_left_names_and_the_users_screen(page: Any, live: LiveConsole) 
     page.get_by_label("6-digit code").fill(live.harness.totp(live.harness.secrets["administrator"]))
     page.keyboard.press("Enter")
     page.wait_for_url("**/staff/today")
-    page.goto(live.url("/staff/patients?q=P005"))
+    page.goto(live.url("/staff/patients"))
+    # live search (htmx): typing narrows the list without a page load, and the URL follows
+    page.get_by_label("Study id or name").press_sequentially("P005", delay=30)
+    expect(page.locator("#results tbody tr")).to_have_count(1)
+    page.wait_for_url("**/staff/patients?q=P005**")
     cell = page.get_by_role("cell", name="ليلى حداد")
     assert cell.evaluate("e => getComputedStyle(e).direction") == "rtl"
     check_screen(page, "16-patients-rtl-name", csp)

@@ -58,20 +58,26 @@ def test_a_telegram_invitation_is_shown_once_and_printed_in_the_patients_languag
     assert ("patient.invite", "P001") in actions and ("patient.handout", "P001") in actions
 
 
-def test_the_handout_is_in_spanish_for_a_spanish_speaker() -> None:
+def test_the_handout_is_in_the_patients_language_and_script() -> None:
     from datetime import UTC, datetime
 
-    from bot.clinic.handout import handout_pdf
+    from bot.clinic.handout import Handout, handout_html, handout_pdf
 
-    pdf = handout_pdf(
+    handout = Handout(
         link="https://t.me/x_bot?start=abc", study_id="P001", locale="es", program="Programa",
         help_phone="802-555-0100", help_hours="L-V 8-5",
         expires_at=datetime(2026, 12, 1, 15, tzinfo=UTC), timezone="America/New_York",
     )  # fmt: skip
+    pdf = handout_pdf(handout)
     assert pdf.startswith(b"%PDF")
     text = _pdf_text(pdf)
-    assert "1 de diciembre de 2026" in text
-    assert "Únase a nosotros en Telegram" in text or "nase a nosotros en Telegram" in text
+    assert "1 de diciembre de 2026" in text and "Únase a nosotros en Telegram" in text
+    assert "https://t.me/x_bot?start=abc" in text.replace("\n", "") and "P001" in text
+    # a right-to-left program name keeps its direction; nothing is unescaped
+    html = handout_html(
+        Handout(**{**handout.__dict__, "program": "برنامج الألم <b>", "locale": "en"})
+    )
+    assert '<h1 dir="auto">برنامج الألم &lt;b&gt;</h1>' in html
 
 
 def _pdf_text(pdf: bytes) -> str:

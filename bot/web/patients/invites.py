@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from starlette.responses import Response
 
-from bot.clinic.handout import handout_pdf
+from bot.clinic.handout import Handout, handout_pdf
 from bot.clinic.record import PatientRecord
 from bot.clinic.staff.roles import Permission
 from bot.conversation.engine import ProgramInfo
@@ -82,14 +82,16 @@ def handout(page: Page) -> Response:
         )  # fmt: skip
     settings = page.console.app.settings
     pdf = handout_pdf(
-        link=telegram_link(username, code.strip()),
-        study_id=study_id,
-        locale=patient.locale,
-        program=settings.program_name,
-        help_phone=settings.help_phone,
-        help_hours=settings.help_hours,
-        expires_at=row.expires_at,
-        timezone=patient.timezone,
+        Handout(
+            link=telegram_link(username, code.strip()),
+            study_id=study_id,
+            locale=patient.locale,
+            program=settings.program_name,
+            help_phone=settings.help_phone,
+            help_hours=settings.help_hours,
+            expires_at=row.expires_at,
+            timezone=patient.timezone,
+        )
     )
     page.record("patient.handout", "patient", study_id, language=patient.locale)
     return Response(
