@@ -12,11 +12,13 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import BaseRoute, Route
 
 from bot.service.health import DatabaseProbe
+from bot.service.limits import BodySizeLimit
 from bot.service.metrics import METRICS, queue_depth
 from bot.service.runtime import Runtime
 
@@ -70,7 +72,8 @@ def build_asgi(runtime: Runtime, *, extra_routes: Sequence[BaseRoute] = ()) -> S
             await runtime.stop()
             probe.close()
 
-    asgi = Starlette(routes=routes, lifespan=lifespan)
+    # Every request body is capped before any route reads it (bot/service/limits.py).
+    asgi = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(BodySizeLimit)])
     # "/twilio/sms/" is a 404, not a redirect to a URL built from the request's Host header.
     asgi.router.redirect_slashes = False
     asgi.state.runtime = runtime

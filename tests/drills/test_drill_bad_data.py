@@ -2,16 +2,16 @@
 test controls, as the outage drills do).
 
 Before, a NUL in a message ("I want to die\\x00") was refused by PostgreSQL, every such error was
-taken for an outage, and the webhook answered 503 for ever: nothing stored, no crisis reply. Now
-text is made storable on arrival (NUL -> U+FFFD), and anything else the database refuses for good
-(a value too long for its column) is quarantined: kept whole, staff alerted, the patient answered
-(crisis resources when the text reads as crisis), and the provider gets a 2xx.
+taken for an outage, and the webhook answered 503 for ever: nothing stored, no crisis reply; a
+MessageSid or sender longer than its column did the same. Now text is made storable on arrival
+(NUL -> U+FFFD), and fields that cannot be Twilio's are refused at the edge with a 400 that names
+them, nothing stored (anything else the database would refuse for good is quarantined:
+tests/test_quarantine.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy.engine import make_url
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from bot.db import store
 from bot.db.database import make_engine, normalize_database_url, session_scope, upgrade
@@ -34,7 +34,7 @@ pytestmark = [pytest.mark.drill, pytest.mark.postgres]
 
 PHONE = "+18025557002"
 LONG_SID = "SM" + "7" * 198  # the column holds 128
-STRANGER = "+1" + "9" * 80  # not a phone number: kept as given, longer than the column
+STRANGER = "+1" + "9" * 80  # not a phone number, and longer than the column
 
 
 async def test_nul_and_unstorable_values_are_answered_never_retried_for_ever(
@@ -99,27 +99,19 @@ async def test_nul_and_unstorable_values_are_answered_never_retried_for_ever(
             assert stored.body == "I want to die\ufffd"
             assert stored.triage_tier in (1, 2)
 
-        # a value the database refuses for good (a MessageSid longer than its column), from a
-        # patient, in crisis words: quarantined, staff alerted, the crisis reply still sent
-        for _ in range(2):  # and Twilio's redelivery finds it quarantined already
-            assert await text(PHONE, "I want to kill myself", LONG_SID) == 200
-        await replies_with("988", 2)
-        # from an address that is no phone number and too long to store: quarantined, logged
-        assert await text(STRANGER, "hello", "SM" + "2" * 32) == 200
-
+        # fields no database column (and no Twilio message) can hold: a 400, never a 503 loop
+        for sender, sid in ((PHONE, LONG_SID), (STRANGER, "SM" + "2" * 32)):
+            assert await text(sender, "I want to kill myself", sid) == 400
         with Session(engine) as s:
-            kept = s.exec(select(QuarantinedInbound).order_by(col(QuarantinedInbound.id))).all()
+            stored = s.exec(select(InboundMessage)).all()
+            kept = s.exec(select(QuarantinedInbound)).all()
             alerts = s.exec(select(Alert).where(Alert.patient_id == patient_id)).all()
-        assert [json.loads(q.provider_message_id) for q in kept] == [LONG_SID, "SM" + "2" * 32]
-        assert json.loads(kept[0].body) == "I want to kill myself"
-        assert kept[0].patient_id == patient_id and kept[0].triage_tier in (1, 2)
-        assert json.loads(kept[1].address) == STRANGER and kept[1].patient_id is None
-        assert all("SQLSTATE" in q.error for q in kept)
+        assert len(stored) == 1 and kept == []
+        assert [a.kind for a in alerts] == ["crisis"]
         assert "I want" not in server.log() and STRANGER not in server.log()
-        assert sorted(a.kind for a in alerts) == ["crisis", "crisis", "quarantined"]
         async with httpx.AsyncClient() as http:
             health = (await http.get(base + "/healthz")).json()
-        assert health["database"] == "ok" and health["quarantined_messages"] == 2
+        assert health["database"] == "ok" and health["quarantined_messages"] == 0
     finally:
         server.stop()
         await fake.stop()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 import os
 import time
@@ -25,7 +26,7 @@ from typing import Any, Protocol
 from urllib.parse import urlparse
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -43,6 +44,7 @@ from bot.channels.port import BackendUnavailable, ChannelPort
 from bot.channels.telegram.commands import publish_command_menus, read_command
 from bot.channels.telegram.redaction import protect_token
 from bot.channels.telegram.render import keyboard, parse_callback, pressed_label
+from bot.channels.telegram.updates import update_problem
 from bot.conversation.i18n import normalize_locale, translator
 from bot.conversation.messages import (
     LANGUAGE_ITEM,
@@ -62,7 +64,6 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
 DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
-MAX_INBOUND_CHARS = 4096  # Telegram's own message limit; anything longer is not from Telegram
 
 CHANNEL = "telegram"
 PAIN_INSTRUMENT = "dvprs"  # what /pain asks for
@@ -186,11 +187,20 @@ class TelegramChannel:
         ):
             self._port.count_rejected(self.name, "secret")
             return Response(status_code=403)
+        # The body is read only up to the server's cap (bot/service/limits.py), and checked
+        # against what pathbot reads before any of it is used: malformed input is a 400 with
+        # the reason, never a 500 from deep inside the handler.
         try:
-            update = Update.de_json(await request.json(), self.application.bot)
-        except Exception:  # any malformed body: not an update we can use
-            log.warning("telegram webhook: unreadable update")
-            return Response(status_code=400)
+            payload = json.loads(await request.body())
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, nested beyond reason
+            return self._malformed("not a JSON body")
+        problem = update_problem(payload)
+        if problem is not None:
+            return self._malformed(problem)
+        try:
+            update = Update.de_json(payload, self.application.bot)
+        except (TypeError, ValueError, KeyError, AttributeError):
+            return self._malformed("not an update")
         # Processed before answering: an error answers 500 and Telegram delivers it again,
         # which the inbound dedupe makes harmless.
         try:
@@ -200,9 +210,19 @@ class TelegramChannel:
             return Response(status_code=503)
         return Response()
 
+    def _malformed(self, problem: str) -> Response:
+        log.warning("telegram webhook: malformed update (%s)", problem)
+        self._port.count_rejected(self.name, "malformed")
+        return PlainTextResponse(f"malformed update: {problem}", status_code=400)
+
     async def _on_polled_update(self, update: object, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        if isinstance(update, Update):
-            await self.handle_update(update)
+        if not isinstance(update, Update):
+            return
+        problem = update_problem(update.to_dict())  # Telegram's own, but checked all the same
+        if problem is not None:
+            log.warning("telegram: skipped a malformed update (%s)", problem)
+            return
+        await self.handle_update(update)
 
     async def handle_update(self, update: Update) -> None:
         """One update from Telegram, whichever way it came."""
@@ -218,7 +238,7 @@ class TelegramChannel:
 
     async def _on_message(self, message: Message) -> None:
         address = str(message.chat.id)
-        raw = (message.text or message.caption or "")[:MAX_INBOUND_CHARS]
+        raw = message.text or message.caption or ""  # within Telegram's limits (updates.py)
         command = read_command(message)
         text = f"/{command[0]} {command[1]}".strip() if command else raw
         user_language = message.from_user.language_code if message.from_user else None

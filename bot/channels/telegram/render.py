@@ -7,6 +7,7 @@ survey, the item and the option code, so a press from an old question is recogni
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,6 +16,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.conversation.messages import ButtonPress
 
 CALLBACK_PREFIX = "a"
+_CODE = re.compile(r"-?[0-9]{1,9}")
+_SURVEY = re.compile(r"[0-9]{1,9}")
 _MAX_CALLBACK_BYTES = 64
 _NUMBERS_PER_ROW = 6
 _SHORT_LABEL_CHARS = 14
@@ -36,7 +39,8 @@ def callback_data(item_id: str, code: int, survey: int | None = None) -> str:
 
 def parse_callback(data: str | None) -> ButtonPress | None:
     """The press a button's data stands for, or None for data we did not make. Buttons sent
-    before presses named their survey ('a:<item>:<code>') come back without one."""
+    before presses named their survey ('a:<item>:<code>') come back without one. Numbers are
+    ASCII digits only ("³" is a digit to Python, and int() refuses it)."""
     if not data:
         return None
     prefix, _, rest = data.partition(":")
@@ -45,9 +49,9 @@ def parse_callback(data: str | None) -> ButtonPress | None:
         return None
     survey_text = parts[0] if len(parts) == 3 else ""
     item_id, code = parts[-2], parts[-1]
-    if not item_id or not code.lstrip("-").isdigit():
+    if not item_id or not _CODE.fullmatch(code):
         return None
-    if survey_text and not survey_text.isdigit():
+    if survey_text and not _SURVEY.fullmatch(survey_text):
         return None
     return ButtonPress(item_id, int(code), int(survey_text) if survey_text else None)
 
