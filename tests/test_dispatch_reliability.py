@@ -9,12 +9,16 @@ import pytest
 from sqlmodel import Session, col, select
 
 from bot.channels.base import OutboundEnvelope
-from bot.conversation.messages import Inbound
+from bot.channels.sms.adapter import SmsConfig, TwilioSmsChannel
+from bot.conversation.messages import Inbound, Outgoing
+from bot.db import store
 from bot.db.database import DatabaseOnEventLoop, forbid_event_loop, session_scope
 from bot.db.models import Alert, ChannelIdentity, OutboxMessage, Patient
 from bot.schedule.outbox import enqueue_scheduled
 from bot.service.dispatcher import claim_due, dispatch_pending
+from bot.service.metrics import MeteredChannel
 from tests.schedule_support import RecordingChannel, add_patient, make_app
+from tests.sms_support import enrol_by_sms, sms_world
 from tests.support import FakeClock
 
 INBOUND_THREADS = 3
@@ -114,3 +118,49 @@ def test_a_message_that_breaks_the_channel_fails_loudly_and_the_rest_go_out(
     ]
     assert [a.kind for a in alerts] == ["send_failed"]
     app.db.dispose()
+
+
+async def test_a_question_waiting_for_its_pacing_slot_never_goes_out_after_stop(
+    db_url: str, clock: FakeClock
+) -> None:
+    """Two questions claimed together; the second waits a second for its slot (SMS pacing) and
+    the patient texts STOP meanwhile. Before, it went out anyway."""
+    phone = "+18025550177"
+    async with sms_world(db_url, clock, sms_messages_per_second=1.0) as w:
+        pid = await enrol_by_sms(w, "W1", phone)
+        with session_scope(w.app.db) as s:
+            store.enqueue(
+                s,
+                patient_id=pid,
+                channel="sms",
+                address=phone,
+                messages=[
+                    Outgoing("prompt", "first question"),
+                    Outgoing("prompt", "second question"),
+                ],
+                dedupe_prefix="two",
+                now=clock(),
+            )
+        clock.advance(seconds=30)  # the opt-in texts' airtime is long past
+        stop_sent = False
+
+        async def slot_wait(seconds: float) -> None:  # the patient writes while we wait
+            nonlocal stop_sent
+            if not stop_sent:
+                stop_sent = True
+                stop = Inbound("sms", phone, "SM" + "5" * 32, "STOP", clock())
+                await w.runtime.backend.receive(stop)
+            clock.advance(seconds=seconds)
+
+        config = SmsConfig.from_settings(w.app.settings)
+        assert config is not None
+        paced = TwilioSmsChannel(
+            w.runtime.backend, config, monotonic=lambda: clock().timestamp(), sleep=slot_wait
+        )
+        await dispatch_pending(w.app.db, {"sms": MeteredChannel(paced)}, clock())
+        await paced.stop()
+        bodies = w.received(phone)
+        assert stop_sent and any(b.startswith("first question") for b in bodies)
+        assert not any("second question" in b for b in bodies), bodies
+        rows = {r.body: r.status for r in w.outbox()}
+        assert rows["second question"] == "cancelled"

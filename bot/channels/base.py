@@ -11,7 +11,7 @@ A channel reports every failure as one of these, so the dispatcher needs no prov
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 class ChannelConfigError(Exception):
@@ -56,6 +56,8 @@ class OutboundEnvelope:
     hint: str
     options: tuple[dict[str, Any], ...]
     locale: str = "en"  # the patient's language, for the channel's own wording (SMS hints)
+    # The dispatcher already waited for this message's pacing slot (`Paced.wait_turn`).
+    turn_taken: bool = False
 
 
 class Channel(Protocol):
@@ -63,6 +65,19 @@ class Channel(Protocol):
 
     async def send(self, message: OutboundEnvelope) -> str:
         """Send one message; return the provider's message id, or raise a SendError."""
+        ...
+
+
+@runtime_checkable
+class Paced(Protocol):
+    """A channel that paces its sends (per chat, per number, by segments).
+
+    The dispatcher waits for a message's slot first, then checks its send rules again, then
+    sends (with `turn_taken`): a STOP that arrives while a message waits for its slot stops it.
+    A message sent without `turn_taken` waits for its slot inside `send`."""
+
+    async def wait_turn(self, message: OutboundEnvelope) -> float:
+        """Wait until this message may go; returns the seconds waited."""
         ...
 
 

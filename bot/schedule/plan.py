@@ -400,21 +400,25 @@ def send_nudges(session: Session, now: datetime, program: str) -> int:
         )
         .order_by(col(SurveyAssignment.id))
     ).all()
-    due: dict[int, list[SurveyAssignment]] = {}
+    due: dict[int, list[tuple[SurveyAssignment, int]]] = {}
     for assignment, entry in rows:
         schedule = entry.nudge_minutes[:MAX_NUDGES]
-        if assignment.nudges_sent >= len(schedule):
-            continue
-        at = assignment.opens_at + timedelta(minutes=schedule[assignment.nudges_sent])
-        if at <= now:
-            due.setdefault(assignment.patient_id, []).append(assignment)
+        # Every nudge time that has passed is answered by this one nudge: after a downtime,
+        # or an offer made late, the overdue ones must not follow one per tick, a minute apart.
+        passed = sum(
+            1
+            for minutes in schedule[assignment.nudges_sent :]
+            if assignment.opens_at + timedelta(minutes=minutes) <= now
+        )
+        if passed:
+            due.setdefault(assignment.patient_id, []).append((assignment, passed))
     sent = 0
     for patient_id, assignments in due.items():
         patient = session.get(Patient, patient_id)
         if patient is None or patient.status != "active":
             continue  # paused, crisis hold or stopped: no nudges (UX-09)
         tr = translator(patient.locale)
-        first = assignments[0]
+        first = assignments[0][0]
         text = tr.gettext(
             "{program}: you have questions waiting for you. Reply {resume} to answer them."
         ).format(program=program, resume=tr.gettext("RESUME"))
@@ -425,10 +429,10 @@ def send_nudges(session: Session, now: datetime, program: str) -> int:
             text=text,
             key=f"nudge:{first.id}:{first.nudges_sent + 1}:0",
             now=now,
-            expires_at=min(a.expires_at for a in assignments),
+            expires_at=min(a.expires_at for a, _ in assignments),
         )
-        for assignment in assignments:
-            assignment.nudges_sent += 1
+        for assignment, passed in assignments:
+            assignment.nudges_sent += passed
             session.add(assignment)
         if row is not None:
             sent += 1

@@ -10,13 +10,15 @@ row applies, in order:
 3. quiet hours in the patient's local time: an unsolicited message due at night waits for the
    morning (`not_before`); replies and crisis messages are never held;
 4. a cap on unsolicited messages per patient per local day: the rest wait for the next day;
-5. the channel's rate limit: channels pace themselves, the batch size keeps a round small;
+5. the channel's rate limit: a paced channel (`Paced`) is waited for first, and when that took
+   any time, rules 1-4 are applied again, so a STOP that came while the message waited for its
+   slot stops it; the batch size keeps a round small;
 
 then sends and marks the row sent. Every database step runs in a worker thread: the dispatcher
 shares the event loop with the webhooks, and a slow or stalled database must not freeze them.
-Claiming uses SELECT ... FOR UPDATE SKIP LOCKED on
-PostgreSQL, so several dispatchers share the work without sending anything twice; a row whose
-lease expires (its dispatcher died mid-send) is claimed again. SQLite runs one dispatcher.
+Claiming uses SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL, so several dispatchers share the
+work without sending anything twice; a row whose lease expires (its dispatcher died mid-send) is
+claimed again. SQLite runs one dispatcher.
 
 Safety replies (`SAFETY_KINDS`: the crisis answer, the HELP text) have a lane of their own:
 `dispatch_safety` claims only them, across every channel, and sends each in its own task, so a
@@ -31,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, and_, case, or_
@@ -41,6 +43,7 @@ from bot.channels.base import (
     Channel,
     ContactStopped,
     OutboundEnvelope,
+    Paced,
     RetryableSendError,
     SendError,
 )
@@ -251,7 +254,13 @@ async def _send_one(
         locale=locale or default_locale,
     )
     try:
-        provider_id = await channel.send(envelope)
+        if isinstance(channel, Paced) and await channel.wait_turn(envelope) > 0:
+            # Time passed while the message waited for its slot: STOP (or PAUSE, or a hold)
+            # may have come meanwhile, and nothing goes out after it.
+            verdict, _ = await asyncio.to_thread(_apply_rules_now, db, row, now, rules)
+            if verdict != "send":
+                return False
+        provider_id = await channel.send(replace(envelope, turn_taken=True))
     except SendError as exc:
         await asyncio.to_thread(_record_failure, db, row, exc, now)
         return False

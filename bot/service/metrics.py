@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from bot.channels.base import Channel, OutboundEnvelope, RetryableSendError, SendError
+from bot.channels.base import Channel, OutboundEnvelope, Paced, RetryableSendError, SendError
 from bot.conversation.messages import HandleResult
 from bot.db.models import OutboxMessage
 
@@ -176,6 +176,11 @@ class MeteredChannel:
         self._metrics = metrics
         self.failures_in_a_row = 0
         self.last_error_code: str | None = None
+
+    async def wait_turn(self, message: OutboundEnvelope) -> float:
+        if isinstance(self._inner, Paced):
+            return await self._inner.wait_turn(message)
+        return 0.0
 
     async def send(self, message: OutboundEnvelope) -> str:
         try:

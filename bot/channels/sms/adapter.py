@@ -156,13 +156,18 @@ class TwilioSmsChannel:
 
     # ---- sending ------------------------------------------------------------------------
 
+    async def wait_turn(self, message: OutboundEnvelope) -> float:
+        """The airtime for this message's segments (a long code carries about one segment a
+        second); the seconds waited."""
+        segments = segment_count(_body(message))
+        return await self._pacer.wait_turn(segments, urgent=message.kind in SAFETY_KINDS)
+
     async def send(self, message: OutboundEnvelope) -> str:
         # Opt-out and per-channel stops were checked by the dispatcher just before this call.
-        options = [(int(o["code"]), str(o["label"])) for o in message.options]
-        body = render_sms(message.text, options, message.hint, translator(message.locale))
-        segments = segment_count(body)
-        await self._port.note_segments(message.outbox_id, segments)
-        await self._pacer.wait_turn(segments, urgent=message.kind in SAFETY_KINDS)
+        body = _body(message)
+        await self._port.note_segments(message.outbox_id, segment_count(body))
+        if not message.turn_taken:
+            await self.wait_turn(message)
         client = self._ensure_client()
         sender: dict[str, str] = {}
         if self._config.messaging_service_sid:
@@ -196,6 +201,11 @@ class TwilioSmsChannel:
     def _status_callback(self, outbox_id: int) -> str | None:
         base = self._config.webhooks.public_base_url
         return f"{base.rstrip('/')}{STATUS_PATH}?o={outbox_id}" if base else None
+
+
+def _body(message: OutboundEnvelope) -> str:
+    options = [(int(o["code"]), str(o["label"])) for o in message.options]
+    return render_sms(message.text, options, message.hint, translator(message.locale))
 
 
 def sms_channel(settings: SmsSettings, port: ChannelPort) -> TwilioSmsChannel | None:

@@ -30,19 +30,20 @@ class SegmentPacer:
         self._free_at: float | None = None
         self._lock = asyncio.Lock()
 
-    async def wait_turn(self, segments: int, *, urgent: bool = False) -> None:
+    async def wait_turn(self, segments: int, *, urgent: bool = False) -> float:
         """Wait until the previous sends have had their time, then book `segments` of airtime.
 
         An urgent send (a crisis answer, HELP) waits for nobody: it books its airtime after what
         is already booked, so the sends after it wait longer, and goes now (the provider queues
-        the few it cannot carry at once)."""
+        the few it cannot carry at once). Returns the seconds waited."""
         if urgent:
             now = self._monotonic()
             self._free_at = max(self._free_at or now, now) + max(segments, 1) / self._rate
-            return
+            return 0.0
         async with self._lock:
-            now = self._monotonic()
+            started = now = self._monotonic()
             if self._free_at is not None and self._free_at > now:
                 await self._sleep(self._free_at - now)
                 now = self._monotonic()
             self._free_at = now + max(segments, 1) / self._rate
+            return now - started

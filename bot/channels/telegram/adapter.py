@@ -84,14 +84,17 @@ class ChatPacer:
         self._sleep = sleep
         self._next: dict[int, float] = {}
 
-    async def wait(self, chat_id: int, *, urgent: bool = False) -> None:
+    async def wait(self, chat_id: int, *, urgent: bool = False) -> float:
         """Wait for this chat's turn; an urgent send (crisis answer, HELP) goes now and pushes
-        the chat's next turn back instead (Telegram tolerates a short burst to one chat)."""
+        the chat's next turn back instead (Telegram tolerates a short burst to one chat).
+        Returns the seconds waited."""
         now = self._clock()
         ready = max(now, self._next.get(chat_id, now))
         self._next[chat_id] = ready + self._interval
         if ready > now and not urgent:
             await self._sleep(ready - now)
+            return ready - now
+        return 0.0
 
 
 class TelegramChannel:
@@ -328,18 +331,20 @@ class TelegramChannel:
 
     # ---- outbound -----------------------------------------------------------------------
 
+    async def wait_turn(self, message: OutboundEnvelope) -> float:
+        """This chat's next slot (one message a second per chat); the seconds waited."""
+        return await self._pacer.wait(_chat_id(message), urgent=message.kind in SAFETY_KINDS)
+
     async def send(self, message: OutboundEnvelope) -> str:
-        try:
-            chat_id = int(message.address)
-        except ValueError:
-            raise FinalSendError("not a Telegram chat id", code="bad_address") from None
+        chat_id = _chat_id(message)
         bot = self.application.bot
         markup = keyboard(message.options)
         text = render_text(message.text, (), message.hint, with_options=False)
         chart = None
         if message.kind == TREND_KIND:
             chart = await self._port.pain_chart(self.name, message.address)
-        await self._pacer.wait(chat_id, urgent=message.kind in SAFETY_KINDS)
+        if not message.turn_taken:
+            await self.wait_turn(message)
         try:
             if chart is not None:
                 sent = await bot.send_photo(chat_id, photo=chart, caption=text)
@@ -364,6 +369,13 @@ class TelegramChannel:
         except TelegramError as exc:
             raise RetryableSendError("telegram: error", code="telegram") from exc
         return str(sent.message_id)
+
+
+def _chat_id(message: OutboundEnvelope) -> int:
+    try:
+        return int(message.address)
+    except ValueError:
+        raise FinalSendError("not a Telegram chat id", code="bad_address") from None
 
 
 def _with_text(inbound: Inbound, text: str) -> Inbound:
