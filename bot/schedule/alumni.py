@@ -149,3 +149,37 @@ def alumni_meetings(session: Session, after: datetime) -> list[Event]:
             .order_by(col(Event.starts_at))
         ).all()
     )
+
+
+def rules(session: Session) -> list[AlumniRule]:
+    """Every alumni meeting rule, active first, oldest first."""
+    return list(
+        session.exec(
+            select(AlumniRule).order_by(col(AlumniRule.active).desc(), col(AlumniRule.id))
+        ).all()
+    )
+
+
+def remove_rule(session: Session, rule_id: int) -> AlumniRule | None:
+    """Stop a rule making meetings; None when there is no such active rule.
+
+    Meetings it already put in the calendar stay (alumni may have been reminded of them):
+    each is cancelled on its own, which tells the alumni.
+    """
+    rule = session.get(AlumniRule, rule_id)
+    if rule is None or not rule.active:
+        return None
+    rule.active = False
+    session.add(rule)
+    session.flush()
+    return rule
+
+
+def rule_of(session: Session, event_id: int) -> int | None:
+    """The id of the rule that made an alumni meeting (from its occurrence key)."""
+    key = session.exec(
+        select(EventOccurrence.key).where(EventOccurrence.event_id == event_id)
+    ).first()
+    if key is None or not key.startswith("alumni:"):
+        return None
+    return int(key.split(":")[1])

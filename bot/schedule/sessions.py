@@ -6,14 +6,15 @@ transaction, so a crash cannot leave patients uninformed about a change that was
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
 from bot.conversation.i18n import translator
-from bot.db.models import Cohort, Event
+from bot.db.models import Cohort, Event, Patient
 from bot.schedule import plan
-from bot.schedule.outbox import audience, enqueue_scheduled
+from bot.schedule.outbox import audience, enqueue_scheduled, reachable_identity
 from bot.schedule.reminders import cancel_pending_reminders, place_text, when_text
 
 
@@ -21,25 +22,37 @@ class EventChangeError(ValueError):
     """The change makes no sense (the event is cancelled, or is already over)."""
 
 
-def move_event(
-    session: Session, event: Event, new_start: datetime, now: datetime, *, program: str
-) -> int:
-    """Move an event to `new_start`; returns how many patients were told."""
+@dataclass(frozen=True)
+class Notice:
+    """One patient's notice of a changed event: what they will read, and where (None: nowhere)."""
+
+    patient: Patient
+    channel: str | None  # the channel it goes to; None when the patient cannot be reached
+    text: str
+    key: str
+
+
+def check_move(event: Event, new_start: datetime, now: datetime) -> None:
+    """Raise EventChangeError when `event` cannot move to `new_start`."""
     if event.status == "cancelled":
         raise EventChangeError(f"event {event.id} is cancelled")
     if new_start <= now:
         raise EventChangeError("the new time has already passed")
-    old_start = event.starts_at
-    length = (event.ends_at - event.starts_at) if event.ends_at else timedelta(minutes=90)
-    event.starts_at = new_start
-    event.ends_at = new_start + length
-    event.status = "moved"
-    session.add(event)
-    cancel_pending_reminders(session, _id(event.id))
-    timezone = _timezone(session, event)
-    plan.reschedule_event_surveys(session, event, timezone)
-    _retime_battery(session, event, now)
-    told = 0
+
+
+def check_cancel(event: Event, now: datetime) -> None:
+    """Raise EventChangeError when `event` cannot be cancelled (it is already under way)."""
+    if event.status != "cancelled" and event.starts_at <= now:
+        raise EventChangeError("the event has already begun")
+
+
+def move_notices(
+    session: Session, event: Event, new_start: datetime, *, program: str
+) -> list[Notice]:
+    """Who a move tells and what, worked out before anything changes (the console's preview
+    shows exactly this list; move_event sends it)."""
+    notices: list[Notice] = []
+    stamp = new_start.strftime("%Y%m%dT%H%MZ")
     for patient in audience(session, event):
         tr = translator(patient.locale)
         template = (
@@ -49,37 +62,26 @@ def move_event(
         )
         text = template.format(
             program=program,
-            old=when_text(old_start, patient, tr),
+            old=when_text(event.starts_at, patient, tr),
             new=when_text(new_start, patient, tr),
         )
         place = place_text(event, tr)
-        stamp = new_start.strftime("%Y%m%dT%H%MZ")
-        if enqueue_scheduled(
-            session,
-            patient=patient,
-            kind="notice",
-            text=f"{text}\n{place}" if place else text,
-            key=f"notice:{event.id}:{patient.id}:moved:{stamp}:0",
-            now=now,
-            expires_at=new_start,
-        ):
-            told += 1
-    session.flush()
-    return told
+        notices.append(
+            _notice(
+                session,
+                patient,
+                f"{text}\n{place}" if place else text,
+                f"notice:{event.id}:{patient.id}:moved:{stamp}:0",
+            )  # fmt: skip
+        )
+    return notices
 
 
-def cancel_event(session: Session, event: Event, now: datetime, *, program: str) -> int:
-    """Cancel an event; returns how many patients were told."""
+def cancel_notices(session: Session, event: Event, *, program: str) -> list[Notice]:
+    """Who a cancellation tells and what (the preview's list; cancel_event sends it)."""
     if event.status == "cancelled":
-        return 0
-    if event.starts_at <= now:
-        raise EventChangeError("the event has already begun")
-    event.status = "cancelled"
-    session.add(event)
-    cancel_pending_reminders(session, _id(event.id))
-    plan.cancel_event_surveys(session, event)
-    _retime_battery(session, event, now)
-    told = 0
+        return []
+    notices: list[Notice] = []
     for patient in audience(session, event):
         tr = translator(patient.locale)
         template = (
@@ -88,17 +90,61 @@ def cancel_event(session: Session, event: Event, now: datetime, *, program: str)
             else tr.gettext("{program}: the alumni meeting on {when} is cancelled.")
         )
         text = template.format(program=program, when=when_text(event.starts_at, patient, tr))
-        if enqueue_scheduled(
-            session,
-            patient=patient,
-            kind="notice",
-            text=text,
-            key=f"notice:{event.id}:{patient.id}:cancelled:0",
-            now=now,
-            expires_at=event.starts_at,
-        ):
-            told += 1
+        notices.append(
+            _notice(session, patient, text, f"notice:{event.id}:{patient.id}:cancelled:0")
+        )
+    return notices
+
+
+def _notice(session: Session, patient: Patient, text: str, key: str) -> Notice:
+    identity = reachable_identity(session, patient)
+    return Notice(patient, identity.channel if identity else None, text, key)
+
+
+def move_event(
+    session: Session, event: Event, new_start: datetime, now: datetime, *, program: str
+) -> int:
+    """Move an event to `new_start`; returns how many patients were told."""
+    check_move(event, new_start, now)
+    notices = move_notices(session, event, new_start, program=program)
+    length = (event.ends_at - event.starts_at) if event.ends_at else timedelta(minutes=90)
+    event.starts_at = new_start
+    event.ends_at = new_start + length
+    event.status = "moved"
+    session.add(event)
+    cancel_pending_reminders(session, _id(event.id))
+    timezone = _timezone(session, event)
+    plan.reschedule_event_surveys(session, event, timezone)
+    _retime_battery(session, event, now)
+    told = _send(session, notices, now, expires_at=new_start)
     session.flush()
+    return told
+
+
+def cancel_event(session: Session, event: Event, now: datetime, *, program: str) -> int:
+    """Cancel an event; returns how many patients were told."""
+    if event.status == "cancelled":
+        return 0
+    check_cancel(event, now)
+    notices = cancel_notices(session, event, program=program)
+    event.status = "cancelled"
+    session.add(event)
+    cancel_pending_reminders(session, _id(event.id))
+    plan.cancel_event_surveys(session, event)
+    _retime_battery(session, event, now)
+    told = _send(session, notices, now, expires_at=event.starts_at)
+    session.flush()
+    return told
+
+
+def _send(session: Session, notices: list[Notice], now: datetime, *, expires_at: datetime) -> int:
+    told = 0
+    for notice in notices:
+        if enqueue_scheduled(
+            session, patient=notice.patient, kind="notice", text=notice.text, key=notice.key,
+            now=now, expires_at=expires_at,
+        ):  # fmt: skip
+            told += 1
     return told
 
 

@@ -260,6 +260,13 @@ NOTICES = {
     "user-changed": "User changed.",
     "invite-issued": "Invitation made.",
     "hold-released": "Hold released.",
+    "cohort-created": "Cohort created, with its sessions and survey plan.",
+    "event-moved": "Moved; the patients concerned will be told.",
+    "event-cancelled": "Cancelled; the patients concerned will be told.",
+    "attendance-recorded": "Attendance saved.",
+    "attendance-alert": "Attendance saved. Someone has missed two sessions in a row: see Alerts.",
+    "rule-added": "Alumni meeting rule added; its meetings are in the calendar.",
+    "rule-removed": "Rule removed: it makes no new meetings.",
 }
 
 

@@ -6,12 +6,13 @@ from types import ModuleType
 
 from bot.web.alerts import routes as alerts
 from bot.web.auth import routes as auth
+from bot.web.cohorts import routes as cohorts
 from bot.web.patients import routes as patients
 from bot.web.routes import StaffRoute
 from bot.web.today import routes as today
 from bot.web.users import routes as users
 
-SCREENS: tuple[ModuleType, ...] = (auth, today, patients, alerts, users)
+SCREENS: tuple[ModuleType, ...] = (auth, today, patients, cohorts, alerts, users)
 
 
 def route_table() -> list[StaffRoute]:

@@ -37,9 +37,24 @@ def build_templates(clinic_timezone: str) -> jinja2.Environment:
             html += f' <span class="other-tz">({escape(theirs)} for the patient)</span>'
         return Markup(html)  # noqa: S704 - every value in it went through escape()
 
+    def when_in(instant: datetime | None, timezone: str) -> Markup:
+        """An instant on another clock (a cohort's own zone), with the clinic's where it differs."""
+        if instant is None:
+            return Markup("&ndash;")
+        text = local_text(instant, timezone)
+        html = f'<time datetime="{escape(instant.isoformat())}">{escape(text)}</time>'
+        if timezone != clinic_timezone:
+            ours = format_datetime(instant, "HH:mm zzz", tzinfo=_zone(clinic_timezone), locale="en")
+            html += f' <span class="other-tz">({escape(ours)} at the clinic)</span>'
+        return Markup(html)  # noqa: S704 - every value in it went through escape()
+
     env.globals["when"] = when
+    env.globals["when_in"] = when_in
     env.globals["clinic_timezone"] = clinic_timezone
     env.filters["age"] = age_text
+    env.filters["day"] = lambda instant: format_datetime(
+        instant, "d MMM y", tzinfo=_zone(clinic_timezone), locale="en"
+    )
     return env
 
 

@@ -13,7 +13,10 @@ from bot.web.routes import Access, StaffRoute
 from bot.web.screens import route_table
 from tests.web.support import ROLES, ConsoleHarness, csrf_of
 
-PATH_VALUES = {"study_id": "P001", "alert_id": "1", "alert_id:int": "1", "username": "researcher"}
+PATH_VALUES = {
+    "study_id": "P001", "alert_id": "1", "alert_id:int": "1", "username": "researcher",
+    "cohort_id:int": "1", "event_id:int": "4", "rule_id:int": "1",
+}  # fmt: skip
 
 
 def concrete(route: StaffRoute) -> str:

@@ -19,6 +19,9 @@ class Permission(StrEnum):
     SEE_ALERTS = "see alerts"
     HANDLE_ALERTS = "handle alerts"  # acknowledge, assign, comment, resolve
     MANAGE_USERS = "manage users"
+    SEE_COHORTS = "see cohorts"  # cohorts, their calendar, the compliance grid (by study id)
+    MANAGE_COHORTS = "manage cohorts"  # create cohorts, move or cancel sessions, alumni rules
+    RECORD_ATTENDANCE = "record attendance"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
@@ -32,6 +35,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.RELEASE_HOLDS,
             Permission.SEE_ALERTS,
             Permission.HANDLE_ALERTS,
+            Permission.SEE_COHORTS,
+            Permission.MANAGE_COHORTS,
+            Permission.RECORD_ATTENDANCE,
         }
     ),
     "clinician": frozenset(
@@ -42,9 +48,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.RELEASE_HOLDS,
             Permission.SEE_ALERTS,
             Permission.HANDLE_ALERTS,
+            Permission.SEE_COHORTS,
+            Permission.RECORD_ATTENDANCE,
         }
     ),
-    "researcher": frozenset({Permission.SEE_TODAY, Permission.SEE_PATIENTS}),
+    "researcher": frozenset(
+        {Permission.SEE_TODAY, Permission.SEE_PATIENTS, Permission.SEE_COHORTS}
+    ),
 }
 ROLES: tuple[str, ...] = tuple(ROLE_PERMISSIONS)
 

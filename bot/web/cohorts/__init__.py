@@ -1,0 +1,1 @@
+"""Cohorts: list and create, the calendar, moving and cancelling sessions, attendance, alumni."""
