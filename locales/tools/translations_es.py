@@ -138,4 +138,18 @@ SPANISH: dict[str, str | list[str]] = {
     "{program}: sorry, we could not process your last message. The care team has been told. "
     "You can also call {phone}.": "{program}: lo sentimos, no pudimos procesar su último mensaje. El equipo de atención "
     "ya lo sabe. También puede llamar al {phone}.",
+    # A battery answered in sittings (bot/schedule/sittings.py, bot/conversation/engine.py)
+    "NEXT": "SIGUIENTE",
+    "Part {part} of {parts}.": "Parte {part} de {parts}.",
+    "That was part {part} of {parts}. Part {next_part} comes {when}. Reply {next} to start it "
+    "now.": "Esa fue la parte {part} de {parts}. La parte {next_part} llegará {when}. Responda "
+    "{next} para empezarla ahora.",
+    "The next part of your questions comes later. Reply {next} to start it now.": "La siguiente "
+    "parte de sus preguntas llegará más tarde. Responda {next} para empezarla ahora.",
+    "today at {time}": "hoy a las {time}",
+    "tomorrow at {time}": "mañana a las {time}",
+    "It has been more than 3 days since you started these questions. Answers need to come from "
+    "the same few days, so we will ask some of them again.": "Han pasado más de 3 días desde que "
+    "empezó estas preguntas. Las respuestas deben ser de los mismos días, así que le haremos "
+    "algunas otra vez.",
 }
