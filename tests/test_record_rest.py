@@ -23,8 +23,6 @@ from tests.plan_support import enrol, make_cohort
 from tests.schedule_support import add_patient, make_app
 from tests.support import FakeClock
 
-REPRO = pytest.mark.xfail(strict=True, reason="issue 14 reproduction: the rest of the record")
-
 NOW = datetime(2026, 11, 4, 15, 0, tzinfo=UTC)
 
 
@@ -88,7 +86,6 @@ def test_plots_use_each_instruments_full_range() -> None:
         assert high - low <= 1.2 * (hi_range - lo_range)  # the range, not an autoscaled blow-up
 
 
-@REPRO
 def test_battery_sittings_hold_at_most_about_15_items(app: App) -> None:
     make_cohort(app, "FALL", date(2026, 11, 10))
     with Session(app.db) as s:

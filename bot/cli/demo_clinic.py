@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.channels.base import Channel, FinalSendError, OutboundEnvelope
 from bot.channels.console import ConsoleChannel
@@ -24,7 +24,7 @@ from bot.clinic.staff import accounts
 from bot.conversation.messages import Inbound, Outgoing
 from bot.db import store
 from bot.db.database import session_scope
-from bot.db.models import ChannelIdentity, SurveyAssignment
+from bot.db.models import ChannelIdentity
 from bot.schedule import cohorts
 from bot.schedule.due import materialise_due_work
 from bot.service.app import App
@@ -184,15 +184,8 @@ def _in_survey(app: App, study_id: str) -> bool:
         patient = store.patient_by_study_id(s, study_id)
         if patient is None or patient.id is None:
             return False
-        return (
-            s.exec(
-                select(SurveyAssignment.id).where(
-                    SurveyAssignment.patient_id == patient.id,
-                    SurveyAssignment.state == "in_progress",
-                )
-            ).first()
-            is not None
-        )
+        # a question is open now (a battery between two sittings is in progress, yet waits)
+        return store.load_state(s, patient.id, for_update=False).survey is not None
 
 
 def _crisis(app: App, clock: SteppedClock, end: datetime) -> None:

@@ -26,6 +26,7 @@ from bot.conversation.events import (
     LocaleChanged,
     OptedIn,
     OptedOut,
+    SittingEnded,
     SurveyCompleted,
     SurveyPaused,
     SurveyRefused,
@@ -89,7 +90,7 @@ def _private_copy(state: ConversationState) -> ConversationState:
         state,
         survey=_copy_progress(state.survey),
         closed=_copy_progress(state.closed),
-        queue=[replace(p) for p in state.queue],
+        queue=[replace(p, prior={k: replace(a) for k, a in p.prior.items()}) for p in state.queue],
     )
 
 
@@ -130,8 +131,12 @@ class ConversationEngine:
 
     def start_survey(self, state: ConversationState, pending: PendingSurvey) -> Step:
         """Queue a survey and, if the patient is free to answer, ask its first question."""
+        return self.start_surveys(state, [pending])
+
+    def start_surveys(self, state: ConversationState, pending: Sequence[PendingSurvey]) -> Step:
+        """Queue surveys (a battery's parts, in sitting order) and start the first if free."""
         b = _Builder(_private_copy(state))
-        b.state.queue.append(pending)
+        b.state.queue.extend(replace(p) for p in pending)
         current = b.state.survey
         if current is not None and current.recovering and b.state.mode == "active":
             # answering skipped items of a survey already scored: a survey that is due now
@@ -140,6 +145,15 @@ class ConversationEngine:
             self._complete(b, current, self._instrument(current), final=True)
         if b.state.survey is None and b.state.mode == "active":
             self._start_next(b)
+        return b.done()
+
+    def continue_battery(self, state: ConversationState, battery: int) -> Step:
+        """The next sitting's time has come: its first question, if the patient is free."""
+        b = _Builder(_private_copy(state))
+        if b.state.held_battery == battery:
+            b.state.held_battery = None
+            if b.state.mode == "active" and b.state.survey is None and not self._offer_open(b):
+                self._start_next(b)
         return b.done()
 
     def on_crisis(self, state: ConversationState, triage: TriageResult) -> Step:
@@ -226,7 +240,11 @@ class ConversationEngine:
             return b.done()
         survey = b.state.survey
         if survey is None:
-            self._idle(b)
+            if b.state.held_battery is not None and self._says_next(b, text):
+                b.state.held_battery = None
+                self._start_next(b)
+            else:
+                self._idle(b)
             return b.done()
         self._answer(b, survey, text, button)
         return b.done()
@@ -331,7 +349,34 @@ class ConversationEngine:
             survey.position = nxt
             self._ask(b, survey, preface=self._recorded(b, survey, instrument, "no"))
             return
+        if _part_unfinished(survey, instrument):
+            self._set_aside(b, survey, instrument)
+            return
         self._finish(b, survey, instrument)
+
+    def _set_aside(self, b: _Builder, survey: SurveyProgress, instrument: Instrument) -> None:
+        """A part of an instrument cut between sittings is done: nothing is scored yet (the
+        instrument is scored whole when its last part ends); its answers go with that part."""
+        b.state.survey = None
+        for pending in b.state.queue:
+            if pending.assignment_id == survey.assignment_id:
+                pending.prior = {k: replace(a) for k, a in survey.answers.items()}
+                break
+        b.state.closed = survey if survey.readback else None  # NO may still undo its last answer
+        preface = self._recorded(b, survey, instrument, "no")
+        if preface:
+            b.outgoing.append(Outgoing("reply", preface))
+        self._end_sitting(b, survey)
+        self._start_next(b, decline_offer=False)
+
+    def _end_sitting(self, b: _Builder, survey: SurveyProgress) -> None:
+        """After a sitting's last part, the battery's next parts wait (the host says when)."""
+        if survey.battery is None or not survey.ends_sitting:
+            return
+        if not any(p.battery == survey.battery for p in b.state.queue):
+            return  # that was the battery's last sitting
+        b.state.held_battery = survey.battery
+        b.events.append(SittingEnded(survey.battery, survey.sitting, survey.sittings))
 
     def _finish(self, b: _Builder, survey: SurveyProgress, instrument: Instrument) -> None:
         """Score the survey now; offer its skipped items once, else thank and go on."""
@@ -361,6 +406,7 @@ class ConversationEngine:
         if preface:
             b.outgoing.append(Outgoing("reply", preface))
         b.outgoing.append(Outgoing("reply", wording.thank_you(tr)))
+        self._end_sitting(b, survey)
         self._start_next(b, decline_offer=False)
 
     def _complete(
@@ -413,6 +459,7 @@ class ConversationEngine:
         instrument = self._instrument(survey)
         item = instrument.item(undo.item_id)
         tr = self._tr(b)
+        set_aside = _part_unfinished(survey, instrument)  # a part ended, nothing was scored
         old = survey.answers.pop(item.id, None)
         b.events.append(AnswerWithdrawn(survey.assignment_id, item.id))
         if undo.closed:
@@ -420,12 +467,14 @@ class ConversationEngine:
             # until the new answer comes. A survey started in the same message waits.
             current = b.state.survey
             if current is not None and current.assignment_id != survey.assignment_id:
-                b.state.queue.insert(
-                    0, PendingSurvey(current.assignment_id, current.instrument_id, current.version)
-                )
+                b.state.queue.insert(0, _as_pending(current))
             b.state.closed = None
             b.state.survey = survey
-            self._complete(b, survey, instrument, final=False)
+            if set_aside:
+                if b.state.held_battery == survey.battery:
+                    b.state.held_battery = None  # back in the sitting that had ended
+            else:
+                self._complete(b, survey, instrument, final=False)
         survey.position = instrument.item_ids.index(item.id)
         survey.bad_replies = 0
         shown = wording.answer_text(item, old.code, survey.language) if old and old.code else ""
@@ -468,6 +517,7 @@ class ConversationEngine:
         b.state.closed = None
         self._complete(b, survey, self._instrument(survey), final=True)
         b.outgoing.append(Outgoing("reply", wording.thank_you(self._tr(b))))
+        self._end_sitting(b, survey)
         self._start_next(b, decline_offer=False)
 
     def _offer_options(self, tr: Translator, survey: SurveyProgress) -> tuple[ReplyOption, ...]:
@@ -475,6 +525,11 @@ class ConversationEngine:
             ReplyOption(OFFER_YES, tr.gettext("YES"), SKIPPED_OFFER_ITEM, survey.assignment_id),
             ReplyOption(OFFER_NO, tr.gettext("NO"), SKIPPED_OFFER_ITEM, survey.assignment_id),
         )
+
+    def _says_next(self, b: _Builder, text: str) -> bool:
+        """NEXT (in the patient's language, or in English) between two sittings."""
+        key = match_key(text)
+        return key in (match_key(self._tr(b).gettext("NEXT")), "next")
 
     def _says(self, b: _Builder, text: str, which: str) -> bool:
         words = words_for(b.state.locale)
@@ -487,8 +542,16 @@ class ConversationEngine:
         if decline_offer and b.state.closed is not None and _offer_pending(b.state.closed):
             # another survey is due: the offer lapses (the survey is already scored)
             b.state.closed = None
-        while b.state.queue and b.state.survey is None:
-            pending = b.state.queue.pop(0)
+        while b.state.survey is None:
+            # a battery between sittings waits; any other survey may go ahead of it
+            ready = [
+                i
+                for i, p in enumerate(b.state.queue)
+                if p.battery is None or p.battery != b.state.held_battery
+            ]
+            if not ready:
+                break
+            pending = b.state.queue.pop(ready[0])
             instrument = self._instruments(pending.instrument_id, pending.version)
             tr = self._tr(b)
             translation = instrument.usable_language(b.state.locale)
@@ -509,6 +572,16 @@ class ConversationEngine:
                 instrument_id=instrument.id,
                 version=instrument.version,
                 language=translation.language,
+                answers={k: replace(a) for k, a in pending.prior.items()},
+                item_ids=list(pending.item_ids) if pending.item_ids is not None else None,
+                battery=pending.battery,
+                sitting=pending.sitting,
+                sittings=pending.sittings,
+                ends_sitting=pending.ends_sitting,
+            )
+            asked = _part_items(survey, instrument)
+            survey.position = instrument.item_ids.index(
+                next((i for i in asked if i not in survey.answers), asked[0])
             )
             b.state.survey = survey
             b.events.append(
@@ -517,12 +590,17 @@ class ConversationEngine:
             intro = tr.ngettext(
                 "{program}: {title}. {count} question.",
                 "{program}: {title}. {count} questions.",
-                len(instrument.items),
+                len(asked),
             ).format(
                 program=self._program.name,
                 title=instrument.title[survey.language],
-                count=len(instrument.items),
+                count=len(asked),
             )
+            if survey.sittings > 1:
+                part = tr.gettext("Part {part} of {parts}.").format(
+                    part=survey.sitting, parts=survey.sittings
+                )
+                intro = f"{intro} {part}"
             lines = [intro, instrument.instructions[survey.language]]
             if translation.status == "unvalidated":
                 lines.append(tr.gettext("Note: this translation has not been validated yet."))
@@ -723,6 +801,8 @@ class ConversationEngine:
                 b.events.append(SurveyResumed(b.state.survey.assignment_id))
         if b.state.mode != "active":
             return
+        if b.state.survey is None and not self._offer_open(b):
+            b.state.held_battery = None  # RESUME between sittings: the next one, now
         if b.state.survey is not None or self._offer_open(b):
             self._reask_open_question(b)
         elif b.state.queue:
@@ -777,6 +857,16 @@ class ConversationEngine:
 
     def _idle(self, b: _Builder) -> None:
         tr = self._tr(b)
+        if b.state.held_battery is not None:
+            b.outgoing.append(
+                Outgoing(
+                    "reply",
+                    tr.gettext(
+                        "The next part of your questions comes later. Reply {next} to start it now."
+                    ).format(next=tr.gettext("NEXT")),
+                )
+            )
+            return
         b.outgoing.append(
             Outgoing(
                 "reply",
@@ -857,14 +947,18 @@ def _offer_pending(closed: SurveyProgress) -> bool:
 
 
 def _next_position(survey: SurveyProgress, instrument: Instrument) -> int | None:
-    """The next item to ask: the next skipped one when recovering, else the next in order."""
+    """The next item to ask: the next skipped one when recovering, else the next in order
+    (within this sitting's part of the instrument)."""
     if survey.recovering:
         current = instrument.items[survey.position].id
         order = survey.recovering
         later = order[order.index(current) + 1 :] if current in order else []
         return instrument.item_ids.index(later[0]) if later else None
-    nxt = survey.position + 1
-    return nxt if nxt < len(instrument.items) else None
+    part = set(_part_items(survey, instrument))
+    for nxt in range(survey.position + 1, len(instrument.items)):
+        if instrument.items[nxt].id in part:
+            return nxt
+    return None
 
 
 def _previous_position(survey: SurveyProgress, instrument: Instrument) -> int | None:
@@ -873,4 +967,36 @@ def _previous_position(survey: SurveyProgress, instrument: Instrument) -> int | 
         order = survey.recovering
         index = order.index(current) if current in order else 0
         return instrument.item_ids.index(order[index - 1]) if index > 0 else None
-    return survey.position - 1 if survey.position > 0 else None
+    part = set(_part_items(survey, instrument))
+    for previous in range(survey.position - 1, -1, -1):
+        if instrument.items[previous].id in part:
+            return previous
+    return None  # BACK does not reach into an earlier sitting
+
+
+def _part_items(survey: SurveyProgress, instrument: Instrument) -> list[str]:
+    """The items this sitting asks: its part of the instrument, or all of it."""
+    if survey.item_ids is None:
+        return list(instrument.item_ids)
+    part = set(survey.item_ids)
+    return [i for i in instrument.item_ids if i in part]
+
+
+def _part_unfinished(survey: SurveyProgress, instrument: Instrument) -> bool:
+    """A part whose instrument still has items for a later sitting: it is set aside, unscored."""
+    return survey.item_ids is not None and any(i not in survey.answers for i in instrument.item_ids)
+
+
+def _as_pending(survey: SurveyProgress) -> PendingSurvey:
+    """A survey put back in the queue, with its part and the answers it has."""
+    return PendingSurvey(
+        survey.assignment_id,
+        survey.instrument_id,
+        survey.version,
+        item_ids=survey.item_ids,
+        prior={k: replace(a) for k, a in survey.answers.items()},
+        battery=survey.battery,
+        sitting=survey.sitting,
+        sittings=survey.sittings,
+        ends_sitting=survey.ends_sitting,
+    )

@@ -92,6 +92,16 @@ class CallRequested:
     pass
 
 
+@dataclass(frozen=True)
+class SittingEnded:
+    """The last part of one sitting of a battery is answered and more sittings follow: the host
+    says when the next one comes (bot/schedule/sittings.py) and holds it until then or NEXT."""
+
+    battery: int
+    sitting: int
+    sittings: int
+
+
 Event = (
     SurveyStarted
     | SurveyRefused
@@ -105,4 +115,5 @@ Event = (
     | OptedIn
     | CrisisDetected
     | CallRequested
+    | SittingEnded
 )

@@ -34,6 +34,13 @@ class SurveyProgress:
     # Skipped items the patient chose to answer after the end, in order (the current one too).
     recovering: list[str] = field(default_factory=list)
     offered_skipped: bool = False  # the skipped items were offered once already
+    # A battery answered in sittings (issue 14): this part's items (None = every item), the
+    # battery it belongs to, its sitting "k of n", and whether it is the sitting's last part.
+    item_ids: list[str] | None = None
+    battery: int | None = None
+    sitting: int = 0
+    sittings: int = 0
+    ends_sitting: bool = False
 
 
 @dataclass
@@ -41,6 +48,14 @@ class PendingSurvey:
     assignment_id: int
     instrument_id: str
     version: str
+    # One part of an instrument cut between sittings: its items, and the answers its earlier
+    # parts gave (scored together when the last part ends). See SurveyProgress.
+    item_ids: list[str] | None = None
+    prior: dict[str, Answer] = field(default_factory=dict)
+    battery: int | None = None
+    sitting: int = 0
+    sittings: int = 0
+    ends_sitting: bool = False
 
 
 @dataclass
@@ -56,6 +71,9 @@ class ConversationState:
     # The survey the previous message completed, kept for one more message: NO/BACK may undo an
     # answer read back at its end, and an offer to answer its skipped items waits for YES/NO.
     closed: SurveyProgress | None = None
+    # A battery between two sittings: its queued parts wait for the host (the next sitting's
+    # time) or the patient (NEXT, RESUME); other surveys may go ahead of them.
+    held_battery: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -70,10 +88,11 @@ class ConversationState:
             locale=data.get("locale", "en"),
             mode=data.get("mode", "active"),
             survey=_progress(data.get("survey")),
-            queue=[PendingSurvey(**p) for p in data.get("queue", [])],
+            queue=[_pending(p) for p in data.get("queue", [])],
             awaiting_language=bool(data.get("awaiting_language", False)),
             crisis_hold=bool(data.get("crisis_hold", False)),
             closed=_progress(data.get("closed")),
+            held_battery=data.get("held_battery"),
         )
 
 
@@ -82,3 +101,8 @@ def _progress(data: dict[str, Any] | None) -> SurveyProgress | None:
         return None
     answers = {k: Answer(**v) for k, v in data.get("answers", {}).items()}
     return SurveyProgress(**{**data, "answers": answers})
+
+
+def _pending(data: dict[str, Any]) -> PendingSurvey:
+    prior = {k: Answer(**v) for k, v in data.get("prior", {}).items()}
+    return PendingSurvey(**{**data, "prior": prior})

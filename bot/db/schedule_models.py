@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -53,7 +53,10 @@ class SurveyPlanEntry(SQLModel, table=True):
     instrument_id: str = Field(max_length=64)
     timepoint: str = Field(max_length=32)  # baseline | post | visit | alumni_3m | alumni_6m
     anchor: str = Field(max_length=16)
-    sitting: int = 1  # a long battery is split into sittings that open on different days
+    # A long battery is split into sittings of at most about 15 items (bot/schedule/battery.py);
+    # an instrument cut between two sittings has one entry per part, each naming its items.
+    sitting: int = 1
+    item_ids: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     open_offset_minutes: int = 0
     due_offset_minutes: int = 0
     expire_offset_minutes: int = 0
@@ -71,3 +74,26 @@ class PlannedSurvey(SQLModel, table=True):
     # A late baseline (the patient enrolled after the first session): due before the session
     # that followed enrolment, so moving the first session does not re-time it.
     late: bool = False
+
+
+class BatteryProgress(SQLModel, table=True):
+    """A patient's way through one battery (a cohort timepoint answered in several sittings).
+
+    Every answer of one instrument must come from one window of about 72 hours from the first
+    answer (recall periods: PROMIS asks about "the past 7 days"); when the window lapses, the
+    instruments left unfinished are asked again from their first item and `window_from` moves
+    on (bot/schedule/sittings.py).
+    """
+
+    __table_args__ = (UniqueConstraint("patient_id", "cohort_id", "timepoint"),)
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", index=True)
+    cohort_id: int = Field(foreign_key="cohort.id")
+    timepoint: str = Field(max_length=32)
+    sitting: int = 0  # the sitting offered last, numbered within the current offer
+    sittings: int = 0  # how many sittings the current offer has
+    offered_at: datetime  # when the current window's first sitting was offered
+    next_at: datetime | None = Field(default=None, index=True)  # the next sitting goes out then
+    window_from: datetime  # answers at or after this belong to the current window
+    reoffers: int = 0  # windows that lapsed with instruments unfinished
+    finished_at: datetime | None = None  # nothing left to ask (answered, expired or cancelled)

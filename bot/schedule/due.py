@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from bot.conversation.engine import ConversationEngine
 from bot.db.database import session_scope
-from bot.schedule import alumni, cohorts, plan, reminders
+from bot.schedule import alumni, cohorts, plan, reminders, sittings
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,9 @@ class DueWorkSetup:
 class DueWork:
     expired: int = 0
     offered: int = 0
+    batteries: int = 0  # batteries answered in sittings, offered
+    sittings: int = 0  # next sittings started after their break
+    reoffered: int = 0  # batteries whose 72-hour window lapsed with instruments unfinished
     nudged: int = 0
     reminders: int = 0
     graduated: int = 0
@@ -55,6 +58,9 @@ def materialise_due_work(setup: DueWorkSetup, now: datetime) -> DueWork:
         "graduated": lambda s: cohorts.graduate_finished_cohorts(s, now),
         "meetings": lambda s: alumni.extend_alumni_meetings(s, now),
         "offered": lambda s: plan.offer_open_surveys(s, conversation, now),
+        "batteries": lambda s: sittings.offer_open_batteries(s, conversation, now),
+        "sittings": lambda s: sittings.continue_due_sittings(s, conversation, now),
+        "reoffered": lambda s: sittings.reoffer_lapsed(s, conversation, now),
         "nudged": lambda s: plan.send_nudges(s, now, program),
     }
     counts: dict[str, int] = {}

@@ -1,17 +1,20 @@
 """The survey plan: which instruments each cohort's patients answer, when, and what follows.
 
 Default plan (DESIGN.md §2, safety-ux UX-08/UX-09): the baseline battery opens a week before the
-first session, split into two sittings on consecutive days (PROMIS-29, then CPAQ-8 + SCS-SF +
-BRS); the same battery before the last session; the DVPRS at every session (at a configurable
-offset from its start); optional alumni follow-ups months after graduation. Every assignment has
-an opening, a due time and an expiry; an unfinished one gets at most two nudges; an expired one
-is recorded as missed with an alert for staff.
+first session, split into sittings of at most about 15 items (bot/schedule/battery.py: PROMIS-29
+in two parts cut between domains, CPAQ-8 + BRS, SCS-SF) that follow each other a couple of
+hours apart or when the patient replies NEXT (bot/schedule/sittings.py); the same battery before
+the last session; the DVPRS at every session (at a configurable offset from its start); optional
+alumni follow-ups months after graduation, split the same way. Every assignment has an opening, a
+due time and an expiry; an unfinished one gets at most two nudges; an expired one is recorded as
+missed with an alert for staff.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -21,6 +24,7 @@ from bot.conversation.state import ConversationState, PendingSurvey
 from bot.db import store
 from bot.db.models import Alert, Cohort, Event, Patient, SurveyAssignment
 from bot.db.schedule_models import PlannedSurvey, SurveyPlanEntry
+from bot.schedule.battery import DEFAULT_BATTERY, MAX_SITTING_ITEMS, split_battery
 from bot.schedule.calendar import cohort_sessions
 from bot.schedule.localtime import shift_wall
 from bot.schedule.outbox import enqueue_scheduled, reachable_identity
@@ -28,7 +32,6 @@ from surveys.loader import load_instrument
 
 DAY = 24 * 60
 MAX_NUDGES = 2  # UX-09: a third reminder adds little and raises opt-outs
-BATTERY_SITTINGS: tuple[tuple[str, ...], ...] = (("promis29",), ("cpaq8", "scs_sf", "brs"))
 OPEN_STATES = ("pending", "in_progress", "paused")
 
 
@@ -39,41 +42,34 @@ class PlanOptions:
     dvprs_offset_minutes: int = 0  # from each session's start; negative = before it
     alumni_followup_months: tuple[int, ...] = ()  # e.g. (3, 6)
     alumni_followup_instruments: tuple[str, ...] = ("promis29",)
-    battery_sittings: tuple[tuple[str, ...], ...] = field(default=BATTERY_SITTINGS)
+    battery: tuple[str, ...] = field(default=DEFAULT_BATTERY)  # pre and post, in asking order
+    max_sitting_items: int = MAX_SITTING_ITEMS
 
 
 def create_plan(session: Session, cohort: Cohort, options: PlanOptions) -> list[SurveyPlanEntry]:
     cohort_id = cohort.id
     assert cohort_id is not None
     entries: list[SurveyPlanEntry] = []
-    for sitting, instruments in enumerate(options.battery_sittings, start=1):
-        for instrument_id in instruments:
-            entries.append(
-                SurveyPlanEntry(
-                    cohort_id=cohort_id,
-                    instrument_id=instrument_id,
-                    timepoint="baseline",
-                    anchor="first_session",
-                    sitting=sitting,
-                    open_offset_minutes=-7 * DAY + (sitting - 1) * DAY,
-                    due_offset_minutes=-1 * DAY,
-                    expire_offset_minutes=0,  # the battery is the "before" picture
-                    nudge_minutes=[1 * DAY, 3 * DAY],
-                )
+    # Every sitting of a battery shares its window: the host offers the next sitting when the
+    # last one is done (a break, or NEXT), not on a calendar day of its own.
+    for timepoint, anchor, opens, due, expires in (
+        # the battery is the "before" picture: it expires when the first session starts
+        ("baseline", "first_session", -7 * DAY, -1 * DAY, 0),
+        ("post", "last_session", -3 * DAY, 3 * DAY, 7 * DAY),
+    ):
+        entries.extend(
+            _battery_entries(
+                cohort_id,
+                options.battery,
+                options.max_sitting_items,
+                timepoint=timepoint,
+                anchor=anchor,
+                open_offset_minutes=opens,
+                due_offset_minutes=due,
+                expire_offset_minutes=expires,
+                nudge_minutes=[1 * DAY, 3 * DAY],
             )
-            entries.append(
-                SurveyPlanEntry(
-                    cohort_id=cohort_id,
-                    instrument_id=instrument_id,
-                    timepoint="post",
-                    anchor="last_session",
-                    sitting=sitting,
-                    open_offset_minutes=-3 * DAY + (sitting - 1) * DAY,
-                    due_offset_minutes=3 * DAY,
-                    expire_offset_minutes=7 * DAY,
-                    nudge_minutes=[1 * DAY, 3 * DAY],
-                )
-            )
+        )
     entries.append(
         SurveyPlanEntry(
             cohort_id=cohort_id,
@@ -87,23 +83,59 @@ def create_plan(session: Session, cohort: Cohort, options: PlanOptions) -> list[
         )
     )
     for months in options.alumni_followup_months:
-        for instrument_id in options.alumni_followup_instruments:
-            entries.append(
-                SurveyPlanEntry(
-                    cohort_id=cohort_id,
-                    instrument_id=instrument_id,
-                    timepoint=f"alumni_{months}m",
-                    anchor="graduation",
-                    open_offset_minutes=round(months * 30.4) * DAY,
-                    due_offset_minutes=round(months * 30.4) * DAY + 7 * DAY,
-                    expire_offset_minutes=round(months * 30.4) * DAY + 14 * DAY,
-                    nudge_minutes=[2 * DAY, 5 * DAY],
-                )
+        entries.extend(
+            _battery_entries(
+                cohort_id,
+                options.alumni_followup_instruments,
+                options.max_sitting_items,
+                timepoint=f"alumni_{months}m",
+                anchor="graduation",
+                open_offset_minutes=round(months * 30.4) * DAY,
+                due_offset_minutes=round(months * 30.4) * DAY + 7 * DAY,
+                expire_offset_minutes=round(months * 30.4) * DAY + 14 * DAY,
+                nudge_minutes=[2 * DAY, 5 * DAY],
             )
+        )
     for entry in entries:
         session.add(entry)
     session.flush()
     return entries
+
+
+def _battery_entries(
+    cohort_id: int,
+    instruments: tuple[str, ...],
+    limit: int,
+    **window: Any,
+) -> list[SurveyPlanEntry]:
+    """One entry per instrument part per sitting; an instrument's first part carries its
+    assignment (first_parts), the later parts only say what the later sittings ask."""
+    entries: list[SurveyPlanEntry] = []
+    sittings = split_battery(instruments, lambda i: load_instrument(i, None), limit)
+    for sitting, parts in enumerate(sittings, start=1):
+        for part in parts:
+            entries.append(
+                SurveyPlanEntry(
+                    cohort_id=cohort_id,
+                    instrument_id=part.instrument_id,
+                    sitting=sitting,
+                    item_ids=list(part.item_ids) if part.item_ids is not None else None,
+                    **window,
+                )
+            )
+    return entries
+
+
+def first_parts(entries: list[SurveyPlanEntry]) -> list[SurveyPlanEntry]:
+    """The entries that make assignments: an instrument's first part at each timepoint."""
+    seen: set[tuple[str, str]] = set()
+    firsts: list[SurveyPlanEntry] = []
+    for entry in sorted(entries, key=lambda e: (e.sitting, e.id or 0)):
+        key = (entry.timepoint, entry.instrument_id)
+        if key not in seen:
+            seen.add(key)
+            firsts.append(entry)
+    return sorted(firsts, key=lambda e: e.id or 0)
 
 
 def plan_entries(session: Session, cohort_id: int) -> list[SurveyPlanEntry]:
@@ -138,7 +170,7 @@ def assign_for_participant(
     upcoming = [s for s in sessions if s.starts_at > now]
     made = 0
     late = 0
-    for entry in plan_entries(session, _id(cohort.id)):
+    for entry in first_parts(plan_entries(session, _id(cohort.id))):
         anchors: list[tuple[datetime, Event | None]]
         if entry.anchor == "first_session":
             anchors = [(sessions[0].starts_at, None)]
@@ -177,7 +209,7 @@ def _assign_late(
 ) -> SurveyAssignment:
     """A baseline for a patient who joined after the first session: due before the next one."""
     due = next_session.starts_at
-    opens = min(now + timedelta(minutes=(entry.sitting - 1) * DAY), due - timedelta(hours=1))
+    opens = min(now, due - timedelta(hours=1))
     assignment = _create(
         session, patient, entry, max(opens, now), due, due + timedelta(minutes=DAY), now
     )
@@ -190,7 +222,7 @@ def _assign_late(
 
 def assign_for_graduate(session: Session, cohort: Cohort, patient: Patient, now: datetime) -> int:
     made = 0
-    for entry in plan_entries(session, _id(cohort.id)):
+    for entry in first_parts(plan_entries(session, _id(cohort.id))):
         if entry.anchor == "graduation" and _assign(
             session, cohort, patient, entry, now, None, now
         ):
@@ -324,10 +356,14 @@ def _event_assignments(
 
 
 def offer_open_surveys(session: Session, conversation: ConversationEngine, now: datetime) -> int:
-    """Put every planned survey whose window has opened in front of its patient."""
+    """Put every planned survey whose window has opened in front of its patient.
+
+    A battery answered in sittings is offered by bot/schedule/sittings.py instead.
+    """
     rows = session.exec(
-        select(SurveyAssignment, PlannedSurvey)
+        select(SurveyAssignment, PlannedSurvey, SurveyPlanEntry)
         .join(PlannedSurvey, col(PlannedSurvey.assignment_id) == col(SurveyAssignment.id))
+        .join(SurveyPlanEntry, col(SurveyPlanEntry.id) == col(PlannedSurvey.plan_entry_id))
         .where(
             col(PlannedSurvey.offered_at).is_(None),
             SurveyAssignment.state == "pending",
@@ -336,11 +372,25 @@ def offer_open_surveys(session: Session, conversation: ConversationEngine, now: 
         )
         .order_by(col(SurveyAssignment.opens_at), col(SurveyAssignment.id))
     ).all()
-    for assignment, planned in rows:
+    split = in_sittings(session, {e.cohort_id for _a, _p, e in rows})
+    rows = [(a, p, e) for a, p, e in rows if (e.cohort_id, e.timepoint) not in split]
+    for assignment, planned, _entry in rows:
         offer(session, conversation, assignment, now)
         planned.offered_at = now
         session.add(planned)
     return len(rows)
+
+
+def in_sittings(session: Session, cohort_ids: set[int]) -> set[tuple[int, str]]:
+    """The (cohort, timepoint) batteries of these cohorts that are answered in sittings."""
+    if not cohort_ids:
+        return set()
+    rows = session.exec(
+        select(SurveyPlanEntry.cohort_id, SurveyPlanEntry.timepoint)
+        .where(col(SurveyPlanEntry.cohort_id).in_(cohort_ids), SurveyPlanEntry.sitting > 1)
+        .distinct()
+    ).all()
+    return {(cohort_id, timepoint) for cohort_id, timepoint in rows}
 
 
 def offer(

@@ -26,6 +26,7 @@ from bot.conversation.state import ConversationState, PendingSurvey
 from bot.db import inbound_store, store
 from bot.db.database import SQLITE_BEGIN_IMMEDIATE, session_scope
 from bot.db.models import InboundMessage, Patient
+from bot.schedule import sittings
 from surveys.loader import load_instrument
 
 Clock = Callable[[], datetime]
@@ -91,6 +92,16 @@ class Pipeline:
                                 patient_id=patient_id,
                                 events=step.events,
                                 tr=translator(step.state.locale),
+                            )
+                        )
+                        # a battery's sitting ended: when the next one comes (or NEXT now)
+                        outgoing.extend(
+                            sittings.messages_after(
+                                rare.session,
+                                patient=rare.patient,
+                                events=step.events,
+                                tr=translator(step.state.locale),
+                                now=now,
                             )
                         )
                 rare.flush()

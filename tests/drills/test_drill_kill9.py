@@ -165,7 +165,7 @@ def _prepare(db_url: str) -> list[int]:
             rule=cohorts.WeeklyRule(weekday=local.weekday(), time=local.strftime("%H:%M")),
             now=now,
             weeks=1,
-            survey_plan=PlanOptions(battery_sittings=()),
+            survey_plan=PlanOptions(battery=()),
         )
         for pid in ids:
             patient = s.get(Patient, pid)
