@@ -18,9 +18,11 @@ from itertools import count
 import pytest
 from sqlmodel import Session, col, select
 
+from bot.clinic.alerts import manage
 from bot.clinic.exports.csv_long import export_responses_csv
 from bot.conversation.messages import Inbound
 from bot.db import store
+from bot.db.database import session_scope
 from bot.db.models import (
     Alert,
     ChannelIdentity,
@@ -31,8 +33,10 @@ from bot.db.models import (
     SurveyAssignment,
 )
 from bot.db.schedule_models import BatteryProgress, SurveyPlanEntry
+from bot.schedule import cohorts
 from bot.schedule.battery import DEFAULT_BATTERY, split_battery
 from bot.schedule.due import materialise_due_work
+from bot.schedule.plan import PlanOptions
 from bot.service.app import App
 from surveys.loader import load_instrument
 from surveys.scoring import score
@@ -288,7 +292,11 @@ def test_a_lapsed_window_asks_unfinished_instruments_again(app: App, clock: Fake
 
     with Session(app.db) as s:
         alert = s.exec(select(Alert).where(Alert.kind == "battery_reoffered")).one()
-        assert alert.status == "open"  # staff see it
+        # staff see it in their open alerts (console and `pathbot alerts list`)
+        listed = manage.list_alerts(s, study_id="B-001")
+        assert [(a.id, a.kind) for a in listed if a.kind == "battery_reoffered"] == [
+            (alert.id, "battery_reoffered")
+        ]
         brs = planned_assignment(s, "B-001", "FALL", "brs", "baseline")
         old = s.exec(select(ItemResponse).where(ItemResponse.assignment_id == brs.id)).all()
         assert len(old) == 3 and all(r.superseded_at == clock.now for r in old)
@@ -345,3 +353,32 @@ def test_a_lapse_inside_promis_asks_all_of_promis_again(app: App, clock: FakeClo
         ).all()
         assert live == []
         assert s.exec(select(Score).where(Score.assignment_id == promis.id)).all() == []
+
+
+def test_sittings_in_spanish(sqlite_url: str, clock: FakeClock) -> None:
+    """A clinic's own battery (instruments with Spanish wording), cut at 5 items a sitting."""
+    app = make_app(sqlite_url, clock)
+    add_patient(app, "B-001", locale="es")
+    with session_scope(app.db) as s:
+        cohorts.create_cohort(
+            s, name="OTOÑO", start_date=START, timezone="America/New_York",
+            rule=cohorts.WeeklyRule(weekday=1, time="14:00"), now=clock(),
+            survey_plan=PlanOptions(battery=("dvprs", "satisfaction"), max_sitting_items=5),
+        )  # fmt: skip
+    enrol(app, "OTOÑO", ["B-001"], now=clock())
+    given: dict[str, dict[str, int | None]] = defaultdict(dict)
+    clock.now = OPENS
+    _tick(app)
+    assert any("Parte 1 de 2." in body for body in _outbox_since(app, 0))
+    out = _answer(app, 5, given)
+    assert out[-1] == (
+        "Esa fue la parte 1 de 2. La parte 2 llegará hoy a las 16:00. "
+        "Responda SIGUIENTE para empezarla ahora."
+    )
+    assert _say(app, "hola") == [
+        "La siguiente parte de sus preguntas llegará más tarde. "
+        "Responda SIGUIENTE para empezarla ahora."
+    ]
+    out = _say(app, "siguiente")
+    assert any("Parte 2 de 2." in body for body in out)
+    app.db.dispose()

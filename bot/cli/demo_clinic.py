@@ -184,8 +184,10 @@ def _in_survey(app: App, study_id: str) -> bool:
         patient = store.patient_by_study_id(s, study_id)
         if patient is None or patient.id is None:
             return False
-        # a question is open now (a battery between two sittings is in progress, yet waits)
-        return store.load_state(s, patient.id, for_update=False).survey is not None
+        # a question is open now (a battery between two sittings is in progress, yet waits;
+        # a survey on hold after crisis language is in the state, yet waits for staff)
+        state = store.load_state(s, patient.id, for_update=False)
+        return state.survey is not None and state.mode == "active"
 
 
 def _crisis(app: App, clock: SteppedClock, end: datetime) -> None:

@@ -556,6 +556,10 @@ class ConversationEngine:
             tr = self._tr(b)
             translation = instrument.usable_language(b.state.locale)
             if translation is None:
+                # its later parts (a battery in sittings) are refused with it, once
+                b.state.queue = [
+                    p for p in b.state.queue if p.assignment_id != pending.assignment_id
+                ]
                 b.events.append(SurveyRefused(pending.assignment_id, b.state.locale))
                 b.outgoing.append(
                     Outgoing(
