@@ -20,6 +20,9 @@ from sqlmodel import Session, col, select
 
 from bot.clinic.alerts import manage
 from bot.clinic.exports.csv_long import export_responses_csv
+from bot.clinic.exports.csv_wide import export_wide_csv
+from bot.clinic.exports.records import ExportFilter
+from bot.clinic.report.cohort import build_report
 from bot.conversation.messages import Inbound
 from bot.db import store
 from bot.db.database import session_scope
@@ -40,7 +43,7 @@ from bot.schedule.plan import PlanOptions
 from bot.service.app import App
 from surveys.loader import load_instrument
 from surveys.scoring import score
-from tests.plan_support import enrol, make_cohort, planned_assignment
+from tests.plan_support import answer_planned, enrol, make_cohort, planned_assignment
 from tests.schedule_support import add_patient, make_app
 from tests.support import FakeClock
 
@@ -125,7 +128,11 @@ def _tick(app: App) -> None:
 
 def _say(app: App, text: str) -> list[str]:
     with Session(app.db) as s:
-        address = s.exec(select(ChannelIdentity.address)).one()
+        address = s.exec(
+            select(ChannelIdentity.address)
+            .join(Patient, col(Patient.id) == col(ChannelIdentity.patient_id))
+            .where(Patient.study_id == "B-001")
+        ).one()
     result = app.pipeline.handle(
         Inbound("sms", address, f"m{next(_ids)}", text, app.pipeline.now())
     )
@@ -138,7 +145,7 @@ def _say(app: App, text: str) -> list[str]:
 
 def _state(app: App):  # type: ignore[no-untyped-def]
     with Session(app.db) as s:
-        patient = s.exec(select(Patient)).one()
+        patient = s.exec(select(Patient).where(Patient.study_id == "B-001")).one()
         return store.load_state(s, patient.id or 0, for_update=False)
 
 
@@ -262,6 +269,48 @@ def test_battery_in_four_sittings_end_to_end(app: App, clock: FakeClock) -> None
     assert exported == {
         (i, item): str(v) for i, answers in given.items() for item, v in answers.items()
     }
+
+
+def test_exports_and_report_are_the_same_for_a_battery_answered_in_sittings(
+    app: App, clock: FakeClock
+) -> None:
+    """B-001 answers in four sittings through the bot; B-002 gives the same answers in one go."""
+    add_patient(app, "B-002")
+    enrol(app, "FALL", ["B-002"], now=clock())
+    given: dict[str, dict[str, int | None]] = defaultdict(dict)
+    clock.now = OPENS
+    _tick(app)
+    _answer(app, 16, given)
+    for rest in (13, 8 + 6, 12):
+        _say(app, "NEXT")
+        _answer(app, rest, given)
+    for instrument_id, answers in given.items():
+        answer_planned(app, "B-002", "FALL", instrument_id, "baseline", answers, when=clock())
+    last_session = datetime(2027, 2, 2, 19, 0, tzinfo=UTC)
+    for study_id in ("B-001", "B-002"):  # the same post for both, so the report pairs them
+        for instrument_id in DEFAULT_BATTERY:
+            answers = {i: 3 for i in load_instrument(instrument_id).item_ids}
+            answer_planned(app, study_id, "FALL", instrument_id, "post", answers, when=last_session)
+
+    def wide(study_id: str) -> list[dict[str, str]]:
+        buffer = io.StringIO()
+        export_wide_csv(app.db, buffer, ExportFilter(patients=(study_id,)))
+        rows = list(csv.DictReader(io.StringIO(buffer.getvalue())))
+        skip = {"patient", "assignment_id", "completed_at", "channel"}
+        return sorted(
+            ({k: v for k, v in r.items() if k not in skip} for r in rows),
+            key=lambda r: (r["timepoint"], r["instrument"]),
+        )
+
+    in_sittings, in_one_go = wide("B-001"), wide("B-002")
+    assert len(in_sittings) == 8 and in_sittings == in_one_go
+    report = build_report(app.db, "FALL", now=last_session + timedelta(days=10))
+    measured = {r.measure.instrument for r in report.measures}
+    assert measured == set(DEFAULT_BATTERY), measured
+    for result in report.measures:
+        pairs = {p.study_id: (p.baseline, p.post) for p in result.pairs}
+        assert set(pairs) == {"B-001", "B-002"}, result.measure
+        assert pairs["B-001"] == pairs["B-002"], result.measure
 
 
 def test_a_lapsed_window_asks_unfinished_instruments_again(app: App, clock: FakeClock) -> None:
