@@ -29,7 +29,7 @@ ITEM_KEYS = ("id", "text", "context", "section", "options")
 OPTION_KEYS = ("code", "value", "label")
 TRANSLATION_KEYS = ("status", "source")
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")  # "en", "es", "fa-AF" (Dari)
 
 
 def build_instrument(data: dict[str, object], r: Reader) -> Instrument:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.conversation import language_status
 from bot.conversation.engine import ConversationEngine, ProgramInfo, Step
 from bot.conversation.events import (
     AnswerRecorded,
@@ -234,7 +235,10 @@ def test_refused_translation_is_not_asked(engine: ConversationEngine) -> None:
 def test_language_menu_switches_catalog_and_item_text(engine: ConversationEngine) -> None:
     menu = engine.on_keyword(started(engine).state, Keyword(Command.LANGUAGE, None))
     assert menu.state.awaiting_language
-    assert [(o.code, o.label) for o in menu.outgoing[0].options] == [(1, "English"), (2, "Español")]
+    # every language in its own script, in the order of locales/languages.yaml
+    labels = [(o.code, o.label) for o in menu.outgoing[0].options]
+    assert labels[:2] == [(1, "English"), (2, "Español")]
+    assert [label for _, label in labels] == [i.name for i in language_status.languages()]
     chosen = engine.on_text(menu.state, "2")
     assert any(isinstance(e, LocaleChanged) and e.locale == "es" for e in chosen.events)
     assert chosen.outgoing[-1].text.endswith("¿Puede hacer tareas?")

@@ -15,8 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _catalog(lang: str):  # type: ignore[no-untyped-def]
-    with (LOCALES_DIR / lang / "LC_MESSAGES" / "messages.po").open("rb") as fh:
-        return read_po(fh, locale=lang)
+    babel_id = lang.replace("-", "_")
+    with (LOCALES_DIR / babel_id / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+        return read_po(fh, locale=babel_id)
 
 
 def test_template_matches_the_code(tmp_path: Path) -> None:
@@ -69,16 +70,35 @@ def test_every_supported_catalog_is_complete() -> None:
 
 
 def test_placeholders_survive_translation() -> None:
+    """Every form of every translation has exactly the English placeholders, and nothing else
+    that str.format would choke on (a stray brace would crash the reply)."""
     import re
 
-    for message in _catalog("es"):
-        if not message.id:
+    for lang in SUPPORTED_LOCALES:
+        for message in _catalog(lang):
+            if not message.id:
+                continue
+            ids = message.id if isinstance(message.id, tuple) else (message.id,)
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            wanted = set(re.findall(r"{\w+}", ids[0]))
+            for text in strings:
+                if lang == "en" and not text:
+                    continue
+                assert set(re.findall(r"{\w+}", text)) == wanted, (lang, message.id)
+                fields = {name.strip("{}"): "x" for name in wanted}
+                assert "{" not in text.format(**fields), (lang, message.id)
+
+
+def test_plural_forms_follow_each_language() -> None:
+    """Babel's plural rules decide how many forms a message has (Arabic six, Ukrainian three,
+    Dari and Vietnamese one); each catalog gives exactly that many."""
+    for lang in SUPPORTED_LOCALES:
+        if lang == "en":
             continue
-        ids = message.id if isinstance(message.id, tuple) else (message.id,)
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        wanted = set(re.findall(r"{\w+}", ids[0]))
-        for text in strings:
-            assert set(re.findall(r"{\w+}", text)) == wanted, message.id
+        catalog = _catalog(lang)
+        for message in catalog:
+            if isinstance(message.id, tuple):
+                assert len(message.string) == catalog.num_plurals, (lang, message.id)
 
 
 def test_locale_negotiation_and_lookup() -> None:
@@ -86,6 +106,8 @@ def test_locale_negotiation_and_lookup() -> None:
     assert normalize_locale("ES") == "es"
     assert normalize_locale("pt-BR") == "en"
     assert normalize_locale(None) == "en"
+    assert translator("fr").gettext("SKIP") == "PASSER"
+    assert translator("fr-CA").locale == "fr"
     assert translator("es").gettext("SKIP") == "SALTAR"
     assert translator("en").gettext("SKIP") == "SKIP"
     assert (

@@ -9,9 +9,13 @@ from tests.test_cli import pathbot
 
 def test_add_normalises_the_phone_and_lists_it(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'p.db'}"
+    draft = pathbot("patient", "add", "P001", "--locale", "es", "--db", db)
+    assert draft.returncode == 2 and "--draft-language" in draft.stderr
+    assert "draft" in draft.stderr and "Español" in draft.stderr
     added = pathbot(
-        "patient", "add", "P001", "--phone", "(802) 555-0199", "--locale", "es", "--db", db
-    )
+        "patient", "add", "P001", "--phone", "(802) 555-0199", "--locale", "es",
+        "--draft-language", "--db", db,
+    )  # fmt: skip
     assert added.returncode == 0, added.stderr
     listed = pathbot("patient", "list", "--db", db)
     assert "P001\tes\tAmerica/New_York\tactive\tsms:pending" in listed.stdout

@@ -22,6 +22,10 @@ ANCHORS_ONLY = {
     ("satisfaction", "es", "sat_respect"),
     ("satisfaction", "es", "sat_skills"),
     ("satisfaction", "es", "sat_recommend"),
+    # French stems need UCS-2 ("À", "ê"): the 0-10 items keep only their end anchors
+    ("dvprs", "fr", "dvprs_pain"),
+    ("dvprs", "fr", "dvprs_mood"),
+    ("dvprs", "fr", "dvprs_stress"),
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.conversation.language_status import languages
 from bot.db.invite_models import EnrolmentCode
 from bot.db.models import ChannelIdentity, ConsentRecord, InboundMessage, Patient
 from tests.support import FakeClock
@@ -22,7 +23,7 @@ async def test_deep_link_binds_the_chat_records_consent_and_asks_the_language(
         assert menu == "Which language do you want?"
         question = h.fake.last_question(CHAT)
         labels = [b["text"] for row in question["reply_markup"]["inline_keyboard"] for b in row]
-        assert labels == ["1 = English", "2 = Español"]
+        assert labels == [f"{n} = {i.name}" for n, i in enumerate(languages(), start=1)]
         (identity,) = h.rows(ChannelIdentity)
         assert (identity.patient_id, identity.channel, identity.address) == (
             patient_id,

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from bot.cli.common import CommandError, command_app
 from bot.clinic import audit
 from bot.clinic.roster import PatientFilter, list_patients
+from bot.conversation import language_status
 from bot.conversation.i18n import SUPPORTED_LOCALES
 from bot.conversation.phone import InvalidPhoneNumber, to_e164
 from bot.db import store
@@ -30,7 +31,17 @@ def register(sub: Any) -> None:
     add = psub.add_parser("add", help="enrol a patient")
     add.add_argument("study_id")
     add.add_argument("--name", default="", help="display name (staff only; never in exports)")
-    add.add_argument("--locale", default=None, choices=SUPPORTED_LOCALES)
+    add.add_argument(
+        "--locale",
+        default=None,
+        choices=SUPPORTED_LOCALES,
+        help="the patient's language; `pathbot translations` shows each one's status",
+    )
+    add.add_argument(
+        "--draft-language",
+        action="store_true",
+        help="confirm a language whose wording is a draft, not reviewed by a native speaker",
+    )
     add.add_argument("--timezone", default=None, help="IANA name, e.g. America/New_York")
     add.add_argument("--phone", default=None, help="mobile number for SMS (stored as E.164)")
     add.add_argument("--db", help="database URL (default: DATABASE_URL)")
@@ -59,6 +70,17 @@ def register(sub: Any) -> None:
     invite.set_defaults(run=run_invite)
 
 
+def _check_language(code: str, *, confirmed: bool) -> None:
+    """A draft language is a deliberate choice (issue 19): its crisis wording is unreviewed."""
+    info = language_status.language(code)
+    if info.needs_explicit_choice and not confirmed:
+        raise CommandError(
+            f"--locale {code}: {info.english} ({info.name}) is a {info.status_label()}; "
+            "its crisis and help texts have not been checked by a native speaker. "
+            "Add --draft-language to enrol the patient in it anyway."
+        )
+
+
 def run_add(ns: argparse.Namespace) -> int:
     settings = get_settings()
     timezone = ns.timezone or settings.default_timezone
@@ -70,6 +92,8 @@ def run_add(ns: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    locale = ns.locale or settings.default_locale
+    _check_language(locale, confirmed=ns.draft_language)
     phone = None
     if ns.phone:
         try:
@@ -88,7 +112,7 @@ def run_add(ns: argparse.Namespace) -> int:
                 session,
                 study_id=ns.study_id,
                 display_name=ns.name,
-                locale=ns.locale or settings.default_locale,
+                locale=locale,
                 timezone=timezone,
                 now=now,
             )

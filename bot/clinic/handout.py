@@ -78,7 +78,7 @@ def handout_html(h: Handout) -> str:
         "</div>",
     ]  # fmt: skip
     return (
-        f'<!doctype html><html lang="{escape(tr.locale)}"><head><meta charset="utf-8">'
+        f'<!doctype html><html lang="{escape(tr.code)}"><head><meta charset="utf-8">'
         f"<title>{escape(h.program)}</title><style>{PAGE_CSS}</style></head>"
         f"<body>{''.join(body)}</body></html>"
     )

@@ -16,28 +16,29 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
+from bot.conversation import language_status
+
 LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
 DOMAIN = "messages"
-# Languages whose bot wording is complete and reviewed; the order is the order of the menu.
-SUPPORTED_LOCALES: tuple[str, ...] = ("en", "es")
-# Each language named in its own language, for the LANGUAGE menu.
-LANGUAGE_NAMES: dict[str, str] = {"en": "English", "es": "Español"}
+# Languages whose bot wording is complete (each with its status in locales/languages.yaml); the
+# order is the order of the menu. BCP-47 codes: Dari is "fa-AF".
+SUPPORTED_LOCALES: tuple[str, ...] = language_status.codes()
+# Each language named in its own language and script, for the LANGUAGE menu.
+LANGUAGE_NAMES: dict[str, str] = {i.code: i.name for i in language_status.languages()}
 
 
 def normalize_locale(tag: str | None, default: str = "en") -> str:
-    """Map "es-MX", "ES", "es_419" onto a supported language, else `default`."""
-    if not tag:
-        return default
-    primary = tag.replace("_", "-").split("-")[0].strip().lower()
-    return primary if primary in SUPPORTED_LOCALES else default
+    """Map "es-MX", "ES", "es_419", "fa_AF", "prs" onto a supported language, else `default`."""
+    return language_status.find(tag) or default
 
 
 @dataclass(frozen=True)
 class Translator:
     """gettext for one locale; passed into the engine so it never touches the file system."""
 
-    locale: str
+    locale: str  # the Babel/CLDR locale id for formatting dates and numbers ("fa_AF")
     catalog: NullTranslations
+    code: str = "en"  # the language's BCP-47 code, as stored on the patient ("fa-AF")
 
     def gettext(self, message: str) -> str:
         return self.catalog.gettext(message)
@@ -48,8 +49,9 @@ class Translator:
 
 @lru_cache(maxsize=32)
 def translator(locale: str) -> Translator:
-    locale = normalize_locale(locale)
-    return Translator(locale=locale, catalog=_load_catalog(locale))
+    code = normalize_locale(locale)
+    babel_id = language_status.language(code).babel_locale
+    return Translator(locale=babel_id, catalog=_load_catalog(babel_id), code=code)
 
 
 def _load_catalog(locale: str) -> NullTranslations:

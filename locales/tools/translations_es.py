@@ -4,7 +4,7 @@ Only bot wording lives here; instrument wording lives in the instrument files. K
 patients (SALTAR, ATRÁS, PAUSA, ...) must stay in bot/conversation/rules/keywords.yaml so they are understood.
 """
 
-SPANISH: dict[str, str | list[str]] = {
+WORDING: dict[str, str | list[str]] = {
     "C": "C",
     "{day} at {time}": "{day} a las {time}",
     "Place: {place}.": "Lugar: {place}.",
