@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from bot.channels.telegram.adapter import TelegramChannel
 from bot.db import store
 from bot.db.database import session_scope
-from bot.db.invites import create_code
+from bot.db.invites import issue_code
 from bot.service.app import App, build_app
 from bot.service.backend import Backend
 from bot.service.runtime import Runtime
@@ -105,14 +105,14 @@ class TelegramHarness:
         """An enrolled-by-staff patient and a fresh Telegram code for them."""
         with session_scope(self.app.db) as session:
             patient = store.add_patient(session, study_id=study_id, now=self.clock(), locale=locale)
-            code = create_code(session, patient=patient, channel="telegram", now=self.clock())
+            code = issue_code(session, patient=patient, channel="telegram", now=self.clock())
             assert patient.id is not None
             return patient.id, code
 
     def expired_code(self) -> str:
         with session_scope(self.app.db) as session:
             patient = store.add_patient(session, study_id="OLD", now=self.clock())
-            return create_code(
+            return issue_code(
                 session,
                 patient=patient,
                 channel="telegram",

@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "alerts": "alerts",
     "audit": "audit",
     "staff": "staff",
+    "privacy": "privacy",
 }
 
 

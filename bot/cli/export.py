@@ -13,6 +13,7 @@ from bot.clinic import audit
 from bot.clinic.exports.csv_long import FORMAT_NAMES, export_format
 from bot.clinic.exports.records import ExportFilter, UnknownFilter, check_filter
 from bot.db.database import is_current, make_engine
+from bot.db.private_files import open_private
 
 
 def register(sub: Any) -> None:
@@ -62,7 +63,7 @@ def _dictionary_path(out: str) -> str:
 
 def _write_text(engine: Any, fmt: Any, path: str, flt: ExportFilter) -> int:
     tmp = f"{path}.partial"
-    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+    with open_private(tmp, "w", newline="", encoding="utf-8") as fh:
         count = int(fmt.write(engine, fh, flt))
     os.replace(tmp, path)
     return count
@@ -100,10 +101,10 @@ def run_export(ns: argparse.Namespace) -> int:
         if ns.out:
             tmp = f"{ns.out}.partial"
             if fmt.binary:
-                with open(tmp, "wb") as fb:
+                with open_private(tmp, "wb") as fb:
                     count = fmt.write(engine, fb, flt)
             else:
-                with open(tmp, "w", newline="", encoding="utf-8") as fh:
+                with open_private(tmp, "w", newline="", encoding="utf-8") as fh:
                     count = fmt.write(engine, fh, flt)
             os.replace(tmp, ns.out)  # a half-written export never looks finished
             print(f"exported {count} {fmt.counts} to {ns.out}", file=sys.stderr)

@@ -11,6 +11,7 @@ from bot.channels.base import ChannelConfigError
 from bot.cli.commands import command_modules
 from bot.cli.common import CommandError
 from bot.db.database import DatabaseUnavailable
+from bot.db.private_files import private_umask
 from bot.service.settings import SettingsError
 from surveys import score_cli
 from surveys.loader import InstrumentError
@@ -26,7 +27,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(ns.run(ns))
+        # Patient data on disk (the SQLite file, exports, QR codes) is the service account's only.
+        with private_umask():
+            return int(ns.run(ns))
     except (SettingsError, ChannelConfigError) as exc:
         print(f"pathbot: configuration error: {exc}", file=sys.stderr)
         return 2

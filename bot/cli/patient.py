@@ -22,6 +22,7 @@ from bot.db.models import ChannelIdentity
 from bot.service.app import build_app
 from bot.service.enrolment import INVITERS, InviteRequest
 from bot.service.settings import get_settings
+from bot.service.sms_optin import InviteRefused
 
 
 def register(sub: Any) -> None:
@@ -172,7 +173,11 @@ def run_invite(ns: argparse.Namespace) -> int:
             patient = store.patient_by_study_id(session, ns.study_id)
         if patient is None:
             raise CommandError(f"no patient {ns.study_id}")
-        for line in inviter(InviteRequest(app=app, patient=patient, out_dir=Path(ns.out_dir))):
+        try:
+            lines = inviter(InviteRequest(app=app, patient=patient, out_dir=Path(ns.out_dir)))
+        except InviteRefused as exc:
+            raise CommandError(f"{ns.study_id} not invited: {exc}") from None
+        for line in lines:
             print(line)
         audit.record_now(
             app.db,

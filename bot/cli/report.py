@@ -12,6 +12,7 @@ from typing import Any
 from bot.cli.common import CommandError, database_url
 from bot.clinic import audit
 from bot.db.database import is_current, make_engine
+from bot.db.private_files import create_private_file
 from bot.service.settings import get_settings
 
 
@@ -57,6 +58,9 @@ def run_report(ns: argparse.Namespace) -> int:
             raise CommandError(str(exc)) from None
         tmp = ns.out.with_name(ns.out.name + ".partial")
         page_size = ns.page_size or get_settings().report_page_size
+        # Created 0600 before anything is written: the report names patients.
+        tmp.unlink(missing_ok=True)
+        create_private_file(tmp)
         if suffix == ".pdf":
             write_pdf(report, tmp, page_size=page_size)
         else:

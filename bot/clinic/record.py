@@ -114,7 +114,7 @@ class InviteFact:
     created_at: datetime
     expires_at: datetime
     used_at: datetime | None
-    state: str  # live | used | expired
+    state: str  # live | used | replaced | expired
 
 
 @dataclass(frozen=True)
@@ -309,6 +309,8 @@ def _invites(session: Session, pid: int, now: datetime) -> list[InviteFact]:
     ):
         if code.used_at is not None:
             state = "used"
+        elif code.revoked_at is not None:
+            state = "replaced"  # a newer invitation revoked it
         elif code.expires_at <= now:
             state = "expired"
         else:

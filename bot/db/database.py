@@ -20,6 +20,8 @@ from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session
 
+from bot.db.private_files import create_private_file
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -99,6 +101,8 @@ def make_engine(url: str, timeouts: Timeouts = DEFAULT_TIMEOUTS) -> Engine:
         kwargs["connect_args"] = {"timeout": timeouts.statement}
     else:
         kwargs["connect_args"] = _postgres_connect_args(url, timeouts)
+    if url.startswith("sqlite"):
+        _create_sqlite_file_privately(url)
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -114,6 +118,16 @@ def make_engine(url: str, timeouts: Timeouts = DEFAULT_TIMEOUTS) -> Engine:
             return connect_with_deadline(deadline, *cargs, **cparams)
 
     return engine
+
+
+def _create_sqlite_file_privately(url: str) -> None:
+    """SQLite creates a missing database file with the umask's mode (often world-readable), and
+    its WAL with the database's mode: create the file 0600 first, so all three are private."""
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    if Path(path).parent.is_dir():
+        create_private_file(path)
 
 
 def _postgres_connect_args(url: str, timeouts: Timeouts) -> dict[str, Any]:

@@ -18,3 +18,5 @@ class EnrolmentCode(SQLModel, table=True):
     expires_at: datetime
     used_at: datetime | None = None
     used_by_address: str | None = Field(default=None, max_length=64)
+    # Set when a newer code was issued to the patient on the same channel (issue_code).
+    revoked_at: datetime | None = None

@@ -34,7 +34,7 @@ ATTEMPT_PREFIX = "/start"  # how a redemption attempt is stored (Telegram's deep
 
 Throttle = Literal["chat", "total"]
 
-RedeemStatus = Literal["ok", "used", "expired", "unknown"]
+RedeemStatus = Literal["ok", "used", "expired", "revoked", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class Redemption:
     patient: Patient | None = None
 
 
-def create_code(
+def issue_code(
     session: Session,
     *,
     patient: Patient,
@@ -51,8 +51,14 @@ def create_code(
     now: datetime,
     ttl: timedelta = DEFAULT_TTL,
 ) -> str:
-    """A fresh code for `patient` on `channel`; the caller shows it once and it is never stored."""
+    """A fresh code for `patient` on `channel`, revoking every earlier unused one; the caller
+    shows it once and it is never stored.
+
+    The only way a code is made (tests/test_invite_privacy.py holds every issuer to it): with
+    two live codes, a second chat could redeem a lost or forwarded one for the same patient
+    and read their history."""
     assert patient.id is not None
+    revoke_codes(session, patient_id=patient.id, channel=channel, now=now)
     code = secrets.token_urlsafe(16)
     session.add(
         EnrolmentCode(
@@ -83,6 +89,8 @@ def redeem_code(
         return Redemption("unknown")
     if row.used_at is not None:
         return Redemption("used")
+    if row.revoked_at is not None:
+        return Redemption("revoked")
     if row.expires_at <= now:
         return Redemption("expired")
     row.used_at = now
@@ -105,9 +113,39 @@ def live_code(
             EnrolmentCode.channel == channel,
         )
     ).first()
-    if row is None or row.used_at is not None or row.expires_at <= now:
+    if row is None or row.used_at is not None or row.revoked_at is not None:
         return None
-    return row
+    return None if row.expires_at <= now else row
+
+
+def revoke_codes(session: Session, *, patient_id: int, channel: str, now: datetime) -> int:
+    """Revoke the patient's unused, unexpired codes on `channel`; returns how many."""
+    rows = session.exec(
+        select(EnrolmentCode)
+        .where(
+            EnrolmentCode.patient_id == patient_id,
+            EnrolmentCode.channel == channel,
+            col(EnrolmentCode.used_at).is_(None),
+            col(EnrolmentCode.revoked_at).is_(None),
+            col(EnrolmentCode.expires_at) > now,
+        )
+        .with_for_update()
+    ).all()
+    for row in rows:
+        row.revoked_at = now
+        session.add(row)
+    session.flush()
+    return len(rows)
+
+
+def redact_code(text: str, code: str) -> str:
+    """`text` with the code replaced by a short prefix of its hash: what is stored of an
+    enrolment attempt, so a database reader cannot redeem the code (staff can still match the
+    attempt to its code row by the hash)."""
+    code = code.strip()
+    if not code:
+        return text
+    return text.replace(code, f"<code sha256:{hash_code(code)[:12]}>")
 
 
 def hash_code(code: str) -> str:

@@ -7,6 +7,7 @@ port (`bot/service/backend.py`) runs these in a worker thread, as it runs the pi
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import datetime
 
@@ -17,12 +18,12 @@ from bot.clinic.alerts.flags import flag_completed
 from bot.clinic.trend import pain_history, render_chart
 from bot.conversation.engine import language_menu
 from bot.conversation.i18n import Translator, translator
-from bot.conversation.keywords import Command, Keyword
+from bot.conversation.keywords import Command, Keyword, classify
 from bot.conversation.messages import ButtonPress, HandleResult, Inbound, Outgoing
 from bot.conversation.state import PendingSurvey
-from bot.db import store
+from bot.db import privacy, store
 from bot.db.database import session_scope
-from bot.db.invites import ATTEMPTS_PER_HOUR, Throttle, redeem_code, throttled
+from bot.db.invites import ATTEMPTS_PER_HOUR, Throttle, redact_code, redeem_code, throttled
 from bot.db.models import (
     AuditLog,
     ChannelIdentity,
@@ -71,8 +72,10 @@ def enrol_with_code(app: App, inbound: Inbound, code: str, locale_hint: str) -> 
     """`/start <code>` from a chat not yet enrolled: bind it and record consent, or say why not
     (at most once a day per chat). Attempts past the hour's limits are stored, not checked."""
     now = app.pipeline.now()
+    # Only the code's hash is kept: the stored attempt must not be a working link.
+    stored = dataclasses.replace(inbound, text=redact_code(inbound.text, code))
     with session_scope(app.db) as session:
-        row = store.record_inbound(session, inbound, None)
+        row = store.record_inbound(session, stored, None)
         if row is None:
             return HandleResult("duplicate")
         limit = throttled(session, channel=inbound.channel, address=inbound.address, now=now)
@@ -88,6 +91,10 @@ def enrol_with_code(app: App, inbound: Inbound, code: str, locale_hint: str) -> 
             reply = Outgoing("reply", _refusal(app, tr, redemption.status))
             return HandleResult("unknown_sender", _refuse(session, inbound, row, reply, now))
         assert patient.id is not None
+        # Following the link is this chat's own opt-in: an earlier STOP from it no longer binds.
+        privacy.clear_address_optout(
+            session.connection(), channel=inbound.channel, address=inbound.address
+        )
         store.bind_channel(
             session,
             patient=patient,
@@ -126,6 +133,11 @@ def not_enrolled(app: App, inbound: Inbound, locale_hint: str) -> HandleResult:
         row = store.record_inbound(session, inbound, None)
         if row is None:
             return HandleResult("duplicate")
+        if _is_stop(inbound.text):  # remembered, and nothing more is said to them
+            privacy.record_address_optout(
+                session.connection(), channel=inbound.channel, address=inbound.address, now=now
+            )
+            return HandleResult("unknown_sender")
         tr = translator(locale_hint)
         reply = Outgoing(
             "reply",
@@ -135,6 +147,11 @@ def not_enrolled(app: App, inbound: Inbound, locale_hint: str) -> HandleResult:
             ).format(program=app.settings.program_name, phone=app.settings.help_phone),
         )
         return HandleResult("unknown_sender", _refuse(session, inbound, row, reply, now))
+
+
+def _is_stop(text: str) -> bool:
+    keyword = classify(text)
+    return keyword is not None and keyword.command is Command.STOP
 
 
 def _refuse(
@@ -307,7 +324,7 @@ def _refusal(app: App, tr: Translator, status: str) -> str:
         text = tr.gettext(
             "This link was already used. Please ask the clinic for a new one at {phone}."
         )
-    elif status == "expired":
+    elif status in ("expired", "revoked"):  # revoked: the clinic has made a newer link
         text = tr.gettext("This link has expired. Please ask the clinic for a new one at {phone}.")
     else:
         text = tr.gettext(

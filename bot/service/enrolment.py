@@ -18,8 +18,9 @@ from sqlmodel import Session
 
 from bot.conversation.engine import ProgramInfo
 from bot.db.database import session_scope
-from bot.db.invites import DEFAULT_TTL, create_code
+from bot.db.invites import DEFAULT_TTL, issue_code
 from bot.db.models import Patient
+from bot.db.private_files import make_private_dir, open_private
 from bot.service import sms_optin
 from bot.service.app import App
 from bot.service.settings import Settings, SettingsError
@@ -59,7 +60,7 @@ def new_telegram_invite_in(
     patient = session.get(Patient, patient_id)
     if patient is None:
         raise LookupError(f"patient #{patient_id} does not exist")
-    code = create_code(session, patient=patient, channel="telegram", now=now)
+    code = issue_code(session, patient=patient, channel="telegram", now=now)
     return TelegramInvite(telegram_link(username, code), now + DEFAULT_TTL)
 
 
@@ -70,10 +71,11 @@ def telegram_link(username: str, code: str) -> str:
 def invite_to_telegram(request: InviteRequest) -> list[str]:
     """A one-time deep link for the patient, printed and written as a QR-code PNG."""
     invite = new_telegram_invite(request.app, request.patient.id or 0)
-    request.out_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(request.out_dir)  # the QR code is a working link to a patient's record
     safe_id = _UNSAFE_FILENAME.sub("_", request.patient.study_id)
     path = Path(request.out_dir) / f"telegram-invite-{safe_id}.png"
-    qrcode.make(invite.link).save(str(path))
+    with open_private(path, "wb") as out:
+        qrcode.make(invite.link).save(out)
     expires = invite.expires_at.date().isoformat()
     return [invite.link, f"QR code: {path}", f"valid once, until {expires}"]
 
@@ -83,10 +85,8 @@ def invite_to_sms(request: InviteRequest) -> list[str]:
     app = request.app
     settings = app.settings
     program = ProgramInfo(settings.program_name, settings.help_phone, settings.help_hours)
-    try:
-        sms_optin.queue_invite(app.db, program, request.patient.id or 0, app.pipeline.now())
-    except sms_optin.InviteRefused as exc:
-        return [f"not invited: {exc}"]
+    # InviteRefused (no phone number, opted out) reaches the caller: it is an error, not news.
+    sms_optin.queue_invite(app.db, program, request.patient.id or 0, app.pipeline.now())
     return [
         f"SMS opt-in message queued for {request.patient.study_id}; `pathbot run` sends it.",
         "Nothing else is sent until the patient replies START.",

@@ -23,7 +23,7 @@ from bot.conversation.i18n import translator
 from bot.conversation.keywords import Command
 from bot.conversation.messages import HandleResult, Inbound, Outgoing
 from bot.conversation.state import ConversationState, PendingSurvey
-from bot.db import inbound_store, store
+from bot.db import inbound_store, privacy, store
 from bot.db.database import SQLITE_BEGIN_IMMEDIATE, session_scope
 from bot.db.models import InboundMessage, Patient
 from bot.schedule import sittings
@@ -196,6 +196,14 @@ class Pipeline:
         inbound_id = inbound_store.record_inbound(conn, inbound, None)
         if inbound_id is None:
             return HandleResult("duplicate")
+        stop = keywords.classify(inbound.text)
+        if stop is not None and stop.command is Command.STOP:
+            # Remembered beyond the purge of their messages: a later invitation to this address
+            # is refused. Nothing is sent (the carrier confirms an SMS STOP itself).
+            privacy.record_address_optout(
+                conn, channel=inbound.channel, address=inbound.address, now=now
+            )
+            return HandleResult("unknown_sender")
         tr = translator(self._default_locale)
         reply = Outgoing(
             "reply",

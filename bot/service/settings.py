@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     program_name: str = "Pain Program"
     help_phone: str = "802-555-0100"
     help_hours: str = "Mon-Fri 8-5"
+    # Messages from addresses that are no patient's are deleted after this many days
+    # (`pathbot privacy purge-strangers`); their STOP is kept.
+    stranger_retention_days: int = Field(default=30, ge=1, le=3650)
     # Page size of the cohort report's PDF; every page has this one size.
     report_page_size: Literal["A4", "letter"] = "A4"
 

@@ -27,7 +27,7 @@ from bot.conversation.engine import ProgramInfo
 from bot.conversation.i18n import Translator, translator
 from bot.conversation.keywords import Command
 from bot.conversation.messages import HandleResult, Inbound, Outgoing
-from bot.db import store
+from bot.db import privacy, store
 from bot.db.database import session_scope
 from bot.db.models import ChannelIdentity, ConsentRecord, Patient
 from bot.service.pipeline import Pipeline
@@ -72,6 +72,10 @@ def queue_invite_in(session: Session, program: ProgramInfo, patient_id: int, now
         raise InviteRefused("the patient has already confirmed SMS")
     if identity.status != PENDING or patient.status == "stopped":
         raise InviteRefused("the patient opted out; only the patient can rejoin (text START)")
+    if privacy.address_opted_out(session.connection(), channel=CHANNEL, address=identity.address):
+        raise InviteRefused(
+            "this number replied STOP before; only its owner can opt in (text START)"
+        )
     tr = translator(patient.locale)
     rows = store.enqueue(
         session,
@@ -157,6 +161,7 @@ def _handle_pending(db: Engine, program: ProgramInfo, inbound: Inbound) -> Handl
 def _confirm(session: Session, patient: Patient, identity: ChannelIdentity, now: datetime) -> None:
     identity.status = "active"
     session.add(identity)
+    privacy.clear_address_optout(session.connection(), channel=CHANNEL, address=identity.address)
     session.add(
         ConsentRecord(
             patient_id=patient.id or 0,

@@ -26,7 +26,7 @@ from bot.channels.telegram.adapter import TelegramChannel
 from bot.conversation.engine import ProgramInfo
 from bot.db import store
 from bot.db.database import normalize_database_url, session_scope
-from bot.db.invites import create_code
+from bot.db.invites import issue_code
 from bot.db.models import ChannelIdentity, InboundMessage, ItemResponse, OutboxMessage
 from bot.service.app import build_app
 from bot.service.backend import Backend
@@ -150,7 +150,7 @@ async def test_database_outage_answers_503_and_loses_nothing(postgres_url: str) 
         )
         with session_scope(app.db) as s:
             tg_patient = store.add_patient(s, study_id="T1", now=app.pipeline.now())
-            code = create_code(s, patient=tg_patient, channel="telegram", now=app.pipeline.now())
+            code = issue_code(s, patient=tg_patient, channel="telegram", now=app.pipeline.now())
         enrol = telegram.push_text(CHAT, f"/start {code}")
         assert (await telegram.deliver_webhook(enrol, SECRET)).status_code == 200
 

@@ -118,3 +118,47 @@ def test_the_sms_opt_in_text_is_queued_for_a_pending_number(harness) -> None:  #
 def test_without_telegram_settings_the_page_says_so(harness) -> None:  # type: ignore[no-untyped-def]
     page = harness.signed_in("coordinator").get("/staff/patients/P001").text
     assert "Telegram is not configured" in page
+
+
+def test_issue_new_invitation_revokes_the_unused_code_and_is_audited(
+    demo_harness: HarnessFactory,
+) -> None:
+    harness = demo_harness(telegram_settings())
+    client = harness.signed_in("coordinator")
+    page = client.get("/staff/patients/P001").text
+    first = client.post("/staff/patients/P001/invite/telegram", data={"csrf_token": csrf_of(page)})
+    old_code = re.search(r"\?start=([\w-]+)</code>", first.text)
+    assert old_code
+    page = client.get("/staff/patients/P001").text
+    assert "Issue a new invitation (revokes the unused one)" in page
+    # without the CSRF token: refused, nothing revoked
+    forged = client.post("/staff/patients/P001/invite/telegram/reissue", data={})
+    assert forged.status_code == 403
+    again = client.post(
+        "/staff/patients/P001/invite/telegram/reissue", data={"csrf_token": csrf_of(page)}
+    )
+    assert again.status_code == 200
+    new_code = re.search(r"\?start=([\w-]+)</code>", again.text)
+    assert new_code and new_code.group(1) != old_code.group(1)
+    with Session(harness.app.db) as s:
+        rows = {r.code_hash: r for r in s.exec(select(EnrolmentCode))}
+        assert rows[hash_code(old_code.group(1))].revoked_at is not None
+        assert rows[hash_code(new_code.group(1))].revoked_at is None
+        (entry,) = s.exec(
+            select(AuditLog).where(AuditLog.action == "patient.invite_reissued")
+        ).all()
+        assert entry.object_id == "P001" and entry.detail["revoked_unused"] is True
+    # the old code's handout is refused; the page lists it as replaced
+    stale = client.post(
+        "/staff/patients/P001/invite/handout",
+        data={"code": old_code.group(1), "csrf_token": csrf_of(again.text)},
+    )
+    assert stale.status_code == 409
+    assert "replaced" in client.get("/staff/patients/P001").text
+    # a role without the invitation permission cannot reissue
+    researcher = harness.signed_in("researcher")
+    page = researcher.get("/staff/patients").text
+    denied = researcher.post(
+        "/staff/patients/P001/invite/telegram/reissue", data={"csrf_token": csrf_of(page)}
+    )
+    assert denied.status_code == 403

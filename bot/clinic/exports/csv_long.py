@@ -105,14 +105,18 @@ def iter_long_rows(db: Engine, flt: ExportFilter = NO_FILTER) -> Iterator[tuple[
             parser_version,
             answered_at,
         ) in session.exec(long_query(flt)):
-            head = (study_id, name) if flt.with_names else (study_id,)
+            # Every text cell, not only raw_text: study ids, names and timepoints are typed by
+            # people too.
+            head = (
+                (safe_cell(study_id), safe_cell(name)) if flt.with_names else (safe_cell(study_id),)
+            )
             yield (
                 *head,
                 instrument_id,
-                instrument_version,
+                safe_cell(instrument_version),
                 assignment_id,
-                timepoint,
-                item_id,
+                safe_cell(timepoint),
+                safe_cell(item_id),
                 "" if option_code is None else option_code,
                 "" if coded_value is None else coded_value,
                 safe_cell(raw_text),

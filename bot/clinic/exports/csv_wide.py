@@ -7,6 +7,7 @@ from typing import Any, TextIO
 
 from sqlalchemy import Engine
 
+from bot.clinic.exports.cells import safe_value
 from bot.clinic.exports.records import (
     AssignmentRecord,
     ExportFilter,
@@ -94,4 +95,4 @@ def _cell(value: Any) -> Any:
         return ""
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    return value
+    return safe_value(value)  # every text cell: a name or timepoint may start with "="

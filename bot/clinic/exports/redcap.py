@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 from sqlalchemy import Engine
 
-from bot.clinic.exports.cells import safe_cell
+from bot.clinic.exports.cells import safe_cell, safe_value
 from bot.clinic.exports.records import (
     AssignmentRecord,
     ExportFilter,
@@ -126,7 +126,7 @@ def export_redcap(db: Engine, out: TextIO, flt: ExportFilter) -> int:
     writer.writerow(header)
     for (study_id, event), values in sorted(rows.items()):
         cells = [safe_cell(study_id), event]
-        cells += ["" if values.get(c) is None else values[c] for c in header[2:]]
+        cells += ["" if values.get(c) is None else safe_value(values[c]) for c in header[2:]]
         writer.writerow(cells)
     return len(rows)
 

@@ -16,7 +16,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 from sqlalchemy import Engine
 
-from bot.clinic.exports.cells import safe_cell
+from bot.clinic.exports.cells import safe_row, safe_value
 from bot.clinic.exports.csv_wide import base_values, wide_columns
 from bot.clinic.exports.records import (
     ExportFilter,
@@ -58,7 +58,7 @@ def export_xlsx(db: Engine, out: IO[bytes], flt: ExportFilter) -> int:
         for n, name in enumerate(header, start=1):
             width = min(MAX_WIDTH, max(MIN_WIDTH, len(name) + 2))
             sheet.column_dimensions[get_column_letter(n)].width = width
-        sheet.append(header)
+        sheet.append(safe_row(header))
         sheets[instrument.id] = sheet
         layouts[instrument.id] = (items, scores)
         rows_in[instrument.id] = 1
@@ -72,7 +72,8 @@ def export_xlsx(db: Engine, out: IO[bytes], flt: ExportFilter) -> int:
         row += [record.answers.get(i) for i in items]
         row += [score_value(record, s, f) for _, s, f in scores]
         sheet = sheets[instrument_id]
-        sheet.append([_dated(sheet, v) for v in row])
+        # openpyxl stores any text starting with "=" as a formula: every text cell is made safe.
+        sheet.append([_dated(sheet, safe_value(v)) for v in row])
         rows_in[instrument_id] += 1
         count += 1
     for instrument_id, sheet in sheets.items():
@@ -100,18 +101,18 @@ def _codebook(wb: Workbook, instruments: list[Instrument]) -> None:
         for item in instrument.items:
             options = sorted(item.options, key=lambda o: o.code)
             sheet.append(
-                [
-                    instrument.id,
-                    item.id,
-                    instrument.version,
-                    safe_cell(item.text.get("en", item.id)),
-                    safe_cell(
-                        "; ".join(f"{o.code} = {o.label.get('en', o.code)}" for o in options)
-                    ),
-                    ", ".join(str(o.value) for o in options),
-                    _reversal(instrument, item),
-                    ", ".join(s.id for s in instrument.scales if item.id in s.items),
-                ]
+                safe_row(
+                    [
+                        instrument.id,
+                        item.id,
+                        instrument.version,
+                        item.text.get("en", item.id),
+                        "; ".join(f"{o.code} = {o.label.get('en', o.code)}" for o in options),
+                        ", ".join(str(o.value) for o in options),
+                        _reversal(instrument, item),
+                        ", ".join(s.id for s in instrument.scales if item.id in s.items),
+                    ]
+                )
             )
             rows += 1
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(CODEBOOK_COLUMNS))}{rows}"

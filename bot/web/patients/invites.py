@@ -2,9 +2,10 @@
 handout PDF of that same code, and the SMS opt-in text. Made by the same functions as
 `pathbot patient invite` (bot/service/enrolment.py, bot/service/sms_optin.py).
 
-Reissuing (a new code that revokes the old one) waits for the revocation function (issue 15):
-until then a new Telegram code is made only when the patient has no live one, so two valid codes
-never exist at once.
+A code cannot be shown again once made (only its hash is kept), so a lost one is replaced:
+"Issue a new invitation" makes a fresh code, and `issue_code` revokes the unused one in the same
+transaction, so two valid codes never exist at once. The plain action refuses while a code is
+live, so a double click cannot silently revoke the code a patient was just handed.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from bot.conversation.engine import ProgramInfo
 from bot.db import store
 from bot.db.invites import live_code
 from bot.service import sms_optin
-from bot.service.enrolment import new_telegram_invite_in, telegram_link
+from bot.service.enrolment import TelegramInvite, new_telegram_invite_in, telegram_link
 from bot.web.qr import qr_svg
 from bot.web.routes import Page, StaffRoute
 
@@ -45,15 +46,33 @@ def telegram_invite(page: Page) -> Response:
     patient = store.patient_by_study_id(page.db, study_id)
     if patient is None or patient.id is None:
         return page.render("layout/not_found.html", status=404, what=f"No patient {study_id}.")
-    record_live = live_telegram_codes(page, patient.id)
-    if record_live:
+    if live_telegram_codes(page, patient.id):
         return page.render(
             "patients/invite_refused.html", status=409, study_id=study_id,
-            reason="This patient already has an unused invitation. Reissuing (which revokes "
-            "the old code) is not available yet; the old code stays valid until it expires.",
+            reason="This patient already has an unused invitation. To replace it, use "
+            "\"Issue a new invitation\": the old code then stops working.",
         )  # fmt: skip
     invite = new_telegram_invite_in(page.db, page.console.app.settings, patient.id, page.now)
     page.record("patient.invite", "patient", study_id, channel="telegram", via="console")
+    return _show_invite(page, study_id, patient.timezone, invite)
+
+
+def reissue_telegram_invite(page: Page) -> Response:
+    """A new Telegram code; any unused one is revoked (issue_code) in the same transaction."""
+    study_id = page.request.path_params["study_id"]
+    patient = store.patient_by_study_id(page.db, study_id)
+    if patient is None or patient.id is None:
+        return page.render("layout/not_found.html", status=404, what=f"No patient {study_id}.")
+    replaced = live_telegram_codes(page, patient.id)
+    invite = new_telegram_invite_in(page.db, page.console.app.settings, patient.id, page.now)
+    page.record(
+        "patient.invite_reissued", "patient", study_id, channel="telegram", via="console",
+        revoked_unused=replaced,
+    )  # fmt: skip
+    return _show_invite(page, study_id, patient.timezone, invite)
+
+
+def _show_invite(page: Page, study_id: str, timezone: str, invite: TelegramInvite) -> Response:
     return page.render(
         "patients/invite.html",
         active="patients",
@@ -61,7 +80,7 @@ def telegram_invite(page: Page) -> Response:
         link=invite.link,
         code=invite.link.rsplit("=", 1)[-1],
         expires_at=invite.expires_at,
-        patient_timezone=patient.timezone,
+        patient_timezone=timezone,
         qr=qr_svg(invite.link, label=f"Invitation QR code for {study_id}"),
     )
 
@@ -140,6 +159,10 @@ ROUTES = [
     StaffRoute(
         "/patients/{study_id}/invite/telegram", "invite_telegram", telegram_invite,
         Permission.MANAGE_INVITES, ("POST",),
+    ),
+    StaffRoute(
+        "/patients/{study_id}/invite/telegram/reissue", "invite_telegram_reissue",
+        reissue_telegram_invite, Permission.MANAGE_INVITES, ("POST",),
     ),
     StaffRoute(
         "/patients/{study_id}/invite/handout", "invite_handout", handout,
