@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,6 +118,7 @@ async def sms_world(
     clock: FakeClock,
     *,
     extra_channels: tuple[ChannelAdapter, ...] = (),
+    channels_on_backend: tuple[Callable[[Backend], ChannelAdapter], ...] = (),
     **settings: Any,
 ) -> AsyncIterator[SmsWorld]:
     fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN, clock=lambda: clock().timestamp())
@@ -133,7 +134,8 @@ async def sms_world(
     sms = TwilioSmsChannel(
         backend, config, monotonic=lambda: clock().timestamp(), sleep=virtual_sleep
     )
-    runtime = Runtime(app, [sms, *extra_channels], backend=backend)
+    more = [make(backend) for make in channels_on_backend]  # channels built on this port
+    runtime = Runtime(app, [sms, *extra_channels, *more], backend=backend)
     await runtime.start_channels()  # no dispatcher loop: the test dispatches by hand
     # No lifespan: the test dispatches by hand, so nothing runs on a wall-clock timer.
     server = uvicorn.Server(

@@ -59,3 +59,28 @@ def test_alumni_messages_off_and_on_are_audited(tmp_path: Path) -> None:
     assert on.returncode == 0
     missing = pathbot("patient", "alumni-messages", "P404", "off", "--db", db)
     assert missing.returncode == 2 and "no patient P404" in missing.stderr
+
+
+def test_voice_set_up_reads_the_pin_from_stdin_and_records_consent(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'p.db'}"
+    assert pathbot("patient", "add", "P001", "--db", db).returncode == 0
+    weak = pathbot("patient", "voice", "P001", "--phone", "8025550199", "--db", db, stdin="1111\n")
+    assert weak.returncode == 2 and "one digit repeated" in weak.stderr
+    done = pathbot("patient", "voice", "P001", "--phone", "8025550199", "--db", db, stdin="4826\n")
+    assert done.returncode == 0 and "can now answer by phone" in done.stdout
+    assert "4826" not in done.stdout + done.stderr
+    listed = pathbot("patient", "list", "--db", db)
+    assert "voice:active" in listed.stdout
+    from sqlmodel import Session, select
+
+    from bot.db.database import make_engine
+    from bot.db.models import ConsentRecord
+    from bot.db.voice_models import VoicePin
+
+    engine = make_engine(db)
+    with Session(engine) as s:
+        consent = s.exec(select(ConsentRecord).where(ConsentRecord.channel == "voice")).one()
+        pin = s.exec(select(VoicePin)).one()
+    engine.dispose()
+    assert consent.text_version == "voice-en-1" and consent.address == "+18025550199"
+    assert "4826" not in pin.pin_hash

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from bot.channels.voice.script import VoiceScript, VoiceTurn
 from bot.conversation.messages import ButtonPress, HandleResult, Inbound
 
 
@@ -90,6 +91,19 @@ class ChannelPort(Protocol):
 
     async def pain_chart(self, channel: str, address: str) -> bytes | None:
         """The patient's pain trend as a PNG, or None when there is nothing to draw."""
+        ...
+
+    async def voice_turn(self, turn: VoiceTurn) -> VoiceScript:
+        """One step of a phone call: what to say next and what to listen for. Idempotent on
+        (call sid, step): a repeated webhook gets the same script and changes nothing."""
+        ...
+
+    async def voice_status(self, call_sid: str, status: str) -> None:
+        """Twilio's word on a call (completed, busy, no-answer, ...)."""
+        ...
+
+    async def live_call(self, channel: str, address: str) -> str | None:
+        """The sid of the call in progress with this number, if there is one."""
         ...
 
     def count_rejected(self, channel: str, reason: str) -> None:

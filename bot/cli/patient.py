@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from bot.service.app import build_app
 from bot.service.enrolment import INVITERS, InviteRequest
 from bot.service.settings import get_settings
 from bot.service.sms_optin import InviteRefused
+from bot.service.voice.enrol import VoiceEnrolmentError, set_up_voice
 
 
 def register(sub: Any) -> None:
@@ -69,6 +71,15 @@ def register(sub: Any) -> None:
     invite.add_argument("--db", help="database URL (default: DATABASE_URL)")
     invite.add_argument("--actor", help="who invites, for the audit log (default: OS user)")
     invite.set_defaults(run=run_invite)
+
+    voice = psub.add_parser(
+        "voice", help="set up phone calls: the patient's number and PIN (read from the terminal)"
+    )
+    voice.add_argument("study_id")
+    voice.add_argument("--phone", required=True, help="the number the patient calls from")
+    voice.add_argument("--db", help="database URL (default: DATABASE_URL)")
+    voice.add_argument("--actor", help="who sets it up, for the audit log (default: OS user)")
+    voice.set_defaults(run=run_voice)
 
 
 def _check_language(code: str, *, confirmed: bool) -> None:
@@ -188,6 +199,35 @@ def run_invite(ns: argparse.Namespace) -> int:
             detail={"channel": ns.channel},
             now=app.pipeline.now(),
         )
+    return 0
+
+
+def run_voice(ns: argparse.Namespace) -> int:
+    """Voice enrolment: never a PIN on the command line (shell history), so it is typed at a
+    prompt, or read as one line from standard input when that is not a terminal."""
+    if sys.stdin.isatty():
+        pin = getpass.getpass("PIN (4 digits): ")
+    else:
+        pin = sys.stdin.readline().strip()
+    with command_app(ns) as app:
+        with Session(app.db) as session:
+            patient = store.patient_by_study_id(session, ns.study_id)
+        if patient is None or patient.id is None:
+            raise CommandError(f"no patient {ns.study_id}")
+        try:
+            set_up_voice(app.db, patient.id, ns.phone, pin, app.pipeline.now())
+        except (VoiceEnrolmentError, InvalidPhoneNumber) as exc:
+            raise CommandError(str(exc)) from None
+        audit.record_now(
+            app.db,
+            actor=audit.current_actor(ns.actor),
+            action="patient.voice",
+            object_type="patient",
+            object_id=ns.study_id,
+            detail={"channel": "voice"},
+            now=app.pipeline.now(),
+        )
+    print(f"{ns.study_id} can now answer by phone (voice consent recorded)")
     return 0
 
 

@@ -11,6 +11,7 @@ dispatcher so replies go out now rather than at the next timer tick.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import ParamSpec, TypeVar
@@ -19,6 +20,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.channels.port import BackendUnavailable, DeliveryStatus
+from bot.channels.voice.script import VoiceScript, VoiceTurn
 from bot.clinic.alerts.delivery import record_send_failure
 from bot.conversation.engine import ProgramInfo
 from bot.conversation.messages import ButtonPress, HandleResult, Inbound
@@ -30,7 +32,10 @@ from bot.service import chat_flows, sms_optin
 from bot.service.app import App
 from bot.service.metrics import METRICS
 from bot.service.quarantine import quarantine_inbound
+from bot.service.voice import flow as voice_flow
+from bot.service.voice.enrol import CHANNEL as VOICE
 
+log = logging.getLogger(__name__)
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
@@ -126,6 +131,25 @@ class Backend:
 
     def count_rejected(self, channel: str, reason: str) -> None:
         METRICS.webhook_rejected(channel, reason)
+
+    # ---- voice calls (bot/service/voice/) -------------------------------------------------
+
+    async def voice_turn(self, turn: VoiceTurn) -> VoiceScript:
+        try:
+            return await self._run(voice_flow.take_turn, self.app, turn)
+        except BackendUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the caller hears a clear error, never silence
+            log.error("voice turn failed (%s)", type(exc).__name__)  # no traceback: no numbers
+            raise BackendUnavailable(type(exc).__name__) from exc
+
+    async def voice_status(self, call_sid: str, status: str) -> None:
+        await self._run(voice_flow.record_call_status, self.app, call_sid, status)
+
+    async def live_call(self, channel: str, address: str) -> str | None:
+        if channel != VOICE:
+            return None
+        return await self._run(voice_flow.live_call, self.app, address)
 
     # ---- plumbing -----------------------------------------------------------------------
 

@@ -13,11 +13,12 @@ from bot.channels.base import ChannelAdapter, ChannelConfigError
 from bot.channels.port import ChannelPort
 from bot.channels.sms.adapter import sms_channel
 from bot.channels.telegram.adapter import telegram_channel
+from bot.channels.voice.adapter import voice_channel
 from bot.service.settings import Settings, SettingsError
 
 ChannelFactory = Callable[[Settings, ChannelPort], ChannelAdapter | None]
 
-CHANNEL_FACTORIES: list[ChannelFactory] = [telegram_channel, sms_channel]
+CHANNEL_FACTORIES: list[ChannelFactory] = [telegram_channel, sms_channel, voice_channel]
 
 
 def enabled_channels(settings: Settings, port: ChannelPort) -> list[ChannelAdapter]:

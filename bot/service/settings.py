@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     # Without PUBLIC_BASE_URL, rebuild the signed URL from X-Forwarded-Proto/Host (proxy only).
     trust_forwarded_headers: bool = False
     sms_messages_per_second: float = Field(default=1.0, gt=0)
+    # Voice (bot/channels/voice/): calls use the Twilio account above; the number's voice URL
+    # is {public_base_url}/twilio/voice (README). 0 on a call dials this number.
+    voice_enabled: bool = False
+    voice_crisis_number: str = Field(default="988", pattern=r"^\+?[0-9]{3,15}$")
 
     staff_secret_key: SecretStr | None = None
     # Staff console (bot/web/): session time-outs, the second factor, cookies. In production

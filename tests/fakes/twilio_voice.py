@@ -1,0 +1,205 @@
+"""A fake of Twilio Programmable Voice, playing Twilio's part in a call over real HTTP.
+
+Twilio runs a call by fetching TwiML: it POSTs the number's voice URL when the call starts,
+executes the document (<Say>, <Gather>, <Dial>, <Hangup>), and when a <Gather> ends it POSTs its
+`action` URL with what it heard (Digits, SpeechResult) and executes the answer; when the document
+runs out the call ends and its status callback gets CallStatus=completed. Every request is signed
+with the twilio package's RequestValidator over the public URL, as Twilio does.
+
+The fake is strict where a test could fool itself: keys beyond a gather's numDigits, a gather
+that does not listen for keys and speech, or input while no gather is open raise at once.
+"""
+
+from __future__ import annotations
+
+import itertools
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from typing import Literal
+from urllib.parse import urljoin
+
+import httpx
+from twilio.request_validator import RequestValidator
+
+Signature = Literal["valid", "forged", "missing"]
+TWILIO_WEBHOOK_TIMEOUT = 15.0
+
+
+@dataclass
+class Gathering:
+    action: str  # absolute public URL
+    num_digits: int
+    timeout: int
+    language: str
+
+
+@dataclass
+class FakeCall:
+    voice: FakeTwilioVoice
+    sid: str
+    caller: str
+    called: str
+    direction: str
+    status_url: str | None
+    heard: list[str] = field(default_factory=list)  # every <Say>, in order
+    last: list[str] = field(default_factory=list)  # what the latest document said
+    dialed: list[str] = field(default_factory=list)
+    languages: set[str] = field(default_factory=set)
+    voices: set[str] = field(default_factory=set)
+    gathering: Gathering | None = None
+    ended: bool = False
+    documents: int = 0
+
+    @property
+    def said(self) -> str:
+        """The latest document's words, as one string (for `in` checks)."""
+        return " ".join(self.last)
+
+    async def press(self, keys: str) -> None:
+        """Keys on the keypad; fewer than numDigits are sent after the gather's timeout."""
+        gather = self._open_gather()
+        if len(keys) > gather.num_digits:
+            raise AssertionError(f"{keys!r} is more than the {gather.num_digits} keys listened for")
+        await self._answer(gather, {"Digits": keys, "FinishedOnKey": ""})
+
+    async def speak(self, words: str, confidence: float = 0.9) -> None:
+        gather = self._open_gather()
+        await self._answer(gather, {"SpeechResult": words, "Confidence": f"{confidence:.2f}"})
+
+    async def silence(self) -> None:
+        """The gather times out with nothing heard (actionOnEmptyResult posts anyway)."""
+        gather = self._open_gather()
+        await self._answer(gather, {})
+
+    async def hang_up(self) -> None:
+        """The caller hangs up mid-call: Twilio stops and reports the call completed."""
+        self.gathering = None
+        await self._end()
+
+    async def repeat_last_request(self) -> httpx.Response:
+        """Twilio repeating the last webhook (a retry after a timeout)."""
+        assert self.voice.last_request is not None
+        url, params = self.voice.last_request
+        return await self.voice.post_signed(url, params)
+
+    def _open_gather(self) -> Gathering:
+        if self.ended or self.gathering is None:
+            raise AssertionError("the call is not listening (it ended, or nothing is open)")
+        return self.gathering
+
+    async def _answer(self, gather: Gathering, heard: dict[str, str]) -> None:
+        self.gathering = None
+        params = {**self.params("in-progress"), **heard}
+        response = await self.voice.post_signed(gather.action, params)
+        await self.run(gather.action, response)
+
+    def params(self, status: str) -> dict[str, str]:
+        return {
+            "AccountSid": self.voice.account_sid,
+            "ApiVersion": "2010-04-01",
+            "CallSid": self.sid,
+            "CallStatus": status,
+            "Direction": self.direction,
+            "From": self.caller,
+            "To": self.called,
+            "Caller": self.caller,
+            "Called": self.called,
+        }
+
+    async def run(self, document_url: str, response: httpx.Response) -> None:
+        """Execute a TwiML document as Twilio would, up to a gather or the call's end."""
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith("application/xml")
+        self.documents += 1
+        self.last = []
+        root = ET.fromstring(response.text)
+        assert root.tag == "Response"
+        for verb in root:
+            if verb.tag == "Say":
+                self._say(verb)
+            elif verb.tag == "Gather":
+                assert verb.get("input") == "dtmf speech"
+                assert verb.get("finishOnKey") == "" and verb.get("actionOnEmptyResult") == "true"
+                for inner in verb:
+                    assert inner.tag == "Say", inner.tag
+                    self._say(inner)
+                self.gathering = Gathering(
+                    action=urljoin(document_url, verb.get("action") or document_url),
+                    num_digits=int(verb.get("numDigits") or "32"),
+                    timeout=int(verb.get("timeout") or "5"),
+                    language=verb.get("language") or "en-US",
+                )
+                return  # waits for the caller
+            elif verb.tag == "Dial":
+                self.dialed.append((verb.text or "").strip())
+            elif verb.tag == "Hangup":
+                break
+            else:
+                raise AssertionError(f"unexpected TwiML verb {verb.tag}")
+        await self._end()
+
+    def _say(self, verb: ET.Element) -> None:
+        text = (verb.text or "").strip()
+        self.heard.append(text)
+        self.last.append(text)
+        self.languages.add(verb.get("language") or "")
+        if verb.get("voice"):
+            self.voices.add(verb.get("voice") or "")
+
+    async def _end(self) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        if self.status_url:
+            params = {**self.params("completed"), "CallDuration": "60"}
+            response = await self.voice.post_signed(self.status_url, params)
+            assert response.status_code == 200, response.text
+
+
+@dataclass
+class FakeTwilioVoice:
+    account_sid: str
+    auth_token: str
+    public_base: str  # the app's public URL, which Twilio calls and signs
+    local_base: str = ""  # where the app really listens (the test's uvicorn)
+    calls: list[FakeCall] = field(default_factory=list)
+    last_request: tuple[str, dict[str, str]] | None = None
+
+    def __post_init__(self) -> None:
+        self._ids = itertools.count(1)
+
+    def new_call_sid(self) -> str:
+        return f"CA{next(self._ids):032x}"
+
+    async def dial_in(self, caller: str, to: str) -> FakeCall:
+        """A patient calls the program's number: Twilio fetches its voice URL."""
+        call = FakeCall(
+            voice=self,
+            sid=self.new_call_sid(),
+            caller=caller,
+            called=to,
+            direction="inbound",
+            status_url=self.public_base + "/twilio/voice/status",
+        )
+        self.calls.append(call)
+        url = self.public_base + "/twilio/voice"
+        response = await self.post_signed(url, call.params("ringing"))
+        await call.run(url, response)
+        return call
+
+    async def post_signed(
+        self, public_url: str, params: dict[str, str], signature: Signature = "valid"
+    ) -> httpx.Response:
+        self.last_request = (public_url, dict(params))
+        headers: dict[str, str] = {}
+        if signature == "valid":
+            headers["X-Twilio-Signature"] = RequestValidator(self.auth_token).compute_signature(
+                public_url, params
+            )
+        elif signature == "forged":
+            headers["X-Twilio-Signature"] = RequestValidator("forged").compute_signature(
+                public_url, params
+            )
+        local = self.local_base + public_url.removeprefix(self.public_base)
+        async with httpx.AsyncClient(timeout=TWILIO_WEBHOOK_TIMEOUT) as client:
+            return await client.post(local, data=params, headers=headers)
