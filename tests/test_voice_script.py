@@ -48,3 +48,17 @@ def test_twiml_listens_for_keys_and_speech_with_the_next_step() -> None:
     assert VoiceScript.from_dict(script.to_dict()) == script
     crisis = render(VoiceScript(("Connecting",), dial="988", after_dial=("Bye",)), next_step=1)
     assert "<Dial>988</Dial>" in crisis and crisis.endswith("<Hangup /></Response>")
+
+
+def test_simulate_plays_a_call_in_the_terminal() -> None:
+    from tests.test_cli import pathbot
+
+    keys = "1357\n3#\n2\n4\n1\n*\n12\nsay I want to end my life\n"
+    result = pathbot("simulate", "--channel", "voice", stdin=keys)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "call: Please enter your 4 digit PIN." in out
+    assert "call: You pressed 3: Sometimes distracts me." in out
+    assert "call: You pressed 4: Distracts me, can do usual activities." in out
+    assert "call: Sorry, 12 is not one of the choices." in out
+    assert "(connecting the caller to 988)" in out and out.endswith("(call ended)\n")

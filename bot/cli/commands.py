@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "audit": "audit",
     "staff": "staff",
     "privacy": "privacy",
+    "to-call": "to_call",
 }
 
 

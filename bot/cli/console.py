@@ -11,9 +11,10 @@ from typing import Any
 from bot.conversation.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES, normalize_locale, translator
 from bot.conversation.keywords import language_names
 from bot.conversation.text_normalize import match_key
-from bot.service.app import build_app
+from bot.service.app import App, build_app
 from bot.service.console_session import ConsoleSession
 from bot.service.settings import get_settings
+from bot.service.voice.simulate import VoiceSimulation
 from surveys.loader import load_all, load_instrument
 
 
@@ -26,7 +27,7 @@ def register(sub: Any) -> None:
 
     sim = sub.add_parser("simulate", help="read patient lines on stdin, print the bot's replies")
     sim.add_argument("--locale", default="en")
-    sim.add_argument("--channel", choices=["sms", "telegram"], default="sms")
+    sim.add_argument("--channel", choices=["sms", "telegram", "voice"], default="sms")
     sim.add_argument("--instrument", default="dvprs")
     sim.add_argument("--db", help="database URL to keep (default: a temporary database)")
     sim.add_argument("--json", action="store_true", help="one JSON object per outbound message")
@@ -38,6 +39,10 @@ def run_simulate(ns: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         url = ns.db or f"sqlite:///{Path(tmp) / 'simulate.db'}"
         app = build_app(get_settings(), database_url=url)
+        if ns.channel == "voice":
+            _simulate_call(app, ns)
+            app.db.dispose()
+            return 0
         console = ConsoleSession(
             app,
             locale=normalize_locale(ns.locale),
@@ -52,6 +57,18 @@ def run_simulate(ns: argparse.Namespace) -> int:
                 console.say(text)
         app.db.dispose()
     return 0
+
+
+def _simulate_call(app: App, ns: argparse.Namespace) -> None:
+    """A phone call in the terminal: its words printed, each stdin line a key press or speech."""
+    call = VoiceSimulation(app, locale=normalize_locale(ns.locale), out=sys.stdout)
+    call.start(ns.instrument)
+    for line in sys.stdin:
+        if call.ended:
+            break
+        if line.strip():
+            sys.stdout.write(f"> {line.strip()}\n")
+            call.act(line)
 
 
 def run_demo(ns: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ from typing import Literal
 
 from bot.conversation.storable import storable
 
-OutgoingKind = Literal["prompt", "reply", "crisis", "help", "confirmation", "trend"]
+OutgoingKind = Literal["prompt", "reply", "crisis", "help", "confirmation", "trend", "call"]
 # Safety replies: the crisis (and distress) answer and the HELP text with 911/988. Never
 # cancelled by STOP, PAUSE, a crisis hold, quiet hours, the daily cap or a backlog; claimed
 # first, never paced behind other recipients, retried until delivered or failed for good.

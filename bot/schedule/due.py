@@ -16,7 +16,8 @@ from sqlmodel import Session
 
 from bot.conversation.engine import ConversationEngine
 from bot.db.database import session_scope
-from bot.schedule import alumni, cohorts, plan, reminders, sittings
+from bot.schedule import alumni, cohorts, plan, reminders, sittings, voice_calls
+from bot.schedule.voice_calls import CallRules
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ class DueWorkSetup:
     conversation: ConversationEngine
     program_name: str
     reminder_offsets_minutes: tuple[int, ...]
+    calls: CallRules | None = None  # the voice channel's tier: None when voice is off
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class DueWork:
     reminders: int = 0
     graduated: int = 0
     meetings: int = 0
+    calls: int = 0
 
 
 def materialise_due_work(setup: DueWorkSetup, now: datetime) -> DueWork:
@@ -63,6 +66,9 @@ def materialise_due_work(setup: DueWorkSetup, now: datetime) -> DueWork:
         "reoffered": lambda s: sittings.reoffer_lapsed(s, conversation, now),
         "nudged": lambda s: plan.send_nudges(s, now, program),
     }
+    if setup.calls is not None:
+        rules = setup.calls
+        steps["calls"] = lambda s: voice_calls.plan_calls(s, now, rules)
     counts: dict[str, int] = {}
     for name, step in steps.items():
         try:

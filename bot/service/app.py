@@ -12,6 +12,7 @@ from bot.conversation.i18n import translator
 from bot.db.database import forbid_event_loop, make_engine, upgrade
 from bot.schedule.due import DueWorkSetup
 from bot.schedule.rsvp import handle_rsvp_reply
+from bot.schedule.voice_calls import CallRules
 from bot.service.pipeline import Clock, Pipeline
 from bot.service.settings import Settings
 from surveys.loader import load_instrument
@@ -35,7 +36,23 @@ class App:
             conversation=self.conversation,
             program_name=self.settings.program_name,
             reminder_offsets_minutes=tuple(self.settings.reminder_offsets_minutes),
+            calls=call_rules(self.settings),
         )
+
+
+def call_rules(settings: Settings) -> CallRules | None:
+    """The phone tier's rules when the voice channel is on (bot/schedule/voice_calls.py)."""
+    return phone_tier_rules(settings) if settings.voice_enabled else None
+
+
+def phone_tier_rules(settings: Settings) -> CallRules:
+    return CallRules(
+        fallback_after_hours=settings.voice_fallback_after_hours,
+        max_attempts=settings.voice_max_attempts,
+        retry_minutes=settings.voice_retry_minutes,
+        calling_start_hour=settings.voice_calling_hours_start,
+        calling_end_hour=settings.voice_calling_hours_end,
+    )
 
 
 def build_app(

@@ -82,6 +82,13 @@ class Settings(BaseSettings):
     # is {public_base_url}/twilio/voice (README). 0 on a call dials this number.
     voice_enabled: bool = False
     voice_crisis_number: str = Field(default="988", pattern=r"^\+?[0-9]{3,15}$")
+    # The phone tier: a survey unanswered by text this long gets a call (at once when the
+    # patient prefers voice), in their calling hours (local), at most this often; then staff.
+    voice_fallback_after_hours: float = Field(default=24.0, ge=0)
+    voice_max_attempts: int = Field(default=3, ge=1, le=10)
+    voice_retry_minutes: int = Field(default=120, ge=5)
+    voice_calling_hours_start: int = Field(default=10, ge=0, le=23)
+    voice_calling_hours_end: int = Field(default=19, ge=1, le=24)
 
     staff_secret_key: SecretStr | None = None
     # Staff console (bot/web/): session time-outs, the second factor, cookies. In production
@@ -113,6 +120,14 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from exc
         return value
+
+    @model_validator(mode="after")
+    def _calling_hours_are_a_day_window(self) -> Settings:
+        if not self.voice_calling_hours_start < self.voice_calling_hours_end:
+            raise ValueError(
+                "PATHBOT_VOICE_CALLING_HOURS_START must be before PATHBOT_VOICE_CALLING_HOURS_END"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:

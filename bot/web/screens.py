@@ -9,10 +9,11 @@ from bot.web.auth import routes as auth
 from bot.web.cohorts import routes as cohorts
 from bot.web.patients import routes as patients
 from bot.web.routes import StaffRoute
+from bot.web.to_call import routes as to_call
 from bot.web.today import routes as today
 from bot.web.users import routes as users
 
-SCREENS: tuple[ModuleType, ...] = (auth, today, patients, cohorts, alerts, users)
+SCREENS: tuple[ModuleType, ...] = (auth, today, patients, cohorts, to_call, alerts, users)
 
 
 def route_table() -> list[StaffRoute]:

@@ -49,6 +49,7 @@ class FakeTwilio:
     errors: list[ScriptedError] = field(default_factory=list)  # next create attempts fail
     requests: list[RecordedRequest] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)
+    calls: list[dict[str, Any]] = field(default_factory=list)  # outbound calls placed
     base_url: str = ""
 
     def __post_init__(self) -> None:
@@ -56,6 +57,7 @@ class FakeTwilio:
         self._runner: web.AppRunner | None = None
         app = web.Application()
         app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", self._create)
+        app.router.add_post("/2010-04-01/Accounts/{sid}/Calls.json", self._create_call)
         self._app = app
 
     # ---- server -------------------------------------------------------------------------
@@ -126,6 +128,49 @@ class FakeTwilio:
         }
         self.messages.append(message)
         return 201, message
+
+    async def _create_call(self, request: web.Request) -> web.Response:
+        form = {k: str(v) for k, v in (await request.post()).items()}
+        status, payload = self._answer_call(request, form)
+        self.requests.append(
+            RecordedRequest(self.clock(), request.method, request.path, form, status)
+        )
+        return web.json_response(payload, status=status)
+
+    def _answer_call(
+        self, request: web.Request, form: dict[str, str]
+    ) -> tuple[int, dict[str, Any]]:
+        """Programmable Voice's Calls resource: To, From and a Url (or Twiml) are required."""
+        if not self._authorised(request) or request.match_info["sid"] != self.account_sid:
+            return 401, _error(20003, "Authenticate", 401)
+        if self.errors:
+            err = self.errors.pop(0)
+            return err.status, _error(err.code, err.message, err.status)
+        if "To" not in form or "From" not in form:
+            return 400, _error(21201, "No 'To' or 'From' number is specified", 400)
+        if "Url" not in form and "Twiml" not in form:
+            return 400, _error(21205, "Url parameter is required", 400)
+        sid = f"CA{next(self._ids):032x}"
+        now = formatdate(usegmt=True)
+        call = {
+            "sid": sid,
+            "account_sid": self.account_sid,
+            "to": form["To"],
+            "from": form["From"],
+            "status": "queued",
+            "direction": "outbound-api",
+            "date_created": now,
+            "date_updated": now,
+            "api_version": "2010-04-01",
+            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Calls/{sid}.json",
+            # kept for the fake's own use (Twilio does not echo them)
+            "url": form.get("Url"),
+            "status_callback": form.get("StatusCallback"),
+            "machine_detection": form.get("MachineDetection"),
+            "timeout": form.get("Timeout"),
+        }
+        self.calls.append(call)
+        return 201, call
 
     # ---- what the patient's phone received ------------------------------------------------
 

@@ -187,6 +187,39 @@ class FakeTwilioVoice:
         await call.run(url, response)
         return call
 
+    async def answer(self, placed: dict[str, str | None], answered_by: str = "human") -> FakeCall:
+        """An outbound call (as the fake REST API recorded it) is picked up: Twilio fetches its
+        Url with AnsweredBy (answering-machine detection was asked for)."""
+        assert placed["machine_detection"] == "Enable"
+        url = str(placed["url"])
+        call = FakeCall(
+            voice=self,
+            sid=str(placed["sid"]),
+            caller=str(placed["from"]),
+            called=str(placed["to"]),
+            direction="outbound-api",
+            status_url=placed["status_callback"],
+        )
+        self.calls.append(call)
+        response = await self.post_signed(
+            url, {**call.params("in-progress"), "AnsweredBy": answered_by}
+        )
+        await call.run(url, response)
+        return call
+
+    async def not_answered(self, placed: dict[str, str | None], status: str = "no-answer") -> None:
+        """The outbound call rang out (or was busy): only its status callback comes."""
+        call = FakeCall(
+            voice=self,
+            sid=str(placed["sid"]),
+            caller=str(placed["from"]),
+            called=str(placed["to"]),
+            direction="outbound-api",
+            status_url=None,
+        )
+        response = await self.post_signed(str(placed["status_callback"]), call.params(status))
+        assert response.status_code == 200, response.text
+
     async def post_signed(
         self, public_url: str, params: dict[str, str], signature: Signature = "valid"
     ) -> httpx.Response:

@@ -180,6 +180,9 @@ class _Turn:
         if words is None:
             return self._no_script(english, patient)
         self.words = words
+        if self.turn.kind == "start" and _machine(self.turn.answered_by):
+            # a voicemail keeps what it hears: no health detail, only who called and the number
+            return self._end(words, words.say("machine", program=self._program, phone=self._phone))
         if patient.status == "stopped" or identity is None or identity.status != "active":
             return self._end(words, words.say("stopped", phone=self._phone))
         if call.phase == "ended":
@@ -643,6 +646,11 @@ def _said_on_call(session: Session, ids: list[int], call_sid: str, now: datetime
         .where(col(OutboxMessage.id).in_(ids), col(OutboxMessage.status) == "pending")
         .values(status="sent", provider_message_id=call_sid, sent_at=now)
     )
+
+
+def _machine(answered_by: str | None) -> bool:
+    """Twilio's answering-machine detection: machine_start, machine_end_beep, ..., fax."""
+    return answered_by is not None and (answered_by.startswith("machine") or answered_by == "fax")
 
 
 def _script(locale: str) -> VoiceWording:

@@ -21,6 +21,7 @@ SCRIPTS_DIR = Path(__file__).resolve().parent / "scripts"
 # Every text a script must have, with the placeholders it must use (no more, no fewer).
 REQUIRED: dict[str, frozenset[str]] = {
     "welcome": frozenset({"program"}),
+    "machine": frozenset({"program", "phone"}),
     "enter_pin": frozenset({"digits"}),
     "pin_wrong": frozenset(),
     "pin_failed": frozenset({"phone"}),

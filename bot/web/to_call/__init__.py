@@ -1,0 +1,1 @@
+"""The staff "to call" list: surveys text and automated calls did not reach (read-only)."""
