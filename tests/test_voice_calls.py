@@ -202,3 +202,42 @@ async def test_webhooks_are_signed_and_a_repeated_step_changes_nothing(
         forged = await w.voice.post_signed(url, params, signature="forged")
         missing = await w.voice.post_signed(url, params, signature="missing")
         assert forged.status_code == 403 and missing.status_code == 403
+
+
+async def test_a_spanish_call_speaks_spanish_with_a_neural_voice(
+    db_url: str, clock: FakeClock
+) -> None:
+    async with voice_world(db_url, clock) as w:
+        pid = w.add_voice_patient("V9", locale="es")
+        w.app.pipeline.start_survey(pid, "dvprs")
+        call = await w.call_and_sign_in()
+        assert "Pregunta 1 de 5" in call.said and "dolor" in call.said
+        assert call.gathering is not None and call.gathering.language == "es-US"
+        await call.speak("tres")
+        assert call.said.startswith("Entendí 3: A veces me distrae.")
+        await call.speak("sí")
+        assert call.said.startswith("Guardado.")
+        assert call.languages == {"es-US"} and call.voices == {"Polly.Lupe-Neural"}
+
+
+async def test_voice_webhooks_keep_the_sms_size_limits(db_url: str, clock: FakeClock) -> None:
+    import httpx
+
+    async with voice_world(db_url, clock) as w:
+        url = w.sms_world.local_base + "/twilio/voice"
+        async with httpx.AsyncClient() as client:
+            big = await client.post(
+                url,
+                content=b"CallSid=" + b"A" * (70 * 1024),
+                headers={
+                    "content-type": "application/x-www-form-urlencoded",
+                    "x-twilio-signature": "x",
+                },
+            )
+            wrong = await client.post(
+                url,
+                content=b"{}",
+                headers={"content-type": "application/json", "x-twilio-signature": "x"},
+            )
+            unsigned = await client.post(url, data={"CallSid": "CA1"})
+        assert big.status_code == 413 and wrong.status_code == 415 and unsigned.status_code == 403

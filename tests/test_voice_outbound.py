@@ -138,3 +138,12 @@ def test_calling_hours_follow_daylight_saving_time() -> None:
     assert in_calling_hours(datetime(2026, 3, 9, 14, 30, tzinfo=UTC), "America/New_York", rules)
     # and the same instant is evening in Kathmandu
     assert not in_calling_hours(datetime(2026, 3, 9, 14, 30, tzinfo=UTC), "Asia/Kathmandu", rules)
+
+
+def test_to_call_command_lists_without_numbers(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from tests.test_cli import pathbot
+
+    db = f"sqlite:///{Path(str(tmp_path)) / 'c.db'}"
+    assert pathbot("to-call", "--db", db).stdout == "nobody to call\n"
