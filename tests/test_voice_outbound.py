@@ -147,3 +147,25 @@ def test_to_call_command_lists_without_numbers(tmp_path: object) -> None:
 
     db = f"sqlite:///{Path(str(tmp_path)) / 'c.db'}"
     assert pathbot("to-call", "--db", db).stdout == "nobody to call\n"
+
+
+async def test_a_read_back_answered_meanwhile_by_text_is_not_said_saved(
+    db_url: str, clock: FakeClock
+) -> None:
+    async with voice_world(db_url, clock) as w:
+        pid = await patient_with_text_and_voice(w, "O6")
+        w.app.pipeline.start_survey(pid, "dvprs")
+        await w.sms_world.dispatch()
+        call = await w.call_in()
+        await call.press("4826")
+        await call.press("7#")
+        await w.sms_world.text(TEXT_PHONE, "5")  # the same question, answered by text
+        await call.press("1")
+        assert not call.said.startswith("Saved.") and "Question 2 of 5" in call.said
+        from bot.db.models import ItemResponse
+
+        with Session(w.app.db) as s:
+            answers = s.exec(select(ItemResponse)).all()
+        assert [(a.item_id, a.coded_value, a.channel) for a in answers] == [
+            ("dvprs_pain", 5, "sms")
+        ]

@@ -394,7 +394,8 @@ class _Turn:
         if digits == CONFIRM_KEY and call.pending_item is not None:
             press = ButtonPress(call.pending_item, _id(call.pending_code), call.pending_survey)
             self._submit(call.pending_text or str(call.pending_code), button=press)
-            self.said.append(words.say("saved"))
+            if self._answer_stored(press):
+                self.said.append(words.say("saved"))
             return self._open_now()
         if digits == CHANGE_KEY:
             call.phase = "question"
@@ -404,6 +405,20 @@ class _Turn:
         if digits == PAUSE_KEY:
             return self._pause()
         return self._repeat_read_back([] if digits == REPEAT_KEY else [words.say("not_understood")])
+
+    def _answer_stored(self, press: ButtonPress) -> bool:
+        """Whether the confirmed answer was kept: a press the engine found stale (the question
+        was answered meanwhile by text, say) changes nothing, and the call must not say Saved."""
+        with session_scope(self.app.db) as session:
+            state = store.load_state(session, _id(self.call.patient_id), for_update=False)
+        for survey in (state.survey, state.closed):
+            if survey is not None and survey.assignment_id == press.survey:
+                answer = survey.answers.get(press.item_id)
+                return answer is not None and answer.code == press.code
+        # the survey was completed by this answer and nothing is left open of it
+        return press.survey is not None and all(
+            s is None or s.assignment_id != press.survey for s in (state.survey, state.closed)
+        )
 
     def _repeat_read_back(self, before: list[str]) -> VoiceScript:
         call = self.call
