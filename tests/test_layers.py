@@ -42,6 +42,8 @@ CHANNEL_CONVERSATION_MODULES = frozenset(
         "bot.conversation.segments",
         "bot.conversation.phone",
         "bot.conversation.keywords",
+        "bot.conversation.bidi",
+        "bot.conversation.language_status",
     }
 )
 

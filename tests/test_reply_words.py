@@ -53,16 +53,23 @@ def test_the_question_language_decides_what_a_number_word_is() -> None:
     assert "once" not in words_for("en").large_numbers
     assert words_for("es").is_large_number("once")  # "once" = eleven
     assert "once" not in words_for("es").count_words
-    assert words_for("en").numbers["nueve"] == 9  # other languages fill the gaps
+    assert words_for("es").numbers["nine"] == 9  # English is always read
     assert words_for("xx").language == "en"  # an unknown language falls back to English
 
 
-def test_refusals_come_from_every_language_acceptance_from_own_and_english() -> None:
+def test_only_the_question_language_and_english_are_read() -> None:
+    """Thirteen languages collide: "sau" is 6 in Vietnamese, "nane" 8 in Swahili, "si" yes in
+    Spanish and "not" in Swahili; other languages' words are never read (asked again)."""
     en = words_for("en")
-    assert ("menos",) in en.comparison and ("pas",) in en.negation
-    assert "hoy" not in en.lead_in and ("si",) not in en.yes
+    assert "nueve" not in en.numbers and "sau" not in en.numbers
+    assert ("menos",) not in en.comparison and "hoy" not in en.lead_in
     es = words_for("es")
     assert "hoy" in es.lead_in and "a" in es.lead_in  # Spanish, and English's "a 6"
+    assert ("menos",) in es.comparison and ("not",) in es.negation
+    sw = words_for("sw")
+    assert sw.numbers["nane"] == 8 and "sau" not in sw.numbers and ("si",) not in sw.yes
+    assert words_for("vi").numbers["sau"] == 6 and ("khong",) in words_for("vi").no
+    assert "نه" not in words_for("fa-AF").numbers  # "no", not "nine"
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ import json
 from typing import Any, Literal, TextIO
 
 from bot.channels.base import OutboundEnvelope
+from bot.conversation.bidi import for_locale
 from bot.conversation.render import render_text
 
 Style = Literal["sms", "telegram"]
@@ -39,7 +40,10 @@ class ConsoleChannel:
         self.sent.append(message)
         options = [(int(o["code"]), str(o["label"])) for o in message.options]
         buttons = self._style == "telegram"
-        text = render_text(message.text, options, message.hint, with_options=not buttons)
+        text = for_locale(
+            render_text(message.text, options, message.hint, with_options=not buttons),
+            message.locale,
+        )
         if self._as_json:
             payload = {
                 "text": text,

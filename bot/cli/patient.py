@@ -38,7 +38,10 @@ def register(sub: Any) -> None:
         "--locale",
         default=None,
         choices=SUPPORTED_LOCALES,
-        help="the patient's language; `pathbot translations` shows each one's status",
+        help="the patient's language: "
+        + ", ".join(
+            f"{i.code} {i.english} ({i.status.value})" for i in language_status.languages()
+        ),
     )
     add.add_argument(
         "--draft-language",

@@ -105,9 +105,14 @@ def _command(candidate: str, rules: _Rules) -> Keyword | None:
 
 
 def _language(candidate: str, rules: _Rules) -> Keyword | None:
-    first, _, rest = candidate.partition(" ")
-    if first not in rules.language_words:
+    # The LANGUAGE word may be two words ("ngôn ngữ"): the longest one the message starts with.
+    words = sorted(
+        (w for w in rules.language_words if candidate == w or candidate.startswith(w + " ")),
+        key=len,
+    )
+    if not words:
         return None
+    rest = candidate[len(words[-1]) :].strip()
     if not rest:
         return Keyword(Command.LANGUAGE)
     code = rules.language_names.get(rest)

@@ -17,6 +17,7 @@ anything else, which the engine reads back to the patient. The words of each lan
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -63,7 +64,14 @@ MAX_OPEN_TOP = 99  # "4 or more": numbers up to this select it
 _MAX_DIGITS = 4
 
 _BARE = re.compile(r"#?\s*(\d+)\s*[.!]*")
-_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+|[,;!?.:/+<>\u2044-]|[\u2212\u2013]")
+# Vowel signs and other combining marks (Devanagari, Myanmar, ...) belong to their word: "\w"
+# alone would cut "सात" (seven) into pieces.
+_MARKS = "".join(
+    re.escape(chr(c)) for c in range(0x0300, 0x10000) if unicodedata.category(chr(c))[0] == "M"
+)
+_TOKEN = re.compile(
+    rf"\d+(?:[.,]\d+)*|[^\W\d_](?:[^\W\d_]|[{_MARKS}])*|[,;!?.:/+<>\u2044-]|[\u2212\u2013]"
+)
 _SEPARATORS = frozenset(",;!?.:")  # ":" between digits is a clock time, found first
 _MINUS = frozenset("-\u2212\u2013")
 _ORDINAL_MARKS = str.maketrans({"\u00ba": "o", "\u00aa": "a"})  # º ª (NFKC turns them into o a)

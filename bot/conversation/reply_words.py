@@ -2,8 +2,9 @@
 
 The files are data, one per language, reviewed like the keyword and triage rules; README.md beside
 them describes every key. `words_for(language)` merges them for a question shown in `language`:
-number words of that language first, refusal words from every language, acceptance words from
-that language and English only.
+that language's words and English's, nothing else (issue 19). With thirteen languages, other
+languages' words collide: "sau" is 6 in Vietnamese, "si" is yes in Spanish and "not" in
+Swahili; English always works because patients mix it in.
 """
 
 from __future__ import annotations
@@ -94,22 +95,6 @@ class ReplyWords:
         )
 
 
-# Which languages each key is taken from when a question is shown in language L.
-_REFUSING = (
-    "large_numbers",
-    "large_number_prefixes",
-    "ordinal_suffixes",
-    "negation",
-    "comparison",
-    "time_before",
-    "time_after",
-    "duration_units",
-    "dose_units",
-    "fractions",
-    "denominators",
-)  # fmt: skip  (every language: a refusal is never missed)
-
-
 @cache
 def available_languages() -> tuple[str, ...]:
     folder = resources.files(PACKAGE).joinpath(DIRECTORY)
@@ -135,12 +120,10 @@ def words_for(language: str) -> ReplyWords:
     codes = available_languages()
     own = language_file(language) if language in codes else language_file(FALLBACK)
     accepting = [own] if own.language == FALLBACK else [own, language_file(FALLBACK)]
-    everyone = [own, *(language_file(c) for c in codes if c != own.language)]
     merged: dict[str, Any] = {"language": own.language}
     for key in (*_PHRASE_KEYS, *_WORD_KEYS):
-        sources = everyone if key in _REFUSING else accepting
-        merged[key] = frozenset().union(*(getattr(s, key) for s in sources))
-    merged["numbers"], merged["count_words"], merged["large_numbers"] = _numbers(own, everyone)
+        merged[key] = frozenset().union(*(getattr(s, key) for s in accepting))
+    merged["numbers"], merged["count_words"], merged["large_numbers"] = _numbers(own, accepting)
     return ReplyWords(**merged)
 
 

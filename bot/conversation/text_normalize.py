@@ -14,8 +14,14 @@ _KEYCAP_TEN = "\U0001f51f"  # 🔟
 _APOSTROPHES = "'\u2019\u2018\u02bc\u02bb`\u00b4\u2032\uff07"
 _SPACES = re.compile(r"\s+")
 _REPEATS_3 = re.compile(r"([^\W\d_])\1{2,}")
-# Arabic decimal and thousands separators, so "٢٫٥" is seen as a decimal like "2.5".
+# Arabic decimal and thousands separators, so "٢٫٥" is seen as a decimal like "2.5". Arabic and
+# Persian keyboards type different letters for yeh and kaf (ي/ی, ك/ک, and ى): one form, so a
+# Dari word typed on an Arabic keyboard matches; tatweel (elongation) is dropped.
 _ARABIC_SEPARATORS = str.maketrans({"\u066b": ".", "\u066c": ","})
+# Applied after accents are removed, since "ئ" decomposes to "ي" plus a hamza.
+_ARABIC_LETTERS = str.maketrans(
+    {"\u064a": "\u06cc", "\u0649": "\u06cc", "\u0643": "\u06a9", "\u0640": None}
+)
 
 
 def _clean_char(c: str) -> str:
@@ -53,14 +59,16 @@ def normalize_text(text: str) -> str:
     text = _KEYCAP.sub(r"\1", text).replace(_KEYCAP_TEN, " 10 ")
     text = unicodedata.normalize("NFKC", text).translate(_ARABIC_SEPARATORS)
     text = _ascii_digits(text)
-    text = strip_accents(text.casefold())
+    text = strip_accents(text.casefold()).translate(_ARABIC_LETTERS)
     for a in _APOSTROPHES:
         text = text.replace(a, "'")
     return _SPACES.sub(" ", text).strip()
 
 
 def _is_word_char(c: str) -> bool:
-    return c.isalnum() or unicodedata.category(c) == "So"
+    # Vowel signs of Devanagari and Myanmar (categories Mc/Mn) are part of their words.
+    category = unicodedata.category(c)
+    return c.isalnum() or category == "So" or category[0] == "M"
 
 
 def match_key(text: str) -> str:

@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     voice_retry_minutes: int = Field(default=120, ge=5)
     voice_calling_hours_start: int = Field(default=10, ge=0, le=23)
     voice_calling_hours_end: int = Field(default=19, ge=1, le=24)
+    # The most SMS segments a question may take before it is sent in its compact form: Latin
+    # scripts (GSM-7, 153 characters a part) and other scripts (UCS-2, 67 a part) (issue 19).
+    sms_max_segments_latin: int = Field(default=2, ge=1, le=10)
+    sms_max_segments_other_scripts: int = Field(default=3, ge=1, le=10)
 
     staff_secret_key: SecretStr | None = None
     # Staff console (bot/web/): session time-outs, the second factor, cookies. In production

@@ -125,4 +125,10 @@ KEYS: dict[str, str] = {
     "tomorrow_at": "tomorrow at {time}",
     "sitting_expired": "It has been more than 3 days since you started these questions. Answers "
     "need to come from the same few days, so we will ask some of them again.",
+    # issue 12 (a crisis hold released by staff) and issue 19b (no help hours in the language)
+    "hold_released": "Thank you for talking with our team. We are glad you reached out. The "
+    "questions continue where we left off.",
+    "help_text_no_hours": "{program}. Help: {phone}. Messages are not watched 24/7. Emergency: "
+    "call 911. Crisis: call or text 988. Reply {stop} to end, {language} to change language.",
+    "handout_questions_no_hours": "Questions? Call {phone}.",
 }

@@ -140,4 +140,8 @@ NAMED: dict[str, str | list[str]] = {
     "tomorrow_at": "demain à {time}",
     "sitting_expired": "Plus de 3 jours ont passé depuis que vous avez commencé ces questions. Les "
     "réponses doivent dater des mêmes jours : nous vous en reposerons donc certaines.",
+    # issue 12 (crisis hold released) and issue 19b (no help hours in the language)
+    "hold_released": "Merci d'avoir parlé avec notre équipe. Nous sommes contents que vous nous ayez contactés. Les questions reprennent là où nous nous étions arrêtés.",
+    "help_text_no_hours": "{program}. Aide : {phone}. Les messages ne sont pas surveillés 24 h/24. Urgence : appelez le 911. Crise : appelez le 988 (interprètes dans plus de 200 langues). Répondez {stop} pour arrêter, {language} pour changer de langue.",
+    "handout_questions_no_hours": "Des questions ? Appelez le {phone}.",
 }

@@ -20,7 +20,7 @@ from twilio.rest import Client
 from bot.channels.base import OutboundEnvelope, RetryableSendError, Secret
 from bot.channels.port import ChannelPort
 from bot.channels.sms.pacing import Monotonic, SegmentPacer, Sleep
-from bot.channels.sms.render import render_sms
+from bot.channels.sms.render import SegmentLimits, render_sms
 from bot.channels.sms.twilio_client import LocalBaseHttpClient, classify_twilio_error, make_client
 from bot.channels.sms.webhooks import (
     CHANNEL,
@@ -60,6 +60,10 @@ class SmsSettings(Protocol):
     def public_base_url(self) -> str | None: ...
     @property
     def trust_forwarded_headers(self) -> bool: ...
+    @property
+    def sms_max_segments_latin(self) -> int: ...
+    @property
+    def sms_max_segments_other_scripts(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,7 @@ class SmsConfig:
     api_base_url: str
     segments_per_second: float
     webhooks: WebhookConfig
+    limits: SegmentLimits = SegmentLimits()
 
     @classmethod
     def from_settings(cls, settings: SmsSettings) -> SmsConfig | None:
@@ -104,6 +109,10 @@ class SmsConfig:
                 auth_token=token,
                 public_base_url=settings.public_base_url,
                 trust_forwarded_headers=settings.trust_forwarded_headers,
+            ),
+            limits=SegmentLimits(
+                latin=settings.sms_max_segments_latin,
+                other_scripts=settings.sms_max_segments_other_scripts,
             ),
         )
 
@@ -159,12 +168,12 @@ class TwilioSmsChannel:
     async def wait_turn(self, message: OutboundEnvelope) -> float:
         """The airtime for this message's segments (a long code carries about one segment a
         second); the seconds waited."""
-        segments = segment_count(_body(message))
+        segments = segment_count(_body(message, self._config.limits))
         return await self._pacer.wait_turn(segments, urgent=message.kind in SAFETY_KINDS)
 
     async def send(self, message: OutboundEnvelope) -> str:
         # Opt-out and per-channel stops were checked by the dispatcher just before this call.
-        body = _body(message)
+        body = _body(message, self._config.limits)
         await self._port.note_segments(message.outbox_id, segment_count(body))
         if not message.turn_taken:
             await self.wait_turn(message)
@@ -203,9 +212,9 @@ class TwilioSmsChannel:
         return f"{base.rstrip('/')}{STATUS_PATH}?o={outbox_id}" if base else None
 
 
-def _body(message: OutboundEnvelope) -> str:
+def _body(message: OutboundEnvelope, limits: SegmentLimits) -> str:
     options = [(int(o["code"]), str(o["label"])) for o in message.options]
-    return render_sms(message.text, options, message.hint, translator(message.locale))
+    return render_sms(message.text, options, message.hint, translator(message.locale), limits)
 
 
 def sms_channel(settings: SmsSettings, port: ChannelPort) -> TwilioSmsChannel | None:

@@ -1,8 +1,11 @@
-"""SMS bodies: numbered options as on every text channel, squeezed into at most two segments.
+"""SMS bodies: numbered options as on every text channel, squeezed into the segment limit.
 
+The limit is two segments for Latin-script languages (SMS-31) and three for the others (issue 19:
+a UCS-2 segment holds 67 characters, so a Nepali or Burmese item needs more room); both are
+settings (PATHBOT_SMS_MAX_SEGMENTS_LATIN / _OTHER_SCRIPTS). Right-to-left languages get their
+bidi marks (bot/conversation/bidi.py) before counting, since the marks travel in the message.
 A prompt is first rendered exactly as the console shows it (`render_text`). Only when that needs
-more than two SMS segments (SMS-31) do we shorten, one step at a time, and stop at the first step
-that fits:
+more than the limit do we shorten, one step at a time, and stop at the first step that fits:
 
 1. the navigation hint becomes the short "Reply 0-10 or SKIP" (BACK and PAUSE still work);
 2. option lines become compact ("1=Label"), and bare numbers ("1 2 3 ... 9") are left to the hint;
@@ -20,32 +23,62 @@ Spanish stays UCS-2.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
+from bot.conversation.bidi import for_locale
 from bot.conversation.i18n import Translator
+from bot.conversation.language_status import LanguageInfo, language
 from bot.conversation.render import render_text
 from bot.conversation.segments import segment_count
 
-MAX_SEGMENTS = 2
+MAX_SEGMENTS = 2  # Latin-script languages (SMS-31)
+MAX_SEGMENTS_OTHER_SCRIPTS = 3  # Devanagari, Arabic, Myanmar, Cyrillic: UCS-2 (issue 19)
+
+
+@dataclass(frozen=True)
+class SegmentLimits:
+    latin: int = MAX_SEGMENTS
+    other_scripts: int = MAX_SEGMENTS_OTHER_SCRIPTS
+
+    def for_language(self, code: str) -> int:
+        info = _info(code)
+        return self.latin if info is None or info.latin_script else self.other_scripts
+
+
+def _info(code: str) -> LanguageInfo | None:
+    try:
+        return language(code)
+    except KeyError:
+        return None
+
 
 # What an SMS rendering may drop, for the record shown to clinicians.
 SMS_DEVIATIONS = (
-    "hint: 'SKIP, BACK, PAUSE' shortened to 'or SKIP' when the full prompt exceeds 2 segments",
+    "hint: 'SKIP, BACK, PAUSE' shortened to 'or SKIP' when the full prompt exceeds the limit",
     "options: '1 2 ... 9' (number-only labels) omitted; the hint gives the range",
-    "hint omitted when every option is worded and the prompt still exceeds 2 segments",
+    "hint omitted when every option is worded and the prompt still exceeds the limit",
     "anchors-only: word labels between the lowest and highest option omitted (DVPRS pain 1-9)",
 )
 
 Options = Sequence[tuple[int, str]]
 
 
-def render_sms(text: str, options: Options, hint: str, tr: Translator) -> str:
-    """The body to text: the richest rendering that fits in two segments (else the shortest)."""
+def render_sms(
+    text: str, options: Options, hint: str, tr: Translator, limits: SegmentLimits | None = None
+) -> str:
+    """The body to text: the richest rendering that fits the language's segment limit (else
+    the shortest), with bidi marks for a right-to-left language."""
+    limit = (limits or SegmentLimits()).for_language(tr.code)
     body = ""
     for render in _renderings(tr):
-        body = render(text, options, hint)
-        if segment_count(body) <= MAX_SEGMENTS:
+        body = _marked(render(text, options, hint), tr)
+        if segment_count(body) <= limit:
             return body
     return body
+
+
+def _marked(body: str, tr: Translator) -> str:
+    return for_locale(body, tr.code)
 
 
 def _renderings(tr: Translator) -> list[Callable[[str, Options, str], str]]:
@@ -76,11 +109,14 @@ def _renderings(tr: Translator) -> list[Callable[[str, Options, str], str]]:
 ANCHOR_STEPS = 2  # the last two renderings drop option words: they need clinical sign-off
 
 
-def uses_anchors_only(text: str, options: Options, hint: str, tr: Translator) -> bool:
+def uses_anchors_only(
+    text: str, options: Options, hint: str, tr: Translator, limits: SegmentLimits | None = None
+) -> bool:
     """True when the SMS rendering of this prompt shows words only for the end options."""
+    limit = (limits or SegmentLimits()).for_language(tr.code)
     renderings = _renderings(tr)
     for render in renderings[:-ANCHOR_STEPS]:
-        if segment_count(render(text, options, hint)) <= MAX_SEGMENTS:
+        if segment_count(_marked(render(text, options, hint), tr)) <= limit:
             return False
     return True
 

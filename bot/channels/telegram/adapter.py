@@ -45,6 +45,7 @@ from bot.channels.telegram.commands import publish_command_menus, read_command
 from bot.channels.telegram.redaction import protect_token
 from bot.channels.telegram.render import keyboard, parse_callback, pressed_label
 from bot.channels.telegram.updates import update_problem
+from bot.conversation.bidi import for_language, is_rtl
 from bot.conversation.i18n import normalize_locale, translator
 from bot.conversation.messages import (
     LANGUAGE_ITEM,
@@ -338,8 +339,9 @@ class TelegramChannel:
     async def send(self, message: OutboundEnvelope) -> str:
         chat_id = _chat_id(message)
         bot = self.application.bot
-        markup = keyboard(message.options)
-        text = render_text(message.text, (), message.hint, with_options=False)
+        rtl = is_rtl(message.locale)
+        markup = keyboard(message.options, rtl=rtl)
+        text = for_language(render_text(message.text, (), message.hint, with_options=False), rtl)
         chart = None
         if message.kind == TREND_KIND:
             chart = await self._port.pain_chart(self.name, message.address)

@@ -26,7 +26,9 @@ async def publish_command_menus(bot: Bot, default_locale: str = "en") -> None:
     """setMyCommands once for everyone (default language) and once per supported language."""
     await bot.set_my_commands(command_menu(translator(default_locale)))
     for locale in SUPPORTED_LOCALES:
-        await bot.set_my_commands(command_menu(translator(locale)), language_code=locale)
+        # Telegram takes a two-letter ISO 639-1 code: Dari (fa-AF) phones report "fa".
+        code = locale.split("-")[0]
+        await bot.set_my_commands(command_menu(translator(locale)), language_code=code)
 
 
 def read_command(message: Message) -> tuple[str, str] | None:

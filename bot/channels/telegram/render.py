@@ -13,6 +13,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.conversation.bidi import for_language, strip_marks
 from bot.conversation.messages import ButtonPress
 
 CALLBACK_PREFIX = "a"
@@ -56,13 +57,16 @@ def parse_callback(data: str | None) -> ButtonPress | None:
     return ButtonPress(item_id, int(code), int(survey_text) if survey_text else None)
 
 
-def keyboard(options: Sequence[dict[str, Any]]) -> InlineKeyboardMarkup | None:
-    """The inline keyboard for an outbox message's options; None when it has none."""
+def keyboard(
+    options: Sequence[dict[str, Any]], *, rtl: bool = False
+) -> InlineKeyboardMarkup | None:
+    """The inline keyboard for an outbox message's options; None when it has none. Buttons of a
+    right-to-left language get their bidi marks, like the message text."""
     if not options:
         return None
     buttons = [
         InlineKeyboardButton(
-            button_text(int(o["code"]), str(o["label"])),
+            for_language(button_text(int(o["code"]), str(o["label"])), rtl),
             callback_data=callback_data(
                 str(o["item_id"]),
                 int(o["code"]),
@@ -71,7 +75,7 @@ def keyboard(options: Sequence[dict[str, Any]]) -> InlineKeyboardMarkup | None:
         )
         for o in options
     ]
-    labels = [b.text for b in buttons]
+    labels = [strip_marks(b.text) for b in buttons]
     if all(label.isdigit() for label in labels):
         per_row = _NUMBERS_PER_ROW
     elif all(len(label) <= _SHORT_LABEL_CHARS for label in labels):
