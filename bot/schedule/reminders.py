@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_skeleton, format_time, get_day_names
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from bot.conversation.i18n import Translator, translator
+from bot.conversation.local_time import day_and_time
 from bot.db.models import ChannelIdentity, Event, OutboxMessage, Patient, Rsvp
 from bot.schedule.localtime import shift_wall
 from bot.schedule.outbox import audience, reachable_among
@@ -207,11 +207,7 @@ def cancel_pending_reminders(session: Session, event_id: int, patient_id: int | 
 
 def when_text(instant: datetime, patient: Patient, tr: Translator) -> str:
     """ "Tuesday, November 3 at 2:00 PM" in the patient's language and time zone."""
-    zone = ZoneInfo(patient.timezone)
-    local = instant.astimezone(zone)
-    weekday = get_day_names("wide", locale=tr.locale)[local.weekday()]
-    day = f"{weekday}, " + format_skeleton("MMMMd", instant, tzinfo=zone, locale=tr.locale)
-    clock = format_time(instant, format="short", tzinfo=zone, locale=tr.locale)
+    day, clock = day_and_time(instant, ZoneInfo(patient.timezone), tr.locale)
     return tr.gettext("{day} at {time}").format(day=day, time=clock)
 
 

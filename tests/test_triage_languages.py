@@ -1,0 +1,46 @@
+"""Crisis triage in every language the bot speaks (issue 19 point 4): each language's core
+phrases reach their tier, and its ordinary replies and DVPRS texts do not raise a crisis."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.conversation import language_status
+from bot.conversation.triage import assess, load_rules
+from surveys.loader import load_instrument
+
+CASES: dict[str, Any] = yaml.safe_load(
+    (Path(__file__).parent / "cases" / "triage_languages.yaml").read_text(encoding="utf-8")
+)
+
+
+def test_every_language_the_bot_speaks_has_triage_rules() -> None:
+    rule_ids = {r.id for r in load_rules().rules}
+    for code in language_status.codes():
+        prefix = code.replace("-", "_").lower() + "_t"
+        assert any(i.startswith(prefix) for i in rule_ids), code
+    assert set(CASES) == set(language_status.codes()) - {"en", "es", "fr"}
+
+
+@pytest.mark.parametrize("code", sorted(CASES))
+def test_core_crisis_phrases_reach_their_tier(code: str) -> None:
+    for case in CASES[code]["crisis"]:
+        result = assess(case["text"])
+        assert result.tier != 0 and result.tier <= case["tier"], (code, case, result)
+        assert result.rule_id is not None
+
+
+@pytest.mark.parametrize("code", sorted(CASES))
+def test_ordinary_replies_and_survey_texts_raise_no_crisis(code: str) -> None:
+    dvprs = load_instrument("dvprs")
+    texts = list(CASES[code]["benign"])
+    texts += [dvprs.title[code], dvprs.instructions[code]]
+    for item in dvprs.items:
+        texts.append(item.text[code])
+        texts += [o.label[code] for o in item.options]
+    for text in texts:
+        assert assess(text).tier in (0, 3), (code, text, assess(text))
