@@ -139,3 +139,22 @@ def test_marks_are_added_once_and_removed_for_matching() -> None:
     text = "Pain Program: تذكير\n0 = لا ألم"
     assert mark_rtl(mark_rtl(text)) == mark_rtl(text)
     assert strip_marks(mark_rtl(text)) == text
+
+
+def test_telegram_buttons_of_a_right_to_left_language_carry_the_marks() -> None:
+    from bot.channels.telegram.render import keyboard
+
+    options = [
+        {"code": code, "label": label, "item_id": "dvprs_pain"}
+        for code, label in ((0, "لا ألم"), (1, "1"), (2, "2"))
+    ]
+    rtl = keyboard(options, rtl=True)
+    ltr = keyboard(options)
+    assert rtl is not None and ltr is not None
+    texts = [b.text for row in rtl.inline_keyboard for b in row]
+    assert all(t.startswith(RLM) for t in texts) and strip_marks(texts[0]) == "0 = لا ألم"
+    # the marks change nothing else: the same rows, the same callback data
+    assert [len(row) for row in rtl.inline_keyboard] == [len(row) for row in ltr.inline_keyboard]
+    assert [b.callback_data for row in rtl.inline_keyboard for b in row] == [
+        b.callback_data for row in ltr.inline_keyboard for b in row
+    ]
