@@ -1,7 +1,9 @@
 """The one door to instrument definitions: read, size-check, version-check, parse, validate.
 
 Shipped files live in `surveys/instruments/`; a clinic may add its own in the directory named by
-`PATHBOT_INSTRUMENTS_DIR`. Any broken file stops loading with a message naming the file and path.
+`PATHBOT_INSTRUMENTS_DIR`, and licensed translations of them as packs in the directory named by
+`PATHBOT_TRANSLATION_PACKS_DIR` (surveys/packs.py). Any broken file stops loading with a message
+naming the file and path.
 """
 
 from __future__ import annotations
@@ -10,72 +12,34 @@ import functools
 import os
 from pathlib import Path
 
-import yaml
-
 from surveys.definition import TOP_KEYS, build_instrument
 from surveys.errors import InstrumentError
 from surveys.model import Instrument
+from surveys.packs import PACKS_DIR_ENV, apply_packs
 from surveys.reader import Reader
+from surveys.yaml_file import MAX_FILE_BYTES, read_yaml
 
 __all__ = [
+    "MAX_FILE_BYTES",
     "InstrumentError",
     "clear_cache",
     "load_all",
     "load_file",
     "load_instrument",
     "load_versions",
+    "load_versions_without_packs",
 ]
 
 FORMAT_VERSION = 1  # the newest instrument-file format this code reads
-MAX_FILE_BYTES = 512 * 1024  # the largest shipped file is ~30 KB; anything huge is a mistake
 SHIPPED_DIR = Path(__file__).parent / "instruments"
 CLINIC_DIR_ENV = "PATHBOT_INSTRUMENTS_DIR"
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys, which PyYAML would otherwise silently overwrite."""
-
-
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[object, object]:
-    loader.flatten_mapping(node)  # resolve `<<` merges first so they are not seen as duplicates
-    out: dict[object, object] = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in out:
-            line = key_node.start_mark.line + 1
-            raise InstrumentError(f"line {line}: duplicate key {key!r}")
-        out[key] = loader.construct_object(value_node, deep=True)
-    return out
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 def load_file(path: str | os.PathLike[str]) -> Instrument:
     """Load and validate one instrument file."""
     p = Path(path)
     name = p.name
-    try:
-        with p.open("rb") as f:
-            data = f.read(MAX_FILE_BYTES + 1)
-    except OSError as e:
-        raise InstrumentError(f"{name}: cannot read: {e.strerror}") from e
-    if len(data) > MAX_FILE_BYTES:
-        raise InstrumentError(f"{name}: larger than {MAX_FILE_BYTES} bytes; not an instrument file")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise InstrumentError(f"{name}: not UTF-8 text (byte {e.start})") from e
-    try:
-        parsed = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
-    except InstrumentError as e:
-        raise InstrumentError(f"{name}: {e}") from e
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        where = f"line {mark.line + 1}" if mark is not None else "somewhere"
-        raise InstrumentError(f"{name}: {where}: YAML syntax error: {e.problem}") from e
-    except yaml.YAMLError as e:
-        raise InstrumentError(f"{name}: YAML syntax error: {e}") from e
+    parsed = read_yaml(p, name, what="an instrument file")
     r = Reader(name)
     top = r.mapping(parsed, "")
     _check_format_version(top, r)
@@ -111,7 +75,7 @@ def _instrument_files() -> list[Path]:
 
 
 @functools.lru_cache(maxsize=4)
-def _load_versions(clinic_dir: str | None) -> dict[tuple[str, str], Instrument]:
+def _load_base(clinic_dir: str | None) -> dict[tuple[str, str], Instrument]:
     del clinic_dir  # part of the cache key only: files are found through the environment
     found: dict[tuple[str, str], Instrument] = {}
     for path in _instrument_files():
@@ -126,14 +90,32 @@ def _load_versions(clinic_dir: str | None) -> dict[tuple[str, str], Instrument]:
     return found
 
 
+@functools.lru_cache(maxsize=4)
+def _load_versions(
+    clinic_dir: str | None, packs_dir: str | None
+) -> dict[tuple[str, str], Instrument]:
+    found = _load_base(clinic_dir)
+    if packs_dir:
+        # A clinic's licensed translations, checked against the instruments just loaded; any
+        # broken pack stops loading here, like a broken instrument file.
+        return apply_packs(found, Path(packs_dir))
+    return found
+
+
 def clear_cache() -> None:
-    """Forget loaded files, e.g. after a clinic edits its instrument directory."""
+    """Forget loaded files, e.g. after a clinic edits its instrument or pack directory."""
+    _load_base.cache_clear()
     _load_versions.cache_clear()
 
 
 def load_versions() -> dict[tuple[str, str], Instrument]:
     """Every instrument version, shipped and clinic-defined, keyed by (id, version). Cached."""
-    return dict(_load_versions(os.environ.get(CLINIC_DIR_ENV)))
+    return dict(_load_versions(os.environ.get(CLINIC_DIR_ENV), os.environ.get(PACKS_DIR_ENV)))
+
+
+def load_versions_without_packs() -> dict[tuple[str, str], Instrument]:
+    """Every instrument version as its file defines it, before any translation pack. Cached."""
+    return dict(_load_base(os.environ.get(CLINIC_DIR_ENV)))
 
 
 def load_all() -> dict[str, Instrument]:

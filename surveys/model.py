@@ -31,6 +31,11 @@ class Translation:
     status: TranslationStatus
     # named source (required when validated), or who wrote it and why it is not validated
     source: str
+    # Set when the text came from a clinic's licensed translation pack (surveys/packs.py), not
+    # from the instrument file: the pack's file, its licence and its validation reference.
+    pack: str | None = None
+    licence: str | None = None
+    validation: str | None = None
 
 
 @dataclass(frozen=True)

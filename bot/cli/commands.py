@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "staff": "staff",
     "privacy": "privacy",
     "to-call": "to_call",
+    "translations": "translations",
 }
 
 

@@ -7,6 +7,7 @@ secrets refuse to start, because a bot that runs with a demo token would silentl
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -50,6 +51,10 @@ class Settings(BaseSettings):
     # Session reminders, minutes before the start (JSON list in the environment: [1440, 60]).
     reminder_offsets_minutes: list[int] = Field(default_factory=lambda: [24 * 60, 60])
     dispatch_batch_size: int = Field(default=50, ge=1, description="messages claimed per round")
+    # Directories the instrument loader (surveys/) reads: clinic-defined instruments, and the
+    # clinic's licensed translation packs (surveys/packs.py). See `export_survey_directories`.
+    instruments_dir: str | None = None
+    translation_packs_dir: str | None = None
     program_name: str = "Pain Program"
     help_phone: str = "802-555-0100"
     help_hours: str = "Mon-Fri 8-5"
@@ -189,9 +194,26 @@ def _looks_like_placeholder(value: str) -> bool:
 def get_settings() -> Settings:
     """The process-wide settings; raises SettingsError with a readable message when invalid."""
     try:
-        return Settings()
+        settings = Settings()
     except ValueError as exc:
         raise SettingsError(_first_error_line(exc)) from exc
+    export_survey_directories(settings)
+    return settings
+
+
+def export_survey_directories(settings: Settings) -> None:
+    """Copy the two survey directories into the process environment when only `.env` names them.
+
+    The instrument loader sits below bot/ and reads them from the environment (where compose's
+    env_file and systemd's EnvironmentFile put them); without this, a pack directory named only
+    in a local `.env` would be silently ignored.
+    """
+    for name, value in (
+        ("PATHBOT_INSTRUMENTS_DIR", settings.instruments_dir),
+        ("PATHBOT_TRANSLATION_PACKS_DIR", settings.translation_packs_dir),
+    ):
+        if value and not os.environ.get(name):
+            os.environ[name] = value
 
 
 def _first_error_line(exc: ValueError) -> str:
