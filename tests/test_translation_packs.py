@@ -9,6 +9,7 @@ import asyncio
 import csv
 import io
 from collections.abc import Iterator
+from datetime import date, timedelta
 
 import pytest
 from sqlmodel import Session, col, select
@@ -20,13 +21,15 @@ from bot.conversation.messages import Inbound
 from bot.conversation.render import render_text
 from bot.db import store
 from bot.db.database import session_scope
-from bot.db.models import Alert, Score, SurveyAssignment
+from bot.db.models import Alert, ChannelIdentity, Patient, Score, SurveyAssignment
+from bot.schedule import cohorts
 from bot.service.app import App, build_app
 from bot.service.dispatcher import dispatch_pending
 from bot.service.settings import Settings
 from surveys.loader import clear_cache, load_instrument
 from surveys.packs import PACKS_DIR_ENV
 from tests.packs.make_fake_packs import BATTERY, HERE
+from tests.schedule_support import RecordingChannel, add_patient, tick
 from tests.support import FakeClock
 
 
@@ -183,3 +186,49 @@ def test_without_packs_the_battery_is_refused_with_an_alert(app: App, clock: Fak
         ).all()
         assert len(alerts) == len(BATTERY)
         assert {a.patient_id for a in alerts} == {spanish.patient_id}
+
+
+@pytest.mark.usefixtures("packs")
+def test_the_planned_battery_sittings_are_answered_in_spanish(app: App, clock: FakeClock) -> None:
+    """The cohort plan's baseline battery, sitting by sitting, offered by the scheduler and
+    answered over SMS through the pipeline: every planned survey completes in Spanish."""
+    pid = add_patient(app, "B001", locale="es")
+    with session_scope(app.db) as s:
+        cohort = cohorts.create_cohort(
+            s, name="packs", start_date=date(2026, 11, 10), timezone="America/New_York",
+            rule=cohorts.WeeklyRule(weekday=1, time="14:00"), now=clock(), weeks=2,
+        )  # fmt: skip
+        patient = s.get(Patient, pid)
+        assert patient is not None
+        cohorts.enrol(s, cohort, patient, clock())
+        address = s.exec(select(ChannelIdentity.address)).one()
+        baseline = s.exec(
+            select(SurveyAssignment).where(SurveyAssignment.timepoint == "baseline")
+        ).all()
+        assert {a.instrument_id for a in baseline} == set(BATTERY)
+        last_open = max(a.opens_at for a in baseline)
+    channel = RecordingChannel(clock)
+    sent = 0
+    count = 0
+    # until every question is answered: replies wait out the quiet hours (20:00-09:00)
+    while count < sum(len(load_instrument(i).items) for i in BATTERY):
+        assert clock() < last_open + timedelta(days=2), f"stuck after {count} answers"
+        tick(app, channel)
+        for _, envelope in channel.sent[sent:]:
+            sent += 1
+            if envelope.kind != "prompt" or not envelope.options:
+                continue
+            assert "[TEST] pregunta " in envelope.text, envelope.text
+            count += 1
+            reply = str(envelope.options[count % len(envelope.options)]["code"])
+            inbound = Inbound("sms", address, f"b-{count}", reply, clock())
+            assert app.pipeline.handle(inbound).status == "processed"
+            clock.advance(seconds=30)
+            tick(app, channel)
+        clock.advance(hours=1)
+    with Session(app.db) as s:
+        rows = s.exec(select(SurveyAssignment).where(SurveyAssignment.timepoint == "baseline"))
+        assert {(a.instrument_id, a.state, a.language) for a in rows} == {
+            (i, "completed", "es") for i in BATTERY
+        }
+    assert count == sum(len(load_instrument(i).items) for i in BATTERY)
