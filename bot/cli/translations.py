@@ -40,7 +40,8 @@ def render_matrix(coverage: Coverage) -> str:
     name_width = max([len("instrument"), *(len(_name(r)) for r in coverage.instruments)])
     width = max([len("validated"), *(len(lang) for lang in langs)])
     lines = ["Instruments x languages (validated / pack / draft / refused)", ""]
-    lines.append(" ".join(["instrument".ljust(name_width), *(lang.ljust(width) for lang in langs)]))
+    header = ["instrument".ljust(name_width), *(lang.ljust(width) for lang in langs)]
+    lines.append(" ".join(header).rstrip())
     for row in coverage.instruments:
         cells = (row.cells[lang].status.ljust(width) for lang in langs)
         lines.append(" ".join([_name(row).ljust(name_width), *cells]).rstrip())
@@ -52,7 +53,7 @@ def render_matrix(coverage: Coverage) -> str:
     ]
     lines += ["", "Where each non-English cell comes from:", *details, "", "Bot wording:"]
     for w in coverage.wording:
-        lines.append(f"  {w.language} {w.name}: {w.status} ({w.detail})")
+        lines.append(f"  {w.language} {w.name}: {w.detail}")
     lines.append("")
     return "\n".join(lines)
 

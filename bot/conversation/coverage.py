@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.conversation.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES
+from bot.conversation import language_status
 from surveys.loader import load_all
 from surveys.model import Instrument
 
@@ -97,15 +97,11 @@ def cell(instrument: Instrument, language: str) -> CoverageCell:
 
 
 def _bot_languages() -> list[tuple[str, str]]:
-    return [(code, LANGUAGE_NAMES[code]) for code in SUPPORTED_LOCALES]
+    return [(info.code, info.name) for info in language_status.languages()]
 
 
 def _wording_status(code: str) -> tuple[str, str, str]:
-    """(name, status, detail) of the bot's wording in `code`.
-
-    The one adapter to the per-language status metadata (issue 19); until that lands, English
-    is the source language and the status of every other catalog is not recorded anywhere.
-    """
-    if code == "en":
-        return LANGUAGE_NAMES[code], "source", "source language"
-    return LANGUAGE_NAMES[code], "unrecorded", "no status recorded for this catalog"
+    """(name, status, detail) of the bot's wording in `code` (issue 19's status metadata)."""
+    info = language_status.language(code)
+    status = "source" if info.source_language else info.status.value
+    return info.name, status, info.status_label()
