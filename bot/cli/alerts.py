@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot.cli.common import CommandError, command_app
+from bot.cli.common import CommandError, command_app, database_url
 from bot.clinic import audit
 from bot.clinic.alerts.manage import AlertNotFound, acknowledge, list_alerts
 from bot.db.database import session_scope
@@ -23,16 +23,24 @@ def register(sub: Any) -> None:
     asub = alerts.add_subparsers(title="alerts commands")
     lst = asub.add_parser("list", help="open alerts (with --all, acknowledged ones too)")
     lst.add_argument("--all", action="store_true")
-    lst.add_argument("--db", help="database URL (default: DATABASE_URL)")
+    _db_option(lst)
     lst.set_defaults(run=run_list)
     ack = asub.add_parser("ack", help="acknowledge an alert")
     ack.add_argument("alert_id", type=int)
     ack.add_argument("--actor", help="who acknowledges (default: OS user)")
-    ack.add_argument("--db", help="database URL (default: DATABASE_URL)")
+    _db_option(ack)
     ack.set_defaults(run=run_ack)
     send = asub.add_parser("send", help="one round of staff notices now (as `pathbot run` does)")
-    send.add_argument("--db", help="database URL (default: DATABASE_URL)")
+    _db_option(send)
     send.set_defaults(run=run_send)
+
+
+def _db_option(parser: Any) -> None:
+    # SUPPRESS: unless given here, the sub-command keeps `pathbot alerts --db URL`'s value
+    # (a default of None here overwrote it, and `alerts --db URL list` read pathbot.db).
+    parser.add_argument(
+        "--db", default=argparse.SUPPRESS, help="database URL (default: DATABASE_URL)"
+    )
 
 
 def run_list(ns: argparse.Namespace) -> int:
@@ -50,7 +58,7 @@ def run_list(ns: argparse.Namespace) -> int:
 
 
 def run_ack(ns: argparse.Namespace) -> int:
-    app = build_app(get_settings(), database_url=ns.db)
+    app = build_app(get_settings(), database_url=database_url(ns))
     try:
         with session_scope(app.db) as session:
             changed = acknowledge(

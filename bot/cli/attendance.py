@@ -9,9 +9,11 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from bot.cli.common import CommandError, command_app
+from bot.clinic import audit
 from bot.db import store
 from bot.db.database import session_scope
 from bot.schedule import calendar, cohorts, rsvp
+from bot.schedule.outbox import participants
 
 
 def register(sub: Any) -> None:
@@ -19,6 +21,7 @@ def register(sub: Any) -> None:
     att.add_argument("cohort")
     att.add_argument("--record", type=int, metavar="WEEK", help="record attendance of this week")
     att.add_argument("--absent", nargs="*", default=[], metavar="STUDY_ID")
+    att.add_argument("--actor", help="who records it, for the audit log (default: OS user)")
     att.add_argument("--db", help="database URL (default: DATABASE_URL)")
     att.set_defaults(run=run_attendance)
 
@@ -56,13 +59,25 @@ def _record(db: Any, ns: argparse.Namespace, now: Any) -> int:
         event = events.get(ns.record)
         if event is None:
             raise CommandError(f"cohort {cohort.name} has no week {ns.record}")
+        members = {p.id for p in participants(session, cohort.id or 0)}
         absent: set[int] = set()
         for study_id in ns.absent:
             patient = store.patient_by_study_id(session, study_id)
             if patient is None or patient.id is None:
                 raise CommandError(f"no patient {study_id}")
+            if patient.id not in members:  # else recorded as present, silently
+                raise CommandError(f"{study_id} is not a participant of cohort {cohort.name}")
             absent.add(patient.id)
         flagged = rsvp.record_attendance(session, event, absent, now)
+        audit.record(
+            session,
+            actor=audit.current_actor(ns.actor),
+            action="attendance.record",
+            object_type="cohort",
+            object_id=cohort.name,
+            detail={"week": ns.record, "event": event.id, "absent": sorted(ns.absent)},
+            now=now,
+        )
     if flagged:
         print(f"alert: {len(flagged)} patient(s) missed two sessions in a row")
     return 0

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from bot.cli.common import CommandError, command_app
+from bot.clinic import audit
 from bot.db import store
 from bot.db.database import session_scope
 from bot.db.models import Cohort
@@ -18,6 +19,7 @@ from bot.schedule.plan import PlanOptions
 from bot.service.settings import get_settings
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MAX_WEEKS = 104
 
 
 def register(sub: Any) -> None:
@@ -30,12 +32,13 @@ def register(sub: Any) -> None:
     create.add_argument("--weekday", required=True, choices=WEEKDAYS)
     create.add_argument("--time", required=True, help="local session time, e.g. 14:00")
     create.add_argument("--minutes", type=int, default=90)
-    create.add_argument("--weeks", type=int, default=cohorts.DEFAULT_WEEKS)
+    create.add_argument("--weeks", type=_weeks, default=cohorts.DEFAULT_WEEKS)
     create.add_argument("--timezone", default=None)
     create.add_argument("--location", default=None)
     create.add_argument("--video-link", default=None)
     create.add_argument("--dvprs-offset", type=int, default=0, help="minutes from session start")
     create.add_argument("--alumni-followups", default="", help="months, e.g. 3,6")
+    create.add_argument("--actor", help="who does it, for the audit log (default: OS user)")
     create.add_argument("--db", help="database URL (default: DATABASE_URL)")
     create.set_defaults(run=run_create)
 
@@ -47,6 +50,7 @@ def register(sub: Any) -> None:
         action="store_true",
         help="record enrolments in a cohort that has ended (surveys planned as missed)",
     )
+    add.add_argument("--actor", help="who does it, for the audit log (default: OS user)")
     add.add_argument("--db", help="database URL (default: DATABASE_URL)")
     add.set_defaults(run=run_add)
 
@@ -61,8 +65,19 @@ def register(sub: Any) -> None:
 
     grad = csub.add_parser("graduate", help="make a cohort's patients alumni now")
     grad.add_argument("cohort")
+    grad.add_argument("--actor", help="who does it, for the audit log (default: OS user)")
     grad.add_argument("--db", help="database URL (default: DATABASE_URL)")
     grad.set_defaults(run=run_graduate)
+
+
+def _weeks(text: str) -> int:
+    try:
+        weeks = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of weeks") from None
+    if not 1 <= weeks <= MAX_WEEKS:
+        raise argparse.ArgumentTypeError(f"a cohort runs 1 to {MAX_WEEKS} weeks")
+    return weeks
 
 
 def run_create(ns: argparse.Namespace) -> int:
@@ -73,6 +88,14 @@ def run_create(ns: argparse.Namespace) -> int:
         months = tuple(int(m) for m in ns.alumni_followups.split(",") if m.strip())
     except ValueError as exc:
         raise CommandError(str(exc)) from None
+    weekday = WEEKDAYS.index(ns.weekday)
+    if start.weekday() != weekday:
+        # The first session would silently be the next such weekday, up to six days later.
+        next_day = start + timedelta(days=(weekday - start.weekday()) % 7)
+        raise CommandError(
+            f"--start {start} is a {start:%A}, but sessions are on {next_day:%A}s: "
+            f"use --start {next_day} (or --weekday {WEEKDAYS[start.weekday()]})"
+        )
     rule = cohorts.WeeklyRule(
         weekday=WEEKDAYS.index(ns.weekday),
         time=ns.time,
@@ -100,6 +123,21 @@ def run_create(ns: argparse.Namespace) -> int:
             except (ValueError, LookupError) as exc:
                 raise CommandError(str(exc)) from None
             first = calendar.cohort_sessions(session, cohort.id or 0)[0]
+            audit.record(
+                session,
+                actor=audit.current_actor(ns.actor),
+                action="cohort.create",
+                object_type="cohort",
+                object_id=ns.name,
+                detail={
+                    "start": start.isoformat(),
+                    "weekday": ns.weekday,
+                    "time": ns.time,
+                    "weeks": ns.weeks,
+                    "timezone": cohort.timezone,
+                },
+                now=app.pipeline.now(),
+            )
         print(
             f"created cohort {ns.name} (id {cohort.id}): {ns.weeks} sessions "
             f"from {first.starts_at:%Y-%m-%d %H:%M} UTC"
@@ -129,6 +167,15 @@ def run_add(ns: argparse.Namespace) -> int:
                     )
                 except cohorts.EnrolmentRefused as exc:
                     raise CommandError(str(exc)) from None
+            audit.record(
+                session,
+                actor=audit.current_actor(ns.actor),
+                action="cohort.enrol",
+                object_type="cohort",
+                object_id=cohort.name,
+                detail={"patients": list(ns.study_ids), "retrospective": ns.retrospective},
+                now=app.pipeline.now(),
+            )
         print(f"enrolled {len(ns.study_ids)} patient(s) in {cohort.name}")
     return 0
 
@@ -170,5 +217,14 @@ def run_graduate(ns: argparse.Namespace) -> int:
             if cohort is None:
                 raise CommandError(f"no cohort {ns.cohort}")
             graduates = cohorts.graduate(session, cohort, app.pipeline.now())
+            audit.record(
+                session,
+                actor=audit.current_actor(ns.actor),
+                action="cohort.graduate",
+                object_type="cohort",
+                object_id=cohort.name,
+                detail={"alumni": len(graduates)},
+                now=app.pipeline.now(),
+            )
         print(f"{len(graduates)} patient(s) of {cohort.name} are now alumni")
     return 0

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
 from bot.cli.common import CommandError, command_app
+from bot.clinic import audit
 from bot.db.database import session_scope
 from bot.db.models import Cohort, Event
 from bot.schedule import alumni, sessions
@@ -23,11 +24,13 @@ def register(sub: Any) -> None:
     move = esub.add_parser("move", help="move one event and tell everyone it concerns")
     move.add_argument("event_id", type=int)
     move.add_argument("--to", required=True, help='new local start, "YYYY-MM-DD HH:MM"')
+    move.add_argument("--actor", help="who does it, for the audit log (default: OS user)")
     move.add_argument("--db", help="database URL (default: DATABASE_URL)")
     move.set_defaults(run=run_move)
 
     cancel = esub.add_parser("cancel", help="cancel one event and tell everyone it concerns")
     cancel.add_argument("event_id", type=int)
+    cancel.add_argument("--actor", help="who does it, for the audit log (default: OS user)")
     cancel.add_argument("--db", help="database URL (default: DATABASE_URL)")
     cancel.set_defaults(run=run_cancel)
 
@@ -39,6 +42,7 @@ def register(sub: Any) -> None:
     rule.add_argument("--minutes", type=int, default=60)
     rule.add_argument("--location", default=None)
     rule.add_argument("--video-link", default=None)
+    rule.add_argument("--actor", help="who does it, for the audit log (default: OS user)")
     rule.add_argument("--db", help="database URL (default: DATABASE_URL)")
     rule.set_defaults(run=run_alumni_rule)
 
@@ -62,6 +66,13 @@ def run_move(ns: argparse.Namespace) -> int:
                 )
             except ValueError as exc:
                 raise CommandError(str(exc)) from None
+            _audit(
+                session,
+                ns,
+                "event.move",
+                ns.event_id,
+                {"to": ns.to, "timezone": zone, "told": told},
+            )
         print(f"moved event {ns.event_id}; {told} patient(s) will be told")
     return 0
 
@@ -79,6 +90,7 @@ def run_cancel(ns: argparse.Namespace) -> int:
                 )
             except ValueError as exc:
                 raise CommandError(str(exc)) from None
+            _audit(session, ns, "event.cancel", ns.event_id, {"told": told})
         print(f"cancelled event {ns.event_id}; {told} patient(s) will be told")
     return 0
 
@@ -99,6 +111,10 @@ def run_alumni_rule(ns: argparse.Namespace) -> int:
                 )
             except ValueError as exc:
                 raise CommandError(str(exc)) from None
+            _audit(
+                session, ns, "event.alumni_rule", rule.id,
+                {"rule": rule.text, "timezone": rule.timezone, "minutes": ns.minutes},
+            )  # fmt: skip
         print(f"alumni meetings: {rule.text} ({rule.timezone})")
     return 0
 
@@ -117,6 +133,20 @@ def run_list(ns: argparse.Namespace) -> int:
                     f"{e.starts_at:%Y-%m-%d %H:%M}\t{e.status}"
                 )
     return 0
+
+
+def _audit(
+    session: Session, ns: argparse.Namespace, action: str, object_id: object, detail: dict[str, Any]
+) -> None:
+    audit.record(
+        session,
+        actor=audit.current_actor(ns.actor),
+        action=action,
+        object_type="event",
+        object_id=None if object_id is None else str(object_id),
+        detail=detail,
+        now=datetime.now(UTC),
+    )
 
 
 def _zone(session: Session, event: Event, default: str) -> str:

@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from bot.channels.base import ChannelConfigError
 from bot.cli.commands import command_modules
@@ -45,8 +46,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """A usage error on one line, like every other failure (argparse prints the whole usage
+    first, which buries the one line that says what is wrong); --help still shows it all."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("pathbot").strip()
+        where = f"{command}: " if command else ""
+        self.exit(2, f"pathbot: {where}{message} (see: {self.prog} --help)\n")
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pathbot", description=__doc__)
+    # Sub-command parsers are made of the parent's class, so every level is a OneLineParser.
+    parser = OneLineParser(prog="pathbot", description=__doc__)
     sub = parser.add_subparsers(title="commands")
     sub.add_parser("score", help="score answers given as JSON on stdin (see `pathbot score -h`)")
     for module in command_modules(command):

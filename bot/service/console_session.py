@@ -26,7 +26,9 @@ class ConsoleSession:
 
     def __init__(self, app: App, *, locale: str, style: Style, out: TextIO, as_json: bool) -> None:
         self.app = app
-        self.channel_name = style
+        # Always "console", whatever the style: dispatching "sms" here sent (to this terminal)
+        # and marked sent the real patients' queued SMS when simulate ran on a clinic database.
+        self.channel_name = ConsoleChannel.name
         self.channel = ConsoleChannel(out, style=style, as_json=as_json)
         self.study_id = f"demo-{uuid.uuid4().hex[:8]}"
         self._message_ids = itertools.count(1)

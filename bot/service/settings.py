@@ -10,13 +10,30 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.db.database import Timeouts, normalize_database_url
 
+ENVIRONMENTS = ("development", "test", "production")
+ENV_ALIASES = {
+    "dev": "development",
+    "develop": "development",
+    "local": "development",
+    "testing": "test",
+    "prod": "production",
+    "live": "production",
+}
 PLACEHOLDER_MARKERS = ("changeme", "change-me", "placeholder", "example", "xxx", "your-")
 
 
@@ -34,6 +51,8 @@ class Settings(BaseSettings):
         env_ignore_empty=True,
     )
 
+    # "prod", "Production" and the like are read as "production" (bot/service/settings.py
+    # ENV_ALIASES); anything else unknown refuses to start, so production checks never skip.
     env: str = Field(default="development", description="development | test | production")
     database_url: str = Field(
         default="sqlite:///pathbot.db",
@@ -121,14 +140,39 @@ class Settings(BaseSettings):
     alert_resend_minutes: float = Field(default=10, gt=0, description="re-send open crisis")
     alert_digest_minutes: float = Field(default=60, ge=0, description="non-urgent digest gap")
 
+    @field_validator("env", mode="before")
+    @classmethod
+    def _known_environment(cls, value: object) -> str:
+        name = str(value).strip().lower()
+        name = ENV_ALIASES.get(name, name)
+        if name not in ENVIRONMENTS:
+            raise ValueError("must be development, test or production")
+        return name
+
     @field_validator("default_timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from exc
+            raise ValueError(
+                "unknown time zone (use an IANA name such as America/New_York)"
+            ) from exc
         return value
+
+    @field_validator(
+        "public_base_url", "telegram_webhook_url", "telegram_api_base_url", "twilio_api_base_url"
+    )
+    @classmethod
+    def _absolute_url(cls, value: str | None) -> str | None:
+        # Without a scheme the server started, then refused every signed SMS (the signature
+        # covers the full URL): refuse at start instead.
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an absolute URL starting with https:// (or http://)")
+        return value.strip()
 
     @model_validator(mode="after")
     def _calling_hours_are_a_day_window(self) -> Settings:
@@ -196,7 +240,7 @@ def get_settings() -> Settings:
     try:
         settings = Settings()
     except ValueError as exc:
-        raise SettingsError(_first_error_line(exc)) from exc
+        raise SettingsError(describe_error(exc)) from None
     export_survey_directories(settings)
     return settings
 
@@ -216,9 +260,29 @@ def export_survey_directories(settings: Settings) -> None:
             os.environ[name] = value
 
 
-def _first_error_line(exc: ValueError) -> str:
-    text = str(exc)
-    for line in text.splitlines():
-        if "refusing to start" in line or "unknown time zone" in line:
-            return line.strip().removeprefix("Value error, ")
-    return text.splitlines()[0] if text else "invalid settings"
+def describe_error(exc: ValueError) -> str:
+    """Each problem on one line, naming the setting as it is spelled in the environment, and
+    never the value: a rejected value may be a secret (pydantic's own text quotes inputs)."""
+    if not isinstance(exc, ValidationError):
+        # pydantic-settings' own errors (a list that is not JSON) name the field, not the value
+        first = str(exc).splitlines()[0] if str(exc) else "invalid settings"
+        return _spell_fields(first)
+    problems = []
+    for error in exc.errors(include_url=False, include_input=False, include_context=False):
+        message = error["msg"].removeprefix("Value error, ")
+        location = error["loc"]
+        problems.append(f"{env_name(str(location[0]))}: {message}" if location else message)
+    return "; ".join(problems) or "invalid settings"
+
+
+def env_name(field: str) -> str:
+    """The environment variable of a setting (its field name, or an alias given as such)."""
+    if field.isupper():
+        return field
+    return "DATABASE_URL" if field == "database_url" else f"PATHBOT_{field.upper()}"
+
+
+def _spell_fields(text: str) -> str:
+    for field in Settings.model_fields:
+        text = text.replace(f'"{field}"', env_name(field))
+    return text
