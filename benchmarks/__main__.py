@@ -21,6 +21,7 @@ from benchmarks import (
     bench_console,
     bench_export,
     bench_fanout,
+    bench_hostile,
     bench_idle,
     bench_pipeline,
     bench_sms,
@@ -44,6 +45,7 @@ BENCHMARKS: dict[str, Callable[..., list[Row]]] = {
     "export": bench_export.run,
     "idle": bench_idle.run,
     "console": bench_console.run,
+    "hostile": bench_hostile.run,
 }
 
 
