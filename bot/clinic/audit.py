@@ -7,12 +7,14 @@ transaction as the change, so the trail and the data cannot disagree.
 from __future__ import annotations
 
 import getpass
+import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlalchemy import Engine, Text, and_, cast, or_
+from sqlmodel import Session, col, func, select
 
 from bot.db.database import session_scope
 from bot.db.models import AuditLog
@@ -85,3 +87,40 @@ def entries(
             .order_by(col(AuditLog.at), col(AuditLog.id))
         )
     yield from session.exec(query)
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """The staff console's audit search; empty fields match everything."""
+
+    actor: str = ""
+    action: str = ""  # a prefix: "export" finds export.request and export.download
+    patient: str = ""  # a study id: actions on the patient, or naming them in their detail
+    since: datetime | None = None  # inclusive
+    until: datetime | None = None  # exclusive
+
+
+def search(
+    session: Session, flt: AuditFilter, *, offset: int = 0, limit: int = 100
+) -> tuple[list[AuditLog], int]:
+    """One page of matching rows, newest first, and how many match in all."""
+    query = select(AuditLog)
+    if flt.actor:
+        query = query.where(AuditLog.actor == flt.actor)
+    if flt.action:
+        query = query.where(col(AuditLog.action).startswith(flt.action))
+    if flt.patient:
+        named = cast(col(AuditLog.detail), Text).contains(json.dumps(flt.patient))
+        on_them = and_(
+            col(AuditLog.object_type) == "patient", col(AuditLog.object_id) == flt.patient
+        )
+        query = query.where(or_(on_them, named))
+    if flt.since is not None:
+        query = query.where(col(AuditLog.at) >= flt.since)
+    if flt.until is not None:
+        query = query.where(col(AuditLog.at) < flt.until)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(
+        query.order_by(col(AuditLog.at).desc(), col(AuditLog.id).desc()).offset(offset).limit(limit)
+    ).all()
+    return list(rows), total

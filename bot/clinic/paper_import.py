@@ -123,54 +123,64 @@ def import_responses(
     """Validate every row and form of `path`, then store and score all of it in one transaction."""
     data = _read_bytes(path)
     with session_scope(db) as session:
-        forms, digest = _parse(session, data, path.name, now)
-        earlier = session.exec(select(ImportBatch).where(ImportBatch.sha256 == digest)).first()
-        if earlier is not None:
-            raise ImportFileError(
-                f"{path.name}: these forms were already imported (batch {earlier.id}, "
-                f"{earlier.imported_at:%Y-%m-%d %H:%M} UTC, by {earlier.actor}); nothing imported"
-            )
-        _match(session, forms, now, replace=replace)
-        total = sum(len(f.rows) for f in forms.values())
-        batch = ImportBatch(
-            sha256=digest,
-            file_name=path.name[:255],
-            actor=actor,
-            rows=total,
-            forms=len(forms),
-            imported_at=now,
+        return import_data(session, data, path.name, actor=actor, now=now, replace=replace)
+
+
+def import_data(
+    session: Session, data: bytes, name: str, *, actor: str, now: datetime, replace: bool = False
+) -> ImportResult:
+    """`import_responses` in the caller's transaction, from bytes (the console's upload and its
+    one-form entry); raises before writing anything when a row or form is wrong."""
+    if len(data) > MAX_FILE_BYTES:
+        raise ImportFileError(f"{name}: larger than {MAX_FILE_BYTES} bytes")
+    forms, digest = _parse(session, data, name, now)
+    earlier = session.exec(select(ImportBatch).where(ImportBatch.sha256 == digest)).first()
+    if earlier is not None:
+        raise ImportFileError(
+            f"{name}: these forms were already imported (batch {earlier.id}, "
+            f"{earlier.imported_at:%Y-%m-%d %H:%M} UTC, by {earlier.actor}); nothing imported"
         )
-        session.add(batch)
-        session.flush()
-        assert batch.id is not None
-        ids = tuple(_store_form(session, form, batch.id, actor, now) for form in forms.values())
-        targets = [f.target for f in forms.values() if f.target is not None]
-        result = ImportResult(
-            batch_id=batch.id,
-            rows=total,
-            assignment_ids=ids,
-            fulfilled=sum(1 for t in targets if t.assignment is not None),
-            partial=sum(1 for f in forms.values() if not f.complete),
-            replaced=sum(1 for t in targets if t.replaces),
-        )
-        audit.record(
-            session,
-            actor=actor,
-            action="import.responses",
-            object_type="import_batch",
-            object_id=batch.id,
-            detail={
-                "file": path.name,
-                "sha256": digest,
-                "rows": total,
-                "forms": len(forms),
-                "fulfilled": result.fulfilled,
-                "partial": result.partial,
-                "replaced": result.replaced,
-            },
-            now=now,
-        )
-        return result
+    _match(session, forms, now, replace=replace)
+    total = sum(len(f.rows) for f in forms.values())
+    batch = ImportBatch(
+        sha256=digest,
+        file_name=name[:255],
+        actor=actor,
+        rows=total,
+        forms=len(forms),
+        imported_at=now,
+    )
+    session.add(batch)
+    session.flush()
+    assert batch.id is not None
+    ids = tuple(_store_form(session, form, batch.id, actor, now) for form in forms.values())
+    targets = [f.target for f in forms.values() if f.target is not None]
+    result = ImportResult(
+        batch_id=batch.id,
+        rows=total,
+        assignment_ids=ids,
+        fulfilled=sum(1 for t in targets if t.assignment is not None),
+        partial=sum(1 for f in forms.values() if not f.complete),
+        replaced=sum(1 for t in targets if t.replaces),
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="import.responses",
+        object_type="import_batch",
+        object_id=batch.id,
+        detail={
+            "file": name,
+            "sha256": digest,
+            "rows": total,
+            "forms": len(forms),
+            "fulfilled": result.fulfilled,
+            "partial": result.partial,
+            "replaced": result.replaced,
+        },
+        now=now,
+    )
+    return result
 
 
 def _read_bytes(path: Path) -> bytes:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import secrets
+import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -12,8 +14,29 @@ import jinja2
 from bot.clinic.staff.sessions import SessionPolicy
 from bot.clinic.staff.signin import ThrottlePolicy
 from bot.service.app import App
+from bot.web.simulator.sandbox import Sandboxes
 
 Health = Callable[[], Mapping[str, object]]
+
+
+class Background:
+    """One worker thread for console work that outlives its request (exports being made)."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="console-background")
+        self._lock = threading.Lock()
+        self._done: set[str] = set()
+
+    def submit(self, work: Callable[[], object]) -> Future[object]:
+        return self._pool.submit(work)
+
+    def first_time(self, key: str) -> bool:
+        """True once per process for `key` (clearing up after a previous process)."""
+        with self._lock:
+            if key in self._done:
+                return False
+            self._done.add(key)
+            return True
 
 
 def no_health() -> Mapping[str, object]:
@@ -30,6 +53,8 @@ class Console:
     # Signs the sign-in form's CSRF token. Without PATHBOT_STAFF_SECRET_KEY (development only:
     # production refuses to start without it) a key per process: open forms expire at restart.
     csrf_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    background: Background = field(default_factory=Background)
+    simulators: Sandboxes = field(default_factory=Sandboxes)
 
     @property
     def session_policy(self) -> SessionPolicy:

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 import anyio.to_thread
 from sqlmodel import Session
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -33,6 +33,8 @@ from bot.web.console import Console
 
 MAX_FORM_FIELDS = 100
 MAX_FORM_FIELD_BYTES = 64 * 1024
+# An uploaded file (a route with `uploads=True`); the service caps every body at 1 MiB anyway.
+MAX_UPLOAD_BYTES = 1024 * 1024
 
 
 class Access(enum.Enum):
@@ -52,6 +54,7 @@ class StaffRoute:
     handler: Handler
     needs: Needs
     methods: tuple[str, ...] = ("GET",)
+    uploads: bool = False  # a multipart form with one file (paper forms' CSV)
 
     @property
     def changes_state(self) -> bool:
@@ -69,8 +72,10 @@ class Page:
     live: sessions.LiveSession | None
     form: Mapping[str, str]
     csrf_token: str
+    files: Mapping[str, tuple[str, bytes]] = field(default_factory=dict)  # field -> (name, data)
     _cookie: tuple[str, str] | None = field(default=None)  # ("set"|"clear", token)
     _presign: str | None = field(default=None)  # a new anonymous CSRF nonce to set
+    _after_commit: list[Callable[[], object]] = field(default_factory=list)
 
     @property
     def user(self) -> StaffUser:
@@ -110,6 +115,11 @@ class Page:
 
     def redirect(self, name: str, /, **params: Any) -> RedirectResponse:
         return RedirectResponse(self.url(name, **params), status_code=303)
+
+    def after_commit(self, work: Callable[[], object]) -> None:
+        """Start `work` in the console's background worker once this request's transaction has
+        committed (so the worker sees what the request wrote)."""
+        self._after_commit.append(work)
 
     def record(
         self, action: str, object_type: str, object_id: str | int | None = None, **detail: Any
@@ -154,12 +164,19 @@ def endpoint(console: Console, route: StaffRoute) -> Callable[[Request], Any]:
 
     async def handle(request: Request) -> Response:
         form: FormData | None = None
+        files: dict[str, tuple[str, bytes]] = {}
         if request.method not in ("GET", "HEAD"):
             form = await request.form(
-                max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FORM_FIELD_BYTES
+                max_files=1 if route.uploads else 0,
+                max_fields=MAX_FORM_FIELDS,
+                max_part_size=MAX_FORM_FIELD_BYTES,
             )
+            for key, value in form.items():
+                if isinstance(value, UploadFile):  # read here: the handler runs in a thread
+                    data = await value.read(MAX_UPLOAD_BYTES + 1)
+                    files[key] = (value.filename or "upload", data)
         try:
-            return await anyio.to_thread.run_sync(_process, console, route, request, form)
+            return await anyio.to_thread.run_sync(_process, console, route, request, form, files)
         finally:
             if form is not None:
                 await form.close()
@@ -168,7 +185,11 @@ def endpoint(console: Console, route: StaffRoute) -> Callable[[Request], Any]:
 
 
 def _process(
-    console: Console, route: StaffRoute, request: Request, form: FormData | None
+    console: Console,
+    route: StaffRoute,
+    request: Request,
+    form: FormData | None,
+    files: Mapping[str, tuple[str, bytes]],
 ) -> Response:
     now = console.now()
     fields = {k: v for k, v in (form or {}).items() if isinstance(v, str)}
@@ -183,7 +204,9 @@ def _process(
             nonce, is_new = security.presign_nonce(request)
             csrf = security.presign_token(console.csrf_key, nonce)
             new_presign = nonce if is_new else None
-        page = Page(request, db, console, now, live, fields, csrf, _presign=new_presign)
+        page = Page(
+            request, db, console, now, live, fields, csrf, files=files, _presign=new_presign
+        )
         refusal = _refuse(page, route)
         if refusal is None and route.changes_state and request.method != "GET":
             if not security.same_origin(request) or not security.tokens_match(
@@ -191,6 +214,8 @@ def _process(
             ):
                 refusal = page.render("layout/expired.html", status=403)
         response = refusal or route.handler(page)
+    for work in page._after_commit:
+        console.background.submit(work)
     return _with_cookies(console, page, request, response)
 
 
@@ -267,6 +292,10 @@ NOTICES = {
     "attendance-alert": "Attendance saved. Someone has missed two sessions in a row: see Alerts.",
     "rule-added": "Alumni meeting rule added; its meetings are in the calendar.",
     "rule-removed": "Rule removed: it makes no new meetings.",
+    "paper-saved": "Paper form saved: it answers the planned survey.",
+    "message-cancelled": "Message cancelled: it will not be sent.",
+    "message-resent": "Message queued again: it goes out under the usual rules.",
+    "export-queued": "The export is being made: this page says when it is ready.",
 }
 
 

@@ -15,7 +15,8 @@ from tests.web.support import ROLES, ConsoleHarness, csrf_of
 
 PATH_VALUES = {
     "study_id": "P001", "alert_id": "1", "alert_id:int": "1", "username": "researcher",
-    "cohort_id:int": "1", "event_id:int": "4", "rule_id:int": "1",
+    "cohort_id:int": "1", "event_id:int": "4", "rule_id:int": "1", "assignment_id:int": "1",
+    "export_id:int": "1", "instrument": "dvprs", "message_id:int": "1",
 }  # fmt: skip
 
 

@@ -79,9 +79,12 @@ def long_query(flt: ExportFilter) -> Any:
 
 
 def long_columns(flt: ExportFilter) -> tuple[str, ...]:
+    columns = (
+        LONG_COLUMNS if flt.with_free_text else tuple(c for c in LONG_COLUMNS if c != "raw_text")
+    )
     if flt.with_names:
-        return ("patient", "name", *LONG_COLUMNS[1:])
-    return LONG_COLUMNS
+        return ("patient", "name", *columns[1:])
+    return columns
 
 
 def iter_long_rows(db: Engine, flt: ExportFilter = NO_FILTER) -> Iterator[tuple[Any, ...]]:
@@ -110,6 +113,7 @@ def iter_long_rows(db: Engine, flt: ExportFilter = NO_FILTER) -> Iterator[tuple[
             head = (
                 (safe_cell(study_id), safe_cell(name)) if flt.with_names else (safe_cell(study_id),)
             )
+            typed = (safe_cell(raw_text),) if flt.with_free_text else ()
             yield (
                 *head,
                 instrument_id,
@@ -119,7 +123,7 @@ def iter_long_rows(db: Engine, flt: ExportFilter = NO_FILTER) -> Iterator[tuple[
                 safe_cell(item_id),
                 "" if option_code is None else option_code,
                 "" if coded_value is None else coded_value,
-                safe_cell(raw_text),
+                *typed,
                 status,
                 language,
                 translation_status,

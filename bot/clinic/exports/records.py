@@ -39,6 +39,9 @@ class ExportFilter:
     since: datetime | None = None  # inclusive
     until: datetime | None = None  # exclusive
     with_names: bool = False
+    # What patients typed (the long CSV's raw_text). Off for a de-identified export: a typed
+    # answer can hold a name, a place or a phone number.
+    with_free_text: bool = True
 
     def describe(self) -> dict[str, Any]:
         """JSON-ready summary for the audit log and the export headers."""
@@ -49,6 +52,7 @@ class ExportFilter:
             "since": self.since.isoformat() if self.since else None,
             "until": self.until.isoformat() if self.until else None,
             "with_names": self.with_names,
+            "with_free_text": self.with_free_text,
         }
 
 

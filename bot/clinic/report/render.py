@@ -290,8 +290,15 @@ def render_html(report: CohortReport, *, page_size: PageSize = "A4") -> str:
 
 def write_pdf(report: CohortReport, path: Path, *, page_size: PageSize = "A4") -> None:
     """Print the HTML report to `path` with WeasyPrint (Pango lays out the text)."""
+    path.write_bytes(pdf_bytes(report, page_size=page_size))
+
+
+def pdf_bytes(report: CohortReport, *, page_size: PageSize = "A4") -> bytes:
+    """The PDF of the report (the console's download; write_pdf's file)."""
     import weasyprint  # a second or so to import: only when a PDF is asked for
 
-    weasyprint.HTML(string=render_html(report, page_size=page_size)).write_pdf(
-        path, media_type="print"
+    pdf = weasyprint.HTML(string=render_html(report, page_size=page_size)).write_pdf(
+        media_type="print"
     )
+    assert isinstance(pdf, bytes)
+    return pdf

@@ -22,6 +22,13 @@ class Permission(StrEnum):
     SEE_COHORTS = "see cohorts"  # cohorts, their calendar, the compliance grid (by study id)
     MANAGE_COHORTS = "manage cohorts"  # create cohorts, move or cancel sessions, alumni rules
     RECORD_ATTENDANCE = "record attendance"
+    ENTER_PAPER_FORMS = "enter paper forms"  # type in or upload forms answered on paper
+    EXPORT_DATA = "export data"  # de-identified unless the role may also see identity
+    SEE_REPORTS = "see reports"  # the cohort report, in the page and as PDF
+    SEE_AUDIT = "see audit log"
+    USE_SIMULATOR = "use the simulator"  # a sandbox clinic: no real patient or message
+    SEE_MESSAGES = "see messages"  # the outbox and invitation log, the next 24 hours of sends
+    MANAGE_MESSAGES = "manage messages"  # cancel or resend one message
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
@@ -38,6 +45,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.SEE_COHORTS,
             Permission.MANAGE_COHORTS,
             Permission.RECORD_ATTENDANCE,
+            Permission.ENTER_PAPER_FORMS,
+            Permission.EXPORT_DATA,
+            Permission.SEE_REPORTS,
+            Permission.USE_SIMULATOR,
+            Permission.SEE_MESSAGES,
+            Permission.MANAGE_MESSAGES,
         }
     ),
     "clinician": frozenset(
@@ -50,10 +63,20 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.HANDLE_ALERTS,
             Permission.SEE_COHORTS,
             Permission.RECORD_ATTENDANCE,
+            Permission.SEE_REPORTS,
+            Permission.USE_SIMULATOR,
+            Permission.SEE_MESSAGES,
         }
     ),
     "researcher": frozenset(
-        {Permission.SEE_TODAY, Permission.SEE_PATIENTS, Permission.SEE_COHORTS}
+        {
+            Permission.SEE_TODAY,
+            Permission.SEE_PATIENTS,
+            Permission.SEE_COHORTS,
+            Permission.EXPORT_DATA,
+            Permission.SEE_REPORTS,
+            Permission.USE_SIMULATOR,
+        }
     ),
 }
 ROLES: tuple[str, ...] = tuple(ROLE_PERMISSIONS)

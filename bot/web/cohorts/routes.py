@@ -23,6 +23,8 @@ from bot.web.routes import Page, StaffRoute
 T = TypeVar("T")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 GRID_PAGE = 50
+# Cells a paper form may fill in (not one already answered: that is replaced from Paper forms).
+PAPER_STATES = ("due", "overdue", "missed", "refused for language", "planned")
 
 
 def list_page(page: Page) -> Response:
@@ -131,7 +133,8 @@ def grid_page(page: Page) -> Response:
     )  # fmt: skip
     return page.render(
         "cohorts/grid.html", active="cohorts", cohort=cohort, grid=grid, number=number,
-        pages=max(1, -(-grid.total // GRID_PAGE)),
+        pages=max(1, -(-grid.total // GRID_PAGE)), paper=page.can(Permission.ENTER_PAPER_FORMS),
+        paper_states=PAPER_STATES,
     )  # fmt: skip
 
 

@@ -1,0 +1,1 @@
+"""Exports: every format with its filters, made in the background, downloads audited."""

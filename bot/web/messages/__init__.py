@@ -1,0 +1,1 @@
+"""Messages: the outbox and invitation log, cancel or resend one."""

@@ -1,0 +1,1 @@
+"""Paper forms: one typed in on the planned survey it answers, or a CSV uploaded."""

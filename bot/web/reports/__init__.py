@@ -1,0 +1,1 @@
+"""The cohort report in the page, and as a PDF."""

@@ -1,0 +1,1 @@
+"""The conversation simulator: be a patient in a sandbox clinic."""
