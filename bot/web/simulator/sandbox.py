@@ -188,7 +188,7 @@ def _group_session_now(box: Sandbox) -> None:
         cohort = cohorts.create_cohort(
             s, name="Simulation", start_date=local.date(), timezone=box.timezone,
             rule=cohorts.WeeklyRule(weekday=local.weekday(), time=f"{local:%H:%M}"),
-            now=now, weeks=1, survey_plan=PlanOptions(battery_sittings=()),
+            now=now, weeks=1, survey_plan=PlanOptions(battery=()),
         )  # fmt: skip
         patient = s.get(Patient, box.session.patient_id)
         assert patient is not None
