@@ -4,6 +4,9 @@ item responses (target: every page p95 < 200 ms).
 The clinic is made in SQL (executemany, then INSERT ... SELECT): per patient 20 completed DVPRS
 check-ins (5 answers and a score each), one open survey (due or overdue), a message out and in per
 check-in; 50 cohorts; 500 alerts (crisis ones among them); 100 patients on hold; 300 failed sends.
+One cohort of 200 of them is made by the real code (bot/schedule/cohorts: 13 weekly sessions, the
+survey plan, every enrolment planned), for the cohort pages, the compliance grid and the forecast
+of the next 24 hours of sends.
 The real app (console mounted as `pathbot run` does) is served by uvicorn on 127.0.0.1:0, a
 signed-in administrator fetches each page repeatedly (a different patient each time), and the
 latency is measured at the client, sign-in and audit writes included.
@@ -18,7 +21,7 @@ from datetime import timedelta
 
 import httpx
 from sqlalchemy import Connection, Engine, insert, text, update
-from sqlmodel import col
+from sqlmodel import col, select
 
 from benchmarks.common import NOW, Row, backend_name, bench_app, percentile
 from benchmarks.seed import seed_patients
@@ -26,6 +29,7 @@ from benchmarks.server import serving
 from bot.clinic.staff import accounts
 from bot.db.database import session_scope
 from bot.db.models import Alert, Cohort, Enrolment, OutboxMessage, Patient, SurveyAssignment
+from bot.schedule import cohorts
 from bot.service.runtime import Runtime
 from bot.service.server import build_asgi
 from bot.web.app import staff_mount
@@ -155,8 +159,27 @@ def _assignment(pid: int, opens: object, state: str, completed: object) -> dict[
     }  # fmt: skip
 
 
+REAL_COHORT = 200  # patients in the cohort made through the real code
+
+
+def real_cohort(db: Engine, patients: int) -> int:
+    """A cohort as staff make it: sessions, plan and planned surveys for each enrolment."""
+    start = NOW - timedelta(weeks=4)
+    with session_scope(db) as s:
+        cohort = cohorts.create_cohort(
+            s, name="Real cohort", start_date=start.date(), timezone="America/New_York",
+            rule=cohorts.WeeklyRule(weekday=1, time="14:00"), now=start - timedelta(weeks=2),
+        )  # fmt: skip
+        people = s.exec(
+            select(Patient).order_by(col(Patient.id)).limit(min(REAL_COHORT, patients))
+        ).all()
+        for patient in people:
+            cohorts.enrol(s, cohort, patient, start - timedelta(weeks=2))
+        return cohort.id or 0
+
+
 async def fetch_pages(
-    base: str, study_ids: list[str], alerts: int, rounds: int
+    base: str, study_ids: list[str], alerts: int, rounds: int, cohort_id: int
 ) -> dict[str, list[float]]:
     rng = random.Random(7)  # noqa: S311 - which patient to open, not a secret
     async with httpx.AsyncClient(base_url=base, follow_redirects=False, timeout=30) as client:
@@ -177,6 +200,16 @@ async def fetch_pages(
             "alerts": lambda: "/staff/alerts",
             "alert page": lambda: f"/staff/alerts/{rng.randint(1, alerts)}",
             "users": lambda: "/staff/users",
+            "cohorts": lambda: "/staff/cohorts",
+            "cohort calendar": lambda: f"/staff/cohorts/{cohort_id}",
+            "compliance grid": lambda: f"/staff/cohorts/{cohort_id}/grid",
+            "messages": lambda: "/staff/messages",
+            "messages failed": lambda: "/staff/messages?status=failed",
+            "next 24 h of sends": lambda: f"/staff/messages/upcoming?cohort={cohort_id}",
+            "paper forms patient": lambda: f"/staff/paper?patient={rng.choice(study_ids)}",
+            "exports": lambda: "/staff/exports",
+            "audit log": lambda: "/staff/audit",
+            "audit log patient": lambda: f"/staff/audit?patient={rng.choice(study_ids)}",
         }
         times: dict[str, list[float]] = {name: [] for name in pages}
         for path in pages.values():  # warm-up: templates compiled, caches filled
@@ -195,6 +228,7 @@ def measure(url: str, patients: int, rounds: int) -> dict[str, list[float]]:
     app = bench_app(url)
     try:
         study_ids = fill(app.db, patients)
+        cohort_id = real_cohort(app.db, patients)
         if app.db.dialect.name == "postgresql":
             # a live database has statistics (autovacuum analyses after bulk writes); a freshly
             # filled one does not yet, and the planner then guesses
@@ -209,7 +243,7 @@ def measure(url: str, patients: int, rounds: int) -> dict[str, list[float]]:
 
         async def go() -> dict[str, list[float]]:
             async with serving(asgi) as base:
-                return await fetch_pages(base, study_ids, min(500, patients), rounds)
+                return await fetch_pages(base, study_ids, min(500, patients), rounds, cohort_id)
 
         return asyncio.run(go())
     finally:

@@ -7,6 +7,7 @@ when their zone differs, so "09:05 EST (15:05 CET for the patient)" is never amb
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -33,7 +34,7 @@ def build_templates(clinic_timezone: str) -> jinja2.Environment:
         text = local_text(instant, clinic_timezone)
         html = f'<time datetime="{escape(instant.isoformat())}">{escape(text)}</time>'
         if patient_tz and patient_tz != clinic_timezone:
-            theirs = format_datetime(instant, "HH:mm zzz", tzinfo=_zone(patient_tz), locale="en")
+            theirs = clock_text(instant, patient_tz)
             html += f' <span class="other-tz">({escape(theirs)} for the patient)</span>'
         return Markup(html)  # noqa: S704 - every value in it went through escape()
 
@@ -44,7 +45,7 @@ def build_templates(clinic_timezone: str) -> jinja2.Environment:
         text = local_text(instant, timezone)
         html = f'<time datetime="{escape(instant.isoformat())}">{escape(text)}</time>'
         if timezone != clinic_timezone:
-            ours = format_datetime(instant, "HH:mm zzz", tzinfo=_zone(clinic_timezone), locale="en")
+            ours = clock_text(instant, clinic_timezone)
             html += f' <span class="other-tz">({escape(ours)} at the clinic)</span>'
         return Markup(html)  # noqa: S704 - every value in it went through escape()
 
@@ -52,14 +53,25 @@ def build_templates(clinic_timezone: str) -> jinja2.Environment:
     env.globals["when_in"] = when_in
     env.globals["clinic_timezone"] = clinic_timezone
     env.filters["age"] = age_text
-    env.filters["day"] = lambda instant: format_datetime(
-        instant, "d MMM y", tzinfo=_zone(clinic_timezone), locale="en"
-    )
+    env.filters["day"] = lambda instant: day_text(instant, clinic_timezone)
     return env
 
 
+# Babel takes a fraction of a millisecond per date; a grid or a forecast shows the same few
+# instants hundreds of times, so each is formatted once.
+@lru_cache(maxsize=8192)
 def local_text(instant: datetime, timezone: str) -> str:
     return format_datetime(instant, _FORMAT + " zzz", tzinfo=_zone(timezone), locale="en")
+
+
+@lru_cache(maxsize=8192)
+def clock_text(instant: datetime, timezone: str) -> str:
+    return format_datetime(instant, "HH:mm zzz", tzinfo=_zone(timezone), locale="en")
+
+
+@lru_cache(maxsize=8192)
+def day_text(instant: datetime, timezone: str) -> str:
+    return format_datetime(instant, "d MMM y", tzinfo=_zone(timezone), locale="en")
 
 
 def age_text(delta: timedelta) -> str:

@@ -14,7 +14,7 @@ from bot.service.send_forecast import forecast
 from bot.web.routes import Page, StaffRoute
 
 PAGE_SIZE = 50
-LIMIT = 500  # forecast rows shown
+LIMIT = 200  # forecast rows shown (the soonest)
 STATUSES = ("pending", "sending", "sent", "delivered", "failed", "cancelled", "dropped")
 KINDS = (
     "prompt", "reply", "reminder", "nudge", "notice", "confirmation", "crisis", "help",
