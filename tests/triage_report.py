@@ -3,6 +3,7 @@
     python -m tests.triage_report                      # the triage pathbot runs
     python -m tests.triage_report --assessor MODULE:FUNCTION
     python -m tests.triage_report --check              # exit 1 when a target is missed
+    python -m tests.triage_report --corpus tests/cases/triage_holdout   # the held-out cases
 
 Prints, per language: crisis recall (tier 1-2 cases that reach tier 1-2), the false crisis alarm
 rate (tier 0/3 cases that reach tier 1-2), a row per expected tier, and every case whose tier
@@ -206,13 +207,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assessor", default="bot.conversation.triage:assess")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--corpus", type=Path, default=CORPUS_DIR, help="directory of per-language case files"
+    )
     args = parser.parse_args(argv)
     assess = _load_assessor(args.assessor)
-    reports = evaluate(assess, load_corpus())
+    reports = evaluate(assess, load_corpus(args.corpus))
     module = importlib.import_module(args.assessor.partition(":")[0])
     version = getattr(module, "rules_version", None)
     rules = f", rules {version()}" if callable(version) else ""
-    print(f"triage corpus report: assessor {args.assessor}{rules}")
+    print(f"triage corpus report: {args.corpus.name}, assessor {args.assessor}{rules}")
     for report in reports.values():
         print("\n".join(format_report(report)))
     ok = all(r.meets_targets() for r in reports.values())
