@@ -84,6 +84,7 @@ FORBIDDEN_IMPORTS = {"telegram", "twilio", "sqlmodel", "sqlalchemy", "datetime",
     "path",
     [
         "bot/conversation/triage.py",
+        "bot/conversation/triage_phrases.py",
     ],
 )
 def test_pure_module_imports(path: str) -> None:

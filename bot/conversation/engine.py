@@ -26,6 +26,7 @@ from bot.conversation.events import (
     LocaleChanged,
     OptedIn,
     OptedOut,
+    ReviewNeeded,
     SittingEnded,
     SurveyCompleted,
     SurveyPaused,
@@ -171,6 +172,12 @@ class ConversationEngine:
         else:
             b.outgoing.append(Outgoing("crisis", self._distress_text(tr)))
         return b.done()
+
+    def on_unreadable(self, state: ConversationState, text: str) -> Step:
+        """Text triage cannot read (a script no rules file covers): staff are asked to read it
+        ("needs human review"); the patient gets the usual answer to text."""
+        step = self.on_text(state, text)
+        return replace(step, events=(*step.events, ReviewNeeded("unreadable")))
 
     def on_keyword(self, state: ConversationState, keyword: Keyword) -> Step:
         b = _Builder(_private_copy(state))

@@ -102,6 +102,13 @@ class SittingEnded:
     sittings: int
 
 
+@dataclass(frozen=True)
+class ReviewNeeded:
+    """Staff must read this message: triage could not (a script no rules file covers)."""
+
+    why: str
+
+
 Event = (
     SurveyStarted
     | SurveyRefused
@@ -116,4 +123,5 @@ Event = (
     | CrisisDetected
     | CallRequested
     | SittingEnded
+    | ReviewNeeded
 )

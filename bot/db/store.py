@@ -26,6 +26,7 @@ from bot.conversation.events import (
     LocaleChanged,
     OptedIn,
     OptedOut,
+    ReviewNeeded,
     SurveyCompleted,
     SurveyPaused,
     SurveyRefused,
@@ -302,6 +303,10 @@ def apply_events(
                     session.add(inbound)
             case CallRequested():
                 _alert(session, patient_id, "call_request", now)
+            case ReviewNeeded():
+                review = _alert(session, patient_id, "needs_review", now)
+                review.inbound_message_id = inbound.id if inbound else None
+                session.add(review)
     return scored
 
 

@@ -186,6 +186,8 @@ class Pipeline:
             return steps
         if keyword is not None:
             return [self._conversation.on_keyword(state, keyword)]
+        if not assessment.readable:
+            return [self._conversation.on_unreadable(state, inbound.text)]
         for hook in self._reply_hooks:
             step = hook(rare.session, rare.patient, state, inbound, now)
             if step is not None:

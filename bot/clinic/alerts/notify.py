@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 
 # Crisis language, and a crisis answer or HELP text that could not be delivered
 # (bot/clinic/alerts/delivery.py).
-URGENT_KINDS = frozenset({"crisis", "reply_undelivered"})
+# Text triage could not read (a script no rules file covers) may be crisis language: urgent too.
+URGENT_KINDS = frozenset({"crisis", "reply_undelivered", "needs_review"})
 
 
 @dataclass(frozen=True)
