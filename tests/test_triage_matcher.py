@@ -67,6 +67,11 @@ def test_exact_words_gaps_groups_and_regex_slots() -> None:
     assert _matches("quiero quitarme la vida", "kiero kitarme la bida", es)
 
 
+@pytest.mark.parametrize("text", ["I want to die\ufffd", "i want to die😭😭", "💊💊goodbye"])
+def test_symbols_next_to_words_are_words_of_their_own(text: str) -> None:
+    assert assess(text).tier in (1, 2)
+
+
 def test_phrases_do_not_cross_a_clause() -> None:
     assert assess("I want to kill myself").tier == 1
     assert triage._variants("no. I want to die") == [["no", "i want to die"]]

@@ -17,7 +17,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -142,6 +142,29 @@ def _variants(text: str) -> list[list[str]]:
     return out
 
 
+# A symbol left by match_key (an emoji, U+FFFD from a NUL) is a word of its own: "die😭" is "die"
+# and "😭". Letters keep their vowel signs and other combining marks (Devanagari, Myanmar).
+_SYMBOL_CATEGORIES = frozenset({"So", "Sk", "Sm", "Co", "Cn"})
+
+
+@lru_cache(maxsize=4096)
+def _words_of(clause: str) -> tuple[str, ...]:
+    words: list[str] = []
+    for token in clause.split():
+        current = ""
+        for c in token:
+            if c == "\ufffd" or unicodedata.category(c) in _SYMBOL_CATEGORIES:
+                if current:
+                    words.append(current)
+                words.append(c)
+                current = ""
+            else:
+                current += c
+        if current:
+            words.append(current)
+    return tuple(words)
+
+
 def _hits(clauses: list[str], rules: _Rules) -> list[tuple[int, str]]:
     found: list[tuple[int, str]] = []
     for lang in rules.languages:
@@ -154,7 +177,7 @@ def _hits(clauses: list[str], rules: _Rules) -> list[tuple[int, str]]:
             cleaned.append(clause)
         text = " ".join(" ".join(c.split()) for c in cleaned)
         words = (
-            Words.of([c.split() for c in cleaned], lang.spelling)
+            Words.of([_words_of(c) for c in cleaned], lang.spelling)
             if any(rule.phrases for rule in lang.rules)
             else None
         )
