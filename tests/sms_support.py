@@ -82,6 +82,7 @@ class SmsWorld:
         message_sid: str | None = None,
         signature: Signature = "valid",
         dispatch: bool = True,
+        media_types: tuple[str, ...] = (),
     ) -> httpx.Response:
         response = await self.fake.send_inbound(
             local_url=self.local_base + "/twilio/sms",
@@ -91,6 +92,7 @@ class SmsWorld:
             body=body,
             message_sid=message_sid,
             signature=signature,
+            media_types=media_types,
         )
         self.clock.advance(seconds=5)
         if dispatch:

@@ -3,14 +3,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
+
 from bot.clinic.alerts.notify import URGENT_KINDS
 from bot.db.models import Alert, InboundMessage, ItemResponse
-from bot.service.app import App
+from bot.service.app import App, build_app
+from bot.service.settings import Settings
 from tests.support import FakeClock
-from tests.test_pipeline import Patient1, _rows, app  # noqa: F401  (the app fixture)
+from tests.test_pipeline import Patient1, _rows
 
 
-def test_unreadable_text_is_an_urgent_needs_review_alert(app: App, clock: FakeClock) -> None:  # noqa: F811
+@pytest.fixture
+def app(db_url: str, clock: FakeClock) -> Iterator[App]:
+    built = build_app(Settings(_env_file=None), database_url=db_url, clock=clock)  # type: ignore[call-arg]
+    yield built
+    built.db.dispose()
+
+
+def test_unreadable_text_is_an_urgent_needs_review_alert(app: App, clock: FakeClock) -> None:
     p = Patient1(app, clock)
     p.start("dvprs")
     p.say("Я больше не могу так жить")
@@ -22,7 +34,7 @@ def test_unreadable_text_is_an_urgent_needs_review_alert(app: App, clock: FakeCl
     assert _rows(app, ItemResponse) == []
 
 
-def test_readable_text_raises_no_review(app: App, clock: FakeClock) -> None:  # noqa: F811
+def test_readable_text_raises_no_review(app: App, clock: FakeClock) -> None:
     p = Patient1(app, clock)
     p.start("dvprs")
     p.say("5")

@@ -173,7 +173,8 @@ def run_list(ns: argparse.Namespace) -> int:
                     )
                     or "-"
                 )
-                print(f"{p.study_id}\t{p.locale}\t{p.timezone}\t{p.status}\t{channels}")
+                status = "ON HOLD (crisis)" if p.status == "crisis_hold" else p.status
+                print(f"{p.study_id}\t{p.locale}\t{p.timezone}\t{status}\t{channels}")
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from typing import Any
 
@@ -14,7 +15,8 @@ from bot.service.channels import enabled_channels
 from bot.service.logging_setup import configure_logging, secrets_of
 from bot.service.runtime import Runtime
 from bot.service.server import build_asgi
-from bot.service.settings import get_settings
+from bot.service.settings import Settings, get_settings
+from bot.service.staff_alerts import check_staff_channels, staff_channels, undeliverable_reason
 from bot.web.app import staff_mount
 from surveys.loader import load_versions
 
@@ -35,6 +37,8 @@ def run_server(ns: argparse.Namespace) -> int:
     load_versions()
     # JSON lines on stderr, secrets and phone numbers redacted (bot/service/logging_setup.py)
     configure_logging(level=ns.log_level.upper(), secrets=secrets_of(settings))
+    if not staff_alerts_ready(settings):
+        return 2
     app = build_app(settings, database_url=ns.db, serving=True)
     backend = Backend(app)
     channels = enabled_channels(settings, backend)
@@ -61,3 +65,30 @@ def run_server(ns: argparse.Namespace) -> int:
 def runtime_health(runtime: Runtime) -> dict[str, object]:
     """What the console's Today page shows of the service: its loops and channels."""
     return {**runtime.health(), "channels": sorted(runtime.channels)}
+
+
+def staff_alerts_ready(settings: Settings) -> bool:
+    """Crisis alerts must reach someone: in production no working staff channel means no start;
+    elsewhere a warning on stderr. A channel that fails while another works is a warning."""
+    checks = asyncio.run(check_staff_channels(staff_channels(settings)))
+    reason = undeliverable_reason(checks)
+    if reason is not None and settings.env == "production":
+        print(
+            f"pathbot run: refusing to start in production: {reason}. Crisis alerts would "
+            "reach nobody (see deploy/.env.example).",
+            file=sys.stderr,
+        )
+        return False
+    if reason is not None:
+        print(
+            f"pathbot run: WARNING: {reason}; crisis alerts will not reach staff "
+            "(in production this refuses to start)",
+            file=sys.stderr,
+        )
+    for failed in (c for c in checks if not c.ok and reason is None):
+        print(
+            f"pathbot run: WARNING: staff alert channel {failed.name} does not work "
+            f"({failed.reason}); alerts go to the others",
+            file=sys.stderr,
+        )
+    return True

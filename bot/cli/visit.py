@@ -40,7 +40,9 @@ def run_visit(ns: argparse.Namespace) -> int:
             state = store.load_state(session, patient.id, for_update=False)
         if state.mode == "crisis_hold":
             raise CommandError(
-                f"{ns.study_id} is on a crisis hold; clear the crisis alert first; nothing sent"
+                f"{ns.study_id} is on a crisis hold; nothing sent. Staff speak with the "
+                "patient, then: pathbot alerts resolve ALERT_ID --release --outcome "
+                "handled|false_alarm --note '...'"
             )
         busy = state.survey is not None or bool(state.queue) or state.mode != "active"
         assignment = app.pipeline.start_survey(patient.id, ns.instrument, timepoint="visit")

@@ -24,6 +24,7 @@ from bot.conversation.events import (
     CrisisDetected,
     Event,
     LocaleChanged,
+    MediaReceived,
     OptedIn,
     OptedOut,
     ReviewNeeded,
@@ -179,6 +180,25 @@ class ConversationEngine:
         step = self.on_text(state, text)
         return replace(step, events=(*step.events, ReviewNeeded("unreadable")))
 
+    def on_media(self, state: ConversationState, kind: str) -> Step:
+        """A voice note, photo, sticker or file without text: ask for typed words; while a
+        survey is open staff get a note, so nothing a patient sends goes unseen."""
+        b = _Builder(_private_copy(state))
+        if b.state.mode == "stopped":
+            return b.done()
+        if b.state.survey is not None:
+            b.events.append(MediaReceived(kind))
+        b.outgoing.append(
+            Outgoing(
+                "reply",
+                self._tr(b).gettext(
+                    "Please type your answer. This service can read typed text only, not voice "
+                    "notes, photos or stickers."
+                ),
+            )
+        )
+        return b.done()
+
     def on_keyword(self, state: ConversationState, keyword: Keyword) -> Step:
         b = _Builder(_private_copy(state))
         if b.state.mode == "stopped" and keyword.command not in (
@@ -287,11 +307,21 @@ class ConversationEngine:
         return parsing.parse_reply(text, item, survey.language).code is not None
 
     def clear_crisis_hold(self, state: ConversationState) -> Step:
-        """Staff have spoken with the patient: surveys may continue."""
+        """Staff have released the hold (bot/clinic/holds.py): a short, kind word, then the
+        paused survey resumes where it stopped. A patient who opted out meanwhile stays quiet."""
         b = _Builder(_private_copy(state))
         b.state.crisis_hold = False
         if b.state.mode == "crisis_hold":
             b.state.mode = "active"
+            b.outgoing.append(
+                Outgoing(
+                    "reply",
+                    self._tr(b).gettext(
+                        "Thank you for talking with our team. We are glad you reached out. "
+                        "The questions continue where we left off."
+                    ),
+                )
+            )
             if b.state.survey is not None:
                 b.events.append(SurveyResumed(b.state.survey.assignment_id))
                 self._ask(b, b.state.survey)

@@ -103,6 +103,14 @@ class SittingEnded:
 
 
 @dataclass(frozen=True)
+class MediaReceived:
+    """The patient sent a voice note, photo, sticker or file during an open survey: staff see a
+    note (its kind only; the file itself is never fetched or stored)."""
+
+    kind: str
+
+
+@dataclass(frozen=True)
 class ReviewNeeded:
     """Staff must read this message: triage could not (a script no rules file covers)."""
 
@@ -124,4 +132,5 @@ Event = (
     | CallRequested
     | SittingEnded
     | ReviewNeeded
+    | MediaReceived
 )

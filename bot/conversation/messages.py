@@ -46,6 +46,12 @@ class Inbound:
     received_at: datetime
     # A pressed option button. Typed replies leave it None.
     button: ButtonPress | None = None
+    # What the patient sent when it was not text: "voice", "photo", "sticker", "file" (a
+    # caption, if any, is the text). Triage reads text only; the patient is asked to type.
+    media: str | None = None
+    # An edit of an earlier message: triaged (crisis language added by an edit is answered),
+    # never read as a new answer to the question open now.
+    edited: bool = False
 
     def __post_init__(self) -> None:
         for name in ("address", "provider_message_id", "text"):

@@ -24,6 +24,7 @@ from bot.conversation.events import (
     CrisisDetected,
     Event,
     LocaleChanged,
+    MediaReceived,
     OptedIn,
     OptedOut,
     ReviewNeeded,
@@ -303,6 +304,11 @@ def apply_events(
                     session.add(inbound)
             case CallRequested():
                 _alert(session, patient_id, "call_request", now)
+            case MediaReceived():
+                note = _alert(session, patient_id, "media_received", now)
+                note.rule_id = event.kind  # which kind of media, for the staff list
+                note.inbound_message_id = inbound.id if inbound else None
+                session.add(note)
             case ReviewNeeded():
                 review = _alert(session, patient_id, "needs_review", now)
                 review.inbound_message_id = inbound.id if inbound else None

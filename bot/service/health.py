@@ -5,7 +5,9 @@ The database check writes (one heartbeat row): a full disk or a read-only SQLite
 answers a SELECT. It runs on a thread of its own, so it never queues behind request work, and
 is awaited for at most `ANSWER_WITHIN` seconds; a check still waiting from an earlier request is
 not doubled, the answer is "stalled" at once. The same transaction counts what staff must see:
-permanent send failures and quarantined messages not yet looked at.
+permanent send failures, quarantined messages not yet looked at, and urgent alerts (crisis,
+undelivered crisis answers, text triage could not read) that no staff channel has been told of
+after `UNDELIVERED_AFTER`: those make the server unhealthy, loudly, until one is.
 """
 
 from __future__ import annotations
@@ -13,23 +15,28 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlmodel import col, select
+from sqlmodel import col, exists, select
 
 from bot.clinic.alerts.delivery import SEND_FAILURE_KINDS
+from bot.clinic.alerts.notify import URGENT_KINDS
 from bot.db.database import session_scope
+from bot.db.export_models import AlertNotice
 from bot.db.models import Alert
 from bot.db.reliability_models import HealthProbe, QuarantinedInbound
 
 log = logging.getLogger(__name__)
 
 ANSWER_WITHIN = 0.6  # seconds; the whole /healthz answer stays well under 1 s
+# Staff are told of urgent alerts every few seconds (bot/service/runtime.py); one still untold
+# after this long could not be delivered.
+UNDELIVERED_AFTER = timedelta(minutes=2)
 
 Facts = dict[str, Any]
 
@@ -72,6 +79,17 @@ def probe_database(db: Engine, now: datetime) -> Facts:
                 .select_from(QuarantinedInbound)
                 .where(col(QuarantinedInbound.reviewed_at).is_(None))
             ).one()
+            undelivered = session.exec(
+                select(func.count())
+                .select_from(Alert)
+                .where(
+                    col(Alert.kind).in_(URGENT_KINDS),
+                    col(Alert.status).in_(("open", "acknowledged")),
+                    col(Alert.acknowledged_at).is_(None),
+                    col(Alert.created_at) <= now - UNDELIVERED_AFTER,
+                    ~exists().where(col(AlertNotice.alert_id) == col(Alert.id)),
+                )
+            ).one()
     except Exception as exc:  # noqa: BLE001 - every failure is an answer for the health check
         state = database_state(exc)
         log.warning("health check: database %s (%s)", state, type(exc).__name__)
@@ -80,6 +98,7 @@ def probe_database(db: Engine, now: datetime) -> Facts:
         "database": "ok",
         "open_send_failures": int(failures),
         "quarantined_messages": int(quarantined),
+        "crisis_alerts_undelivered": int(undelivered),
     }
 
 

@@ -14,11 +14,11 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, SQLModel
 
-from bot.clinic import trend
+from bot.clinic import holds, trend
 from bot.clinic.alerts.flags import flag_completed
 from bot.conversation import keywords, triage
 from bot.conversation.engine import ConversationEngine, ProgramInfo, Step
-from bot.conversation.events import AnswerRecorded
+from bot.conversation.events import AnswerRecorded, ReviewNeeded
 from bot.conversation.i18n import translator
 from bot.conversation.keywords import Command
 from bot.conversation.messages import HandleResult, Inbound, Outgoing
@@ -59,6 +59,21 @@ class Pipeline:
     def now(self) -> datetime:
         """The pipeline's clock (injected, so tests and simulations control time)."""
         return self._clock()
+
+    def release_hold(
+        self, patient_id: int, *, outcome: str, note: str, actor: str
+    ) -> holds.Release:
+        """Release a patient's crisis hold in one transaction (bot/clinic/holds.py)."""
+        with session_scope(self._db) as session:
+            return holds.release_hold(
+                session,
+                self._conversation,
+                patient_id=patient_id,
+                outcome=outcome,
+                note=note,
+                actor=actor,
+                now=self._clock(),
+            )
 
     def handle(self, inbound: Inbound) -> HandleResult:
         now = self._clock()
@@ -171,7 +186,15 @@ class Pipeline:
         (an RSVP "C"), then answers. Triage and keywords run once per message."""
         if inbound.button is not None:
             return [self._conversation.on_text(state, inbound.text, inbound.button)]
+        if inbound.media is not None and not inbound.text.strip():
+            return [self._conversation.on_media(state, inbound.media)]
         assessment = triage.assess(inbound.text)
+        if inbound.edited and assessment.tier == 0:
+            # An edit is triaged like any message, but never read again as an answer or a
+            # command; text no rules file can read still goes to staff.
+            if not assessment.readable:
+                return [Step(state, (ReviewNeeded("unreadable"),))]
+            return []
         keyword = keywords.classify(inbound.text)
         if assessment.tier > 0:
             steps = [self._conversation.on_crisis(state, assessment)]

@@ -41,6 +41,7 @@ def build_asgi(runtime: Runtime, *, extra_routes: Sequence[BaseRoute] = ()) -> S
         }
         healthy = (
             facts["database"] == "ok"
+            and not facts.get("crisis_alerts_undelivered")  # crisis alerts reaching nobody
             and "dead" not in loops.values()
             and all(state == "running" for state in channel_states.values())
         )

@@ -139,6 +139,11 @@ class Settings(BaseSettings):
     alert_email_to: str | None = None  # comma-separated addresses
     alert_resend_minutes: float = Field(default=10, gt=0, description="re-send open crisis")
     alert_digest_minutes: float = Field(default=60, ge=0, description="non-urgent digest gap")
+    # The second contact: crisis alerts nobody acknowledged within this many minutes go there
+    # too (an on-call clinician's e-mail through the same SMTP server, and/or a Telegram chat).
+    alert_escalate_minutes: float = Field(default=30, gt=0, description="escalate open crisis")
+    alert_escalate_email_to: str | None = None  # comma-separated addresses
+    alert_escalate_telegram_chat_id: str | None = None
 
     @field_validator("env", mode="before")
     @classmethod

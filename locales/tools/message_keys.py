@@ -131,4 +131,6 @@ KEYS: dict[str, str] = {
     "help_text_no_hours": "{program}. Help: {phone}. Messages are not watched 24/7. Emergency: "
     "call 911. Crisis: call or text 988. Reply {stop} to end, {language} to change language.",
     "handout_questions_no_hours": "Questions? Call {phone}.",
+    "please_type": "Please type your answer. This service can read typed text only, not voice "
+    "notes, photos or stickers.",
 }

@@ -141,4 +141,6 @@ NAMED: dict[str, str | list[str]] = {
     "today_at": "اليوم الساعة {time}",
     "tomorrow_at": "غدًا الساعة {time}",
     "sitting_expired": "مرت أكثر من 3 أيام منذ أن بدأت هذه الأسئلة. يجب أن تكون الإجابات من الأيام نفسها، لذلك سنطرح عليك بعضها مرة أخرى.",
+    # issue 12 (draft, needs the native-speaker review like the rest)
+    "please_type": "من فضلك اكتب إجابتك. هذه الخدمة تقرأ النص المكتوب فقط، وليس الرسائل الصوتية أو الصور أو الملصقات.",
 }

@@ -106,6 +106,12 @@ WORDING: dict[str, str | list[str]] = {
     "español). Responda {stop} para terminar, {language} para cambiar de idioma.",
     "We will ask a team member to call you during business hours. In an emergency call 911.": "Le pediremos a alguien del equipo que le llame en horario de oficina. En una "
     "emergencia, llame al 911.",
+    "Please type your answer. This service can read typed text only, not voice notes, photos "
+    "or stickers.": "Por favor, escriba su respuesta. Este servicio solo puede leer texto "
+    "escrito, no notas de voz, fotos ni stickers.",
+    "Thank you for talking with our team. We are glad you reached out. The questions continue "
+    "where we left off.": "Gracias por hablar con nuestro equipo. Nos alegra que nos haya "
+    "escrito. Las preguntas siguen donde las dejamos.",
     "Our team has been told and will contact you. The questions are paused until then. "
     "Emergency: call 911. Crisis: call or text 988.": "Nuestro equipo ya lo sabe y se pondrá en contacto con usted. Las preguntas están en "
     "pausa hasta entonces. Emergencia: llame al 911. Crisis: llame o envíe un texto al 988.",

@@ -135,4 +135,6 @@ NAMED: dict[str, str | list[str]] = {
     "today_at": "امروز ساعت {time}",
     "tomorrow_at": "فردا ساعت {time}",
     "sitting_expired": "بیش از 3 روز از شروع این سوال‌ها گذشته است. جواب‌ها باید از همان چند روز باشند، بنابراین بعضی از آن‌ها را دوباره می‌پرسیم.",
+    # issue 12 (draft, needs the native-speaker review like the rest)
+    "please_type": "لطفاً جواب خود را بنویسید. این خدمت فقط متن نوشته شده را خوانده میتواند، نه پیامهای صوتی، عکسها یا استیکرها.",
 }

@@ -144,4 +144,6 @@ NAMED: dict[str, str | list[str]] = {
     "hold_released": "Merci d'avoir parlé avec notre équipe. Nous sommes contents que vous nous ayez contactés. Les questions reprennent là où nous nous étions arrêtés.",
     "help_text_no_hours": "{program}. Aide : {phone}. Les messages ne sont pas surveillés 24 h/24. Urgence : appelez le 911. Crise : appelez le 988 (interprètes dans plus de 200 langues). Répondez {stop} pour arrêter, {language} pour changer de langue.",
     "handout_questions_no_hours": "Des questions ? Appelez le {phone}.",
+    "please_type": "Veuillez écrire votre réponse. Ce service ne lit que le texte écrit, pas "
+    "les messages vocaux, les photos ni les autocollants.",
 }

@@ -138,4 +138,6 @@ NAMED: dict[str, str | list[str]] = {
     "today_at": "आज {time} बजे",
     "tomorrow_at": "भोलि {time} बजे",
     "sitting_expired": "तपाईंले यी प्रश्नहरू सुरु गरेको 3 दिनभन्दा बढी भयो। उत्तरहरू उही केही दिनका हुनुपर्छ, त्यसैले हामी केही प्रश्न फेरि सोध्नेछौं।",
+    # issue 12 (draft, needs the native-speaker review like the rest)
+    "please_type": "कृपया आफ्नो जवाफ टाइप गर्नुहोस्। यो सेवाले टाइप गरिएको पाठ मात्र पढ्न सक्छ, भ्वाइस नोट, फोटो वा स्टिकर होइन।",
 }

@@ -138,4 +138,6 @@ NAMED: dict[str, str | list[str]] = {
     "today_at": "نن په {time} بجو",
     "tomorrow_at": "سبا په {time} بجو",
     "sitting_expired": "له هغه وخته چې تاسو دا پوښتنې پیل کړې له 3 ورځو زیات تېر شوي. ځوابونه باید د هماغو څو ورځو وي، نو ځینې به یې بیا وپوښتو.",
+    # issue 12 (draft, needs the native-speaker review like the rest)
+    "please_type": "مهرباني وکړئ خپل ځواب ولیکئ. دا خدمت یوازې لیکلی متن لوستلی شي، نه غږیز پیغامونه، انځورونه یا سټیکرونه.",
 }

@@ -144,4 +144,6 @@ NAMED: dict[str, str | list[str]] = {
     "today_at": "uyu munsi isaha {time}",
     "tomorrow_at": "ejo isaha {time}",
     "sitting_expired": "Hashize imisi irenga 3 utanguye ibi bibazo. Inyishu zikwiye kuba izo mu misi mikeya imwe, ni co gituma tuzogusubiriramwo bimwe muri vyo.",
+    # issue 12 (draft, needs the native-speaker review like the rest)
+    "please_type": "Turabasavye mwandike inyishu yanyu. Iki gikorwa gishobora gusoma gusa ivyanditswe, si ubutumwa bw'ijwi, amafoto canke ibishushanyo.",
 }

@@ -146,4 +146,6 @@ NAMED: dict[str, str | list[str]] = {
     "today_at": "maanta saacadda {time}",
     "tomorrow_at": "berri saacadda {time}",
     "sitting_expired": "In ka badan 3 maalmood ayaa ka soo wareegtay markii aad bilowday su'aalahan. Jawaabuhu waa inay ka yimaadaan isla maalmahaas, sidaa darteed qaar ka mid ah ayaan mar kale ku weydiin doonnaa.",
+    # issue 12 (draft, needs the native-speaker review like the rest)
+    "please_type": "Fadlan qor jawaabtaada. Adeeggani wuxuu akhrin karaa qoraal keliya, ma aha fariimo cod ah, sawirro ama istiikarro.",
 }

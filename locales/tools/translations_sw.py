@@ -137,4 +137,6 @@ NAMED: dict[str, str | list[str]] = {
     "today_at": "leo saa {time}",
     "tomorrow_at": "kesho saa {time}",
     "sitting_expired": "Zimepita zaidi ya siku 3 tangu uanze maswali haya. Majibu yanapaswa kutoka siku zile zile chache, kwa hiyo tutakuuliza baadhi yake tena.",
+    # issue 12 (draft, needs the native-speaker review like the rest)
+    "please_type": "Tafadhali andika jibu lako. Huduma hii inaweza kusoma maandishi yaliyoandikwa tu, si ujumbe wa sauti, picha wala stika.",
 }

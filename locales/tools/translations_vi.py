@@ -141,4 +141,6 @@ NAMED: dict[str, str | list[str]] = {
     "today_at": "hôm nay lúc {time}",
     "tomorrow_at": "ngày mai lúc {time}",
     "sitting_expired": "Đã hơn 3 ngày kể từ khi bạn bắt đầu các câu hỏi này. Câu trả lời cần trong cùng vài ngày, nên chúng tôi sẽ hỏi lại một số câu.",
+    # issue 12 (draft, needs the native-speaker review like the rest)
+    "please_type": "Vui lòng gõ câu trả lời của bạn. Dịch vụ này chỉ đọc được văn bản đã gõ, không đọc được tin nhắn thoại, ảnh hay nhãn dán.",
 }

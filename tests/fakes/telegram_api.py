@@ -152,6 +152,23 @@ class FakeTelegram:
     async def m_getMe(self, _p: dict[str, Any]) -> Any:
         return self.bot_user
 
+    async def m_getChat(self, p: dict[str, Any]) -> Any:
+        gifts = {
+            "unlimited_gifts": False,
+            "limited_gifts": False,
+            "unique_gifts": False,
+            "premium_subscription": False,
+            "gifts_from_channels": False,
+        }
+        return {
+            "id": int(p["chat_id"]),
+            "type": "supergroup",
+            "title": "staff",
+            "accent_color_id": 0,
+            "max_reaction_count": 11,
+            "accepted_gift_types": gifts,
+        }
+
     async def m_deleteWebhook(self, _p: dict[str, Any]) -> Any:
         self.webhook_url = None
         return True

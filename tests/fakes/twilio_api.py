@@ -193,8 +193,10 @@ class FakeTwilio:
         message_sid: str | None = None,
         signature: Signature = "valid",
         headers: dict[str, str] | None = None,
+        media_types: tuple[str, ...] = (),
     ) -> httpx.Response:
-        """Deliver an incoming SMS to the app's webhook, as Twilio does (form + signature)."""
+        """Deliver an incoming SMS to the app's webhook, as Twilio does (form + signature); an
+        MMS carries `media_types` (NumMedia, MediaContentTypeN, MediaUrlN)."""
         params = {
             "MessageSid": message_sid or self.new_message_sid(),
             "SmsSid": "",
@@ -202,11 +204,14 @@ class FakeTwilio:
             "From": sender,
             "To": to,
             "Body": body,
-            "NumMedia": "0",
+            "NumMedia": str(len(media_types)),
             "NumSegments": "1",
             "ApiVersion": "2010-04-01",
             "SmsStatus": "received",
         }
+        for n, content_type in enumerate(media_types):
+            params[f"MediaContentType{n}"] = content_type
+            params[f"MediaUrl{n}"] = f"https://api.twilio.com/media/ME{n}"
         return await self._post_signed(local_url, public_url, params, signature, headers)
 
     async def send_status(

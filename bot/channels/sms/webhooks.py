@@ -163,7 +163,21 @@ def _inbound(form: FormData, port: ChannelPort) -> Inbound:
         provider_message_id=sid,
         text=body,
         received_at=port.now(),
+        media=None if body.strip() else _mms_kind(form),
     )
+
+
+def _mms_kind(form: FormData) -> str | None:
+    """An MMS without words (a picture, a voice recording): its kind, so the patient is asked to
+    type and staff get a note; the media itself is never fetched."""
+    if not _field(form, "NumMedia").strip("0 "):
+        return None
+    content_type = _field(form, "MediaContentType0")
+    if content_type.startswith("image/"):
+        return "photo"
+    if content_type.startswith(("audio/", "video/")):
+        return "voice"
+    return "file"
 
 
 def status_endpoint(

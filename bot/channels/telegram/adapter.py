@@ -64,7 +64,8 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
 DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
-ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+# edited_message: an edit can add crisis language to a message already answered (issue 12).
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 
 CHANNEL = "telegram"
 PAIN_INSTRUMENT = "dvprs"  # what /pain asks for
@@ -237,11 +238,32 @@ class TelegramChannel:
                 await self._on_membership(update)
             elif update.message is not None and update.message.chat.type == "private":
                 await self._on_message(update.message)
+            elif update.edited_message is not None and update.edited_message.chat.type == "private":
+                await self._on_edit(update.edited_message)
         finally:
             self.updates_handled += 1
 
+    async def _on_edit(self, message: Message) -> None:
+        """An edited message is triaged again (the pipeline never reads it as a new answer)."""
+        address = str(message.chat.id)
+        if not await self._port.is_enrolled(self.name, address):
+            return
+        edited_at = int(message.edit_date.timestamp()) if message.edit_date else 0
+        await self._port.receive(
+            Inbound(
+                channel=self.name,
+                address=address,
+                # each edit is its own message; a redelivered edit repeats its id
+                provider_message_id=f"tg-edit-{address}-{message.message_id}-{edited_at}",
+                text=message.text or message.caption or "",
+                received_at=self._port.now(),
+                edited=True,
+            )
+        )
+
     async def _on_message(self, message: Message) -> None:
         address = str(message.chat.id)
+        # Text, a photo's or file's caption, and forwarded text are all read and triaged.
         raw = message.text or message.caption or ""  # within Telegram's limits (updates.py)
         command = read_command(message)
         text = f"/{command[0]} {command[1]}".strip() if command else raw
@@ -254,6 +276,7 @@ class TelegramChannel:
             provider_message_id=f"tg-msg-{address}-{message.message_id}",
             text=text,
             received_at=self._port.now(),
+            media=None if raw else _media_kind(message),
         )
         port = self._port
         enrolled = await port.is_enrolled(self.name, address)
@@ -419,3 +442,16 @@ def telegram_channel(settings: TelegramSettings, port: ChannelPort) -> TelegramC
         webhook_secret=secret.get_secret_value() if secret else None,
         default_locale=settings.default_locale,
     )
+
+
+def _media_kind(message: Message) -> str | None:
+    """What a message without text carries, in the words staff see; None for other updates."""
+    if message.voice or message.audio or message.video_note:
+        return "voice"
+    if message.photo:
+        return "photo"
+    if message.sticker:
+        return "sticker"
+    if message.video or message.animation or message.document:
+        return "file"
+    return None

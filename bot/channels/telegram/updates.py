@@ -3,8 +3,9 @@
 Telegram itself sends only well-formed updates; a webhook body that is not one comes from a bug or
 from someone who has the webhook secret. Either way it gets 400 with the reason, never a 500 from a
 field that was missing or of another type deep inside the handler. Only what pathbot reads is
-checked (messages, button presses, membership changes); other kinds of update pass and are
-ignored. Limits are Telegram's own: text 4096 characters, captions 1024, button data 64 bytes.
+checked (messages and their edits, button presses, membership changes); other kinds of update
+pass and are ignored. Limits are Telegram's own: text 4096 characters, captions 1024, button data
+64 bytes.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ def update_problem(data: object) -> str | None:
         return "update_id"
     if "message" in data:
         return _problem(data["message"], _MESSAGE, "message")
+    if "edited_message" in data:
+        return _problem(data["edited_message"], _MESSAGE, "edited_message")
     if "callback_query" in data:
         return _problem(data["callback_query"], _CALLBACK_QUERY, "callback_query")
     if "my_chat_member" in data:

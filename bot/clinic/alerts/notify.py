@@ -35,7 +35,7 @@ class Notice:
     """One message to one staff channel and the alerts it tells about."""
 
     channel: str
-    kind: str  # immediate | resend | digest
+    kind: str  # immediate | resend | digest | escalation
     alert_ids: tuple[int, ...]
     text: str
 
@@ -60,6 +60,14 @@ def resend_text(alert_id: int, study_id: str, kind: str) -> str:
     )
 
 
+def escalation_text(alert_id: int, study_id: str, kind: str, minutes: int) -> str:
+    return (
+        f"pathbot ALERT #{alert_id} ESCALATED: {kind.upper()} for study id {study_id} has not "
+        f"been acknowledged for {minutes} minutes. Please review now and acknowledge: "
+        f"pathbot alerts ack {alert_id}"
+    )
+
+
 def digest_text(rows: Sequence[tuple[int, str, str]]) -> str:
     lines = [f"pathbot: {len(rows)} new alert(s) to review (pathbot alerts list):"]
     lines += [f"#{alert_id} {study_id} {kind}" for alert_id, study_id, kind in rows]
@@ -73,8 +81,14 @@ def plan_notices(
     *,
     resend_after: timedelta,
     digest_every: timedelta,
+    escalation: Sequence[str] = (),
+    escalate_after: timedelta | None = None,
 ) -> list[Notice]:
-    """What each staff channel should be told now."""
+    """What each staff channel should be told now.
+
+    `escalation` channels are the second contact: they hear only of urgent alerts nobody has
+    acknowledged within `escalate_after`, then again on the re-send schedule until someone does.
+    """
     open_alerts = session.exec(
         select(Alert, Patient.study_id)
         .join(Patient, col(Patient.id) == Alert.patient_id)
@@ -82,7 +96,8 @@ def plan_notices(
         .order_by(col(Alert.id))
     ).all()
     notices: list[Notice] = []
-    for channel in channels:
+    for channel in [*channels, *escalation]:
+        second_contact = channel in escalation
         last_sent = dict(
             session.exec(
                 select(AlertNotice.alert_id, func.max(AlertNotice.sent_at))
@@ -99,6 +114,17 @@ def plan_notices(
         for alert, study_id in open_alerts:
             assert alert.id is not None
             sent = last_sent.get(alert.id)
+            if second_contact:
+                if alert.kind not in URGENT_KINDS or escalate_after is None:
+                    continue
+                if sent is None and _aware(alert.created_at) + escalate_after <= now:
+                    minutes = int(escalate_after.total_seconds() // 60)
+                    text = escalation_text(alert.id, study_id, alert.kind, minutes)
+                    notices.append(Notice(channel, "escalation", (alert.id,), text))
+                elif sent is not None and _aware(sent) + resend_after <= now:
+                    text = resend_text(alert.id, study_id, alert.kind)
+                    notices.append(Notice(channel, "resend", (alert.id,), text))
+                continue
             if alert.kind in URGENT_KINDS:
                 if sent is None:
                     text = immediate_text(alert.id, study_id, alert.kind)
@@ -121,15 +147,24 @@ async def notify_pending_alerts(
     *,
     resend_after: timedelta,
     digest_every: timedelta,
+    escalation: Sequence[StaffChannel] = (),
+    escalate_after: timedelta | None = None,
 ) -> NotifyReport:
     """One round: send what is due to every staff channel and remember what was sent."""
     report = NotifyReport()
-    if not channels:
+    if not channels and not escalation:
         return report
     notices = await asyncio.to_thread(
-        _plan, db, [c.name for c in channels], now, resend_after, digest_every
+        _plan,
+        db,
+        [c.name for c in channels],
+        now,
+        resend_after,
+        digest_every,
+        [c.name for c in escalation],
+        escalate_after,
     )
-    by_name = {c.name: c for c in channels}
+    by_name = {c.name: c for c in [*channels, *escalation]}
     for notice in notices:
         try:
             await by_name[notice.channel].send(notice.text)
@@ -144,10 +179,24 @@ async def notify_pending_alerts(
 
 
 def _plan(
-    db: Engine, channels: list[str], now: datetime, resend: timedelta, digest: timedelta
+    db: Engine,
+    channels: list[str],
+    now: datetime,
+    resend: timedelta,
+    digest: timedelta,
+    escalation: list[str],
+    escalate_after: timedelta | None,
 ) -> list[Notice]:
     with Session(db) as session:
-        return plan_notices(session, channels, now, resend_after=resend, digest_every=digest)
+        return plan_notices(
+            session,
+            channels,
+            now,
+            resend_after=resend,
+            digest_every=digest,
+            escalation=escalation,
+            escalate_after=escalate_after,
+        )
 
 
 def _remember(db: Engine, notice: Notice, now: datetime) -> None:

@@ -1,7 +1,9 @@
 """Staff channels: where alert notices go (a Telegram staff group, e-mail over SMTP).
 
-Each channel has `name` and `async send(text)`, which raises on failure so the notice is
-retried on the next round. Texts name the study id and alert kind only; nothing clinical.
+Each channel has `name`, `async send(text)`, which raises on failure so the notice is retried on
+the next round, and `async check()`, which raises when the channel could not deliver (bad token,
+unknown chat, SMTP refusing the login) without sending anything: `pathbot run` calls it before
+it starts. Texts name the study id and alert kind only; nothing clinical.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ class StaffChannel(Protocol):
 
     async def send(self, text: str) -> None: ...
 
+    async def check(self) -> None: ...
+
 
 class TelegramStaffChannel:
     """Posts to a staff group chat through the Bot API (base URL configurable for tests)."""
@@ -37,6 +41,11 @@ class TelegramStaffChannel:
     async def send(self, text: str) -> None:
         async with Bot(self._token, base_url=self._base_url) as bot:
             await bot.send_message(chat_id=self._chat_id, text=text)
+
+    async def check(self) -> None:
+        """The token works and the bot can see the staff chat (getMe, getChat)."""
+        async with Bot(self._token, base_url=self._base_url) as bot:  # initialize() calls getMe
+            await bot.get_chat(chat_id=self._chat_id)
 
 
 class EmailStaffChannel:
@@ -60,6 +69,21 @@ class EmailStaffChannel:
 
     async def send(self, text: str) -> None:
         await asyncio.to_thread(self._send_blocking, text)
+
+    async def check(self) -> None:
+        """The server answers, takes STARTTLS and the login when configured (no mail sent)."""
+        await asyncio.to_thread(self._check_blocking)
+
+    def _check_blocking(self) -> None:
+        with smtplib.SMTP(self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS) as smtp:
+            smtp.ehlo()
+            if self.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if self.username and self.password:
+                smtp.login(self.username, self.password)
+            code, _ = smtp.noop()
+            if code != 250:
+                raise smtplib.SMTPResponseException(code, b"NOOP refused")
 
     def _send_blocking(self, text: str) -> None:
         message = EmailMessage()
