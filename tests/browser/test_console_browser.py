@@ -121,6 +121,15 @@ def test_a_coordinators_morning(page: Any, live: LiveConsole) -> None:
     history = page.locator("ol.history").inner_text()
     assert "acknowledged by coordinator" in history and "resolved by coordinator" in history
     check_screen(page, "09-alert-resolved", csp)
+    # resolving did not lift the hold: the coordinator releases it here, by keyboard and mouse
+    page.get_by_label("Handled: we spoke and the patient is safe to continue").check()
+    page.get_by_label("What was done (required; kept in the alert's history)").fill(
+        "Phoned: safe; questions may continue."
+    )
+    page.get_by_role("button", name="Release hold").click()
+    assert page.get_by_role("status").inner_text() == "Hold released."
+    assert page.get_by_role("button", name="Release hold").count() == 0
+    check_screen(page, "09b-hold-released", csp)
     # the patients list, filtered, and a Spanish speaker's invitation with its handout
     page.get_by_role("link", name="Patients").click()
     page.get_by_label("Language").select_option("es")

@@ -8,10 +8,15 @@ from starlette.responses import Response
 from bot.clinic.alerts import manage
 from bot.clinic.staff.accounts import list_users
 from bot.clinic.staff.roles import Permission, may
+from bot.db import store
+from bot.web.patients import hold
 from bot.web.routes import Page, StaffRoute
 
 STATUS_CHOICES = ("unresolved", "open", "acknowledged", "resolved", "all")
-KINDS = ("crisis", "clinical", "opt_out", "missed_survey", "missed_sessions")
+KINDS = (
+    "crisis", "needs_review", "clinical", "opt_out", "missed_survey", "missed_sessions",
+    "media_received",
+)  # fmt: skip
 
 
 PAGE_SIZE = 50
@@ -57,10 +62,11 @@ def alert_page(page: Page, *, error: str | None = None, status: int = 200) -> Re
         alert = manage.get_alert(page.db, alert_id)
     except manage.AlertNotFound:
         return page.render("layout/not_found.html", status=404, what=f"No alert #{alert_id}.")
+    patient = store.patient_by_study_id(page.db, alert.study_id)
     return page.render(
         "alerts/alert.html", active="alerts", alert=alert,
         history=manage.history(page.db, alert_id), handlers=_handlers(page), error=error,
-        status=status,
+        status=status, on_hold=patient is not None and patient.status == "crisis_hold",
     )  # fmt: skip
 
 
@@ -96,6 +102,20 @@ def resolve(page: Page) -> Response:
     return _step(page, lambda: manage.resolve(
         page.db, _alert_id(page), note=page.form.get("note", ""), actor=page.actor,
         now=page.now), "resolved")  # fmt: skip
+
+
+def release_hold(page: Page) -> Response:
+    """Release the hold of this crisis alert's patient (bot/web/patients/hold.py)."""
+    try:
+        alert = manage.get_alert(page.db, _alert_id(page))
+    except manage.AlertNotFound:
+        return page.render(
+            "layout/not_found.html", status=404, what=f"No alert #{_alert_id(page)}."
+        )
+    error = hold.release(page, alert.study_id)
+    if error is not None:
+        return alert_page(page, error=error, status=400)
+    return page.redirect("alert", alert_id=alert.id, _query={"notice": "hold-released"})
 
 
 def _step(page: Page, change: object, notice: str) -> Response:
@@ -147,5 +167,9 @@ ROUTES = [
     StaffRoute(
         "/alerts/{alert_id:int}/resolve", "alert_resolve", resolve, Permission.HANDLE_ALERTS,
         ("POST",),
+    ),
+    StaffRoute(
+        "/alerts/{alert_id:int}/release", "alert_release", release_hold,
+        Permission.RELEASE_HOLDS, ("POST",),
     ),
 ]  # fmt: skip

@@ -15,7 +15,7 @@ from bot.clinic.roster import PatientFilter, filter_choices, list_patients
 from bot.clinic.staff.roles import Permission
 from bot.clinic.trend import TREND_INSTRUMENT, TREND_SCALE
 from bot.web.charts import line_chart
-from bot.web.patients import invites
+from bot.web.patients import hold, invites
 from bot.web.routes import Page, StaffRoute
 
 PAGE_SIZE = 50
@@ -59,7 +59,7 @@ def list_page(page: Page) -> Response:
     )
 
 
-def patient_page(page: Page) -> Response:
+def patient_page(page: Page, *, error: str | None = None, status: int = 200) -> Response:
     study_id = page.request.path_params["study_id"]
     record = patient_record(
         page.db, study_id, with_identity=page.can(Permission.SEE_IDENTITY), now=page.now
@@ -69,11 +69,22 @@ def patient_page(page: Page) -> Response:
     page.record("patient.view", "patient", study_id)  # who looked at whose record, and when
     return page.render(
         "patients/patient.html",
+        status=status,
+        error=error,
         active="patients",
         p=record,
         pain_chart=_pain_chart(record.assignments, record.study_id),
         invite_state=invites.invite_state(page, record),
     )
+
+
+def release_hold(page: Page) -> Response:
+    """Release the patient's crisis hold (bot/web/patients/hold.py); errors show on this page."""
+    study_id = page.request.path_params["study_id"]
+    error = hold.release(page, study_id)
+    if error is not None:
+        return patient_page(page, error=error, status=400)
+    return page.redirect("patient", study_id=study_id, _query={"notice": "hold-released"})
 
 
 def _pain_chart(assignments: list[AssignmentFact], study_id: str) -> object:
@@ -93,4 +104,8 @@ ROUTES = [
     StaffRoute("/patients", "patients", list_page, Permission.SEE_PATIENTS),
     StaffRoute("/patients/{study_id}", "patient", patient_page, Permission.SEE_PATIENTS),
     *invites.ROUTES,
-]
+    StaffRoute(
+        "/patients/{study_id}/release", "patient_release", release_hold,
+        Permission.RELEASE_HOLDS, ("POST",),
+    ),
+]  # fmt: skip
