@@ -143,14 +143,15 @@ def test_no_benign_pain_idiom_reaches_a_crisis_tier() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["Я хочу умереть", "أريد أن أموت", "我想死", "मैं मरना चाहता हूँ", "Θέλω να πεθάνω"],
+    ["ฉันไม่อยากมีชีวิตอยู่", "მინდა მოვკვდე", "我想死", "죽고 싶어요", "Θέλω να πεθάνω"],
 )
 def test_text_in_a_script_no_rules_file_covers_is_unreadable(text: str) -> None:
     assert assess(text).readable is False
 
 
 @pytest.mark.parametrize(
-    "text", ["5", "yes", "sí, mañana", "😭😭", "ok 👍", "٣", "", "ok thanks a lot, Привет"]
+    "text",
+    ["5", "yes", "sí, mañana", "😭😭", "ok 👍", "٣", "", "ok thanks a lot, 我", "أريد أن أموت"],
 )
 def test_readable_text(text: str) -> None:
     assert assess(text).readable is True

@@ -25,7 +25,7 @@ def app(db_url: str, clock: FakeClock) -> Iterator[App]:
 def test_unreadable_text_is_an_urgent_needs_review_alert(app: App, clock: FakeClock) -> None:
     p = Patient1(app, clock)
     p.start("dvprs")
-    p.say("Я больше не могу так жить")
+    p.say("ฉันทนไม่ไหวแล้ว อยากตาย")  # Thai: no rules file lists the script
     (alert,) = [a for a in _rows(app, Alert) if a.kind == "needs_review"]
     inbound = [m for m in _rows(app, InboundMessage) if m.id == alert.inbound_message_id]
     assert inbound and alert.status == "open"
