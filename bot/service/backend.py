@@ -4,15 +4,15 @@ Every database step runs in a worker thread (the pipeline and these look-ups are
 transactional) and is awaited for at most `REQUEST_SECONDS`; a database outage (or that wait
 running out) surfaces as the port's `BackendUnavailable`, so a webhook answers 503 in time for
 the provider to deliver again. An inbound message that fails for any other reason is quarantined
-(bot/service/quarantine.py), never retried for ever. Anything that queued outbox rows wakes the
-dispatcher so replies go out now rather than at the next timer tick.
+(bot/service/quarantine.py), never retried for ever. Anything that queued outbox rows hands
+their ids to the runtime, which sends them at once rather than at the next timer tick.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import ParamSpec, TypeVar
 
@@ -64,11 +64,12 @@ class Backend:
 
     def __init__(self, app: App) -> None:
         self.app = app
-        self._wake: Callable[[], None] = lambda: None
+        self._queued: Callable[[Sequence[int]], None] = lambda _ids: None
 
-    def on_queued(self, wake: Callable[[], None]) -> None:
-        """Call `wake` whenever a request queued outbox rows (the runtime wakes its dispatcher)."""
-        self._wake = wake
+    def on_queued(self, queued: Callable[[Sequence[int]], None]) -> None:
+        """Call `queued` with the outbox ids whenever a request queued outbox rows, once its
+        transaction committed (the runtime sends them straight away)."""
+        self._queued = queued
 
     def now(self) -> datetime:
         return self.app.pipeline.now()
@@ -180,7 +181,7 @@ class Backend:
 
     def _woken(self, result: HandleResult) -> HandleResult:
         if result.outbox_ids:
-            self._wake()
+            self._queued(result.outbox_ids)
         return result
 
 

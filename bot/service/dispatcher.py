@@ -1,42 +1,47 @@
-"""The dispatcher: the one place messages leave pathbot, applying the send rules in order.
+"""The dispatcher: the one place messages leave pathbot. Recipients are served side by side.
 
-Every round claims a batch of due outbox rows (pending -> sending, with a lease), then for each
-row applies, in order:
+The database is the queue. A claim locks due outbox rows (pending -> sending, with a lease) with
+SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL, so several workers share the work without
+sending anything twice; a row whose lease expires (its worker died mid-send) is claimed again.
+SQLite runs one worker.
 
-1. opt-out and pause: a stopped patient gets only confirmations, crisis messages and replies to
-   their own message; a paused (or crisis-held) patient gets no survey nudges;
-2. staleness: a row past its `expires_at` (a reminder for a session that has begun) is dropped
-   and recorded, never sent;
-3. quiet hours in the patient's local time: an unsolicited message due at night waits for the
-   morning (`not_before`); replies and crisis messages are never held;
-4. a cap on unsolicited messages per patient per local day: the rest wait for the next day;
-5. the channel's rate limit: a paced channel (`Paced`) is waited for first, and when that took
-   any time, rules 1-4 are applied again, so a STOP that came while the message waited for its
-   slot stops it; the batch size keeps a round small;
+In this process, claimed rows wait in per-recipient queues: one task per recipient (channel and
+address) sends that recipient's messages in order, so per-chat pacing (Telegram: a message a
+second to one chat) is a wait in that recipient's own task, never in anyone else's way. Different
+recipients are sent concurrently, up to the channel's provider limit: the provider's own limiter
+keeps the rate (PTB's `AIORateLimiter`, 30 messages a second per bot; the SMS segment pacer), and
+a `PriorityGate` per channel keeps the line in front of it short and puts safety replies first.
 
-then sends and marks the row sent. Every database step runs in a worker thread: the dispatcher
-shares the event loop with the webhooks, and a slow or stalled database must not freeze them.
-Claiming uses SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL, so several dispatchers share the
-work without sending anything twice; a row whose lease expires (its dispatcher died mid-send) is
-claimed again. SQLite runs one dispatcher.
+Each message, just before it goes, passes the send rules (bot/service/send_rules.py: still our
+claim, opt-out and pause, the channel, staleness, quiet hours, the daily cap); when it had to wait
+for its pacing slot the rules are applied again, so a STOP that came meanwhile stops it.
 
-Safety replies (`SAFETY_KINDS`: the crisis answer, the HELP text) have a lane of their own:
-`dispatch_safety` claims only them, across every channel, and sends each in its own task, so a
-crisis answer never waits behind another recipient's message, another channel's backlog or a
-round already under way (the runtime runs this lane in its own loop). Every claim orders safety
-replies first. They are never cancelled or held, are retried longer than other messages, and
-when one fails for good staff get an urgent alert at once.
+Safety replies (`SAFETY_KINDS`: the crisis answer, the HELP text) wait for nobody: each is sent in
+a task of its own, ahead of everything at the gate, not paced behind its chat, never cancelled or
+held; they are retried longer than other messages, and when one fails for good staff get an
+urgent alert at once. Every claim orders them first, and the runtime also runs a lane that claims
+only them.
+
+Replies to an inbound message are claimed by id and sent as soon as the request that stored them
+has committed (`send_now`); the sweep (`top_up`) finds everything else that is due (scheduled
+messages, retries, what another worker left) and is the safety net for the direct path.
+
+Every database step runs in a worker thread: the dispatcher shares the event loop with the
+webhooks, and a slow or stalled database must not freeze them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Collection, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Engine, and_, case, or_
+from sqlalchemy import ColumnElement, Engine, and_, case, or_, update
 from sqlmodel import Session, col, select
 
 from bot.channels.base import (
@@ -49,11 +54,27 @@ from bot.channels.base import (
 )
 from bot.clinic.alerts.delivery import record_send_failure
 from bot.conversation.messages import SAFETY_KINDS
-from bot.db import fallback, store
+from bot.db import fallback
 from bot.db.availability import is_outage, until_database_answers
 from bot.db.database import session_scope
-from bot.db.models import ChannelIdentity, OutboxMessage, Patient
-from bot.schedule.localtime import in_quiet_hours, local_day_bounds, next_local_hour
+from bot.db.models import OutboxMessage, Patient
+from bot.service import send_rules
+from bot.service.priority_gate import PriorityGate
+from bot.service.send_rules import ALWAYS_SENT_KINDS, PAUSABLE_KINDS, SendRules
+
+__all__ = [
+    "ALWAYS_SENT_KINDS",
+    "DEFAULT_BATCH_SIZE",
+    "LEASE",
+    "MAX_ATTEMPTS",
+    "PAUSABLE_KINDS",
+    "SAFETY_MAX_ATTEMPTS",
+    "Dispatcher",
+    "SendRules",
+    "claim_due",
+    "dispatch_pending",
+    "dispatch_safety",
+]
 
 log = logging.getLogger(__name__)
 
@@ -63,28 +84,296 @@ SAFETY_MAX_ATTEMPTS = 14
 MAX_BACKOFF = timedelta(seconds=60)
 LEASE = timedelta(minutes=5)
 DEFAULT_BATCH_SIZE = 50
-ALWAYS_SENT_KINDS = (*SAFETY_KINDS, "confirmation")
+# Sends in flight per channel: enough to fill a 30/s limit over a 50-100 ms round trip, few
+# enough that a safety reply never queues behind more than half a second of other sends.
+DEFAULT_GATE_WIDTH = 16
+# Messages one recipient may have claimed ahead in this process (one sweep claims no more for
+# them, so one chat's backlog cannot fill a batch and hold up every other recipient).
+AHEAD_PER_RECIPIENT = 3
 # What staff are told when a safety reply could not be delivered (an urgent alert kind).
 UNDELIVERED_ALERT = "reply_undelivered"
-# Held while the patient has paused or is in a crisis hold (UX-09).
-PAUSABLE_KINDS = ("nudge",)
 
 
 @dataclass(frozen=True)
-class SendRules:
-    """Quiet hours and the daily cap; `None` rules (console, simulations) apply opt-out only."""
+class _Claimed:
+    row: OutboxMessage
+    now: datetime  # the clock at the claim: the rules, the record and back-off use it
+    # A safety reply's patient's language, read with the claim: it passes every send rule, so
+    # it goes without another transaction first (which could wait for a thread behind others).
+    locale: str | None = None
 
-    quiet_start: int = 20
-    quiet_end: int = 9
-    max_unsolicited_per_day: int = 3
 
-    @classmethod
-    def from_settings(cls, settings: object) -> SendRules:
-        return cls(
-            quiet_start=int(getattr(settings, "quiet_hours_start", 20)),
-            quiet_end=int(getattr(settings, "quiet_hours_end", 9)),
-            max_unsolicited_per_day=int(getattr(settings, "max_unsolicited_per_day", 3)),
+class Dispatcher:
+    """Claimed rows in per-recipient queues, sent concurrently; lives as long as its runtime
+    (or one `dispatch_pending` call)."""
+
+    def __init__(
+        self,
+        db: Engine,
+        *,
+        rules: SendRules | None = None,
+        default_locale: str = "en",
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        gate_width: int = DEFAULT_GATE_WIDTH,
+    ) -> None:
+        self.db = db
+        self.rules = rules
+        self.default_locale = default_locale
+        self.batch_size = batch_size
+        self._gate_width = gate_width
+        self._gates: dict[str, PriorityGate] = {}
+        self._queues: dict[tuple[str, str], deque[_Claimed]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._held: dict[int, tuple[str, str]] = {}  # claimed here and not finished
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.interrupted: set[int] = set()  # claims an outage cut short: to be put back
+        self.sent = 0
+        # The last sweep left due rows behind (its batch was full): when a recipient finishes,
+        # `on_room` is called so the sweep can claim more without waiting for its timer.
+        self.more_due = False
+        self.on_room: Callable[[], None] | None = None
+
+    # ---- claiming -----------------------------------------------------------------------
+
+    async def send_now(
+        self, ids: Collection[int], channels: Mapping[str, Channel], now: datetime
+    ) -> tuple[int, bool]:
+        """Claim these rows (a request's replies, just committed) and queue them. Returns how
+        many were claimed (a row another worker or the sweep took is theirs to send) and
+        whether a safety reply was among them."""
+        if not ids or not channels:
+            return 0, False
+        rows, _, locales = await asyncio.to_thread(
+            _claim, self.db, list(channels), now, len(ids), ids=ids, held=set(self._held)
         )
+        self._queue_all(rows, channels, now, locales)
+        return len(rows), any(send_rules.is_safety(row) for row in rows)
+
+    async def top_up(
+        self,
+        channels: Mapping[str, Channel],
+        now: datetime,
+        *,
+        kinds: Sequence[str] | None = None,
+    ) -> int:
+        """Claim due rows of each channel up to `batch_size` held here, and queue them."""
+        claimed = 0
+        more_due = False
+        safety_only = kinds is not None and set(kinds) <= set(SAFETY_KINDS)
+        for name, channel in channels.items():
+            room = self.batch_size - sum(1 for key in self._held.values() if key[0] == name)
+            if safety_only:  # a safety reply never waits for room
+                room = self.batch_size
+            if room <= 0:
+                continue
+            busy = [] if safety_only else self._busy_addresses(name)
+            rows, left_some, locales = await asyncio.to_thread(
+                _claim,
+                self.db,
+                [name],
+                now,
+                room,
+                kinds=kinds,
+                held=set(self._held),
+                skip_addresses=busy,
+            )
+            self._queue_all(rows, {name: channel}, now, locales)
+            claimed += len(rows)
+            more_due = more_due or left_some or bool(busy)
+        if not safety_only:
+            self.more_due = more_due
+        return claimed
+
+    async def run_once(
+        self, channels: Mapping[str, Channel], now: datetime, *, one_batch: bool = False
+    ) -> int:
+        """Send everything due now (or about one batch per channel) and wait until it has
+        gone; returns how many were sent."""
+        before = self.sent
+        total = await self.top_up(channels, now, kinds=SAFETY_KINDS)
+        while True:
+            claimed = await self.top_up(channels, now)
+            total += claimed
+            await self.drain()
+            if not claimed or (one_batch and total >= self.batch_size):
+                break
+        await self.drain()
+        return self.sent - before
+
+    async def drain(self) -> None:
+        """Wait until every queued message was sent (or held, failed, put back)."""
+        while self._tasks:
+            await self._idle.wait()
+
+    async def close(self, within: float) -> None:
+        """Let what is under way finish for up to `within` seconds, then stop; what was claimed
+        and not sent goes back to the outbox."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(within):
+                await self.drain()
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await asyncio.to_thread(release, self.db, self.interrupted)
+
+    def _busy_addresses(self, channel: str) -> list[str]:
+        counts: dict[str, int] = {}
+        for name, address in self._held.values():
+            if name == channel:
+                counts[address] = counts.get(address, 0) + 1
+        return [address for address, n in counts.items() if n >= AHEAD_PER_RECIPIENT]
+
+    # ---- the queues -----------------------------------------------------------------------
+
+    def _queue_all(
+        self,
+        rows: Sequence[OutboxMessage],
+        channels: Mapping[str, Channel],
+        now: datetime,
+        locales: Mapping[int, str],
+    ) -> None:
+        for row in rows:
+            channel = channels[row.channel]
+            key = (row.channel, row.address)
+            self._held[row.id or 0] = key
+            item = _Claimed(row, now, locales.get(row.id or 0))
+            if send_rules.is_safety(row):  # waits for nobody, not even its own chat's queue
+                self._spawn(self._send_safety(channel, item), f"pathbot-safety-{row.id}")
+                continue
+            queue = self._queues.get(key)
+            if queue is not None:
+                queue.append(item)  # its recipient's task sends it after the earlier ones
+                continue
+            self._queues[key] = deque([item])
+            self._spawn(self._serve(channel, key), f"pathbot-recipient-{row.id}")
+
+    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.get_running_loop().create_task(work, name=name)
+        self._tasks.add(task)
+        self._idle.clear()
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if self.more_due and self.on_room is not None:
+            self.on_room()
+        if not self._tasks:
+            self._idle.set()
+        if not task.cancelled() and task.exception() is not None:
+            log.error("a send task failed", exc_info=task.exception())
+
+    async def _send_safety(self, channel: Channel, item: _Claimed) -> None:
+        try:
+            await self._send_guarded(channel, item, ())
+        finally:
+            self._held.pop(item.row.id or 0, None)
+
+    async def _serve(self, channel: Channel, key: tuple[str, str]) -> None:
+        """One recipient's messages, in order."""
+        queue = self._queues[key]
+        try:
+            while queue:
+                item = queue.popleft()
+                try:
+                    await self._send_guarded(channel, item, queue)
+                finally:
+                    self._held.pop(item.row.id or 0, None)
+        finally:
+            for rest in queue:  # only after an outage or a cancellation: put back below
+                self.interrupted.add(rest.row.id or 0)
+                self._held.pop(rest.row.id or 0, None)
+            del self._queues[key]
+
+    # ---- one message ----------------------------------------------------------------------
+
+    async def _send_guarded(
+        self, channel: Channel, item: _Claimed, after: deque[_Claimed] | tuple[()]
+    ) -> None:
+        """`_send_one`, except that a row which fails other than by a database outage (a bug, a
+        value the database refuses) is failed loudly instead of being retried for ever, and an
+        outage gives the claim back (the rest of the recipient's queue too)."""
+        row = item.row
+        try:
+            if await self._send_one(channel, item, after):
+                self.sent += 1
+        except Exception as exc:
+            if is_outage(exc):
+                log.warning("database unavailable; message %s goes back to the outbox", row.id)
+                self.interrupted.add(row.id or 0)
+                if isinstance(after, deque):
+                    self.interrupted.update(rest.row.id or 0 for rest in after)
+                    for rest in after:
+                        self._held.pop(rest.row.id or 0, None)
+                    after.clear()
+                return
+            log.error("message %s could not be sent (%s)", row.id, type(exc).__name__)
+            await asyncio.to_thread(_record_internal_failure, self.db, row, item.now)
+
+    async def _send_one(
+        self, channel: Channel, item: _Claimed, after: deque[_Claimed] | tuple[()]
+    ) -> bool:
+        row, now, rules = item.row, item.now, self.rules
+        urgent = send_rules.is_safety(row)
+        if urgent:  # just claimed, so ours; and no other rule holds it
+            locale = item.locale
+        else:
+            verdict, locale = await asyncio.to_thread(
+                send_rules.verdict_now, self.db, row, now, rules
+            )
+            if verdict != "send":
+                return False
+        envelope = OutboundEnvelope(
+            outbox_id=row.id or 0,
+            address=row.address,
+            kind=row.kind,
+            text=row.body,
+            hint=row.hint,
+            options=tuple(row.options),
+            locale=locale or self.default_locale,
+        )
+        try:
+            if isinstance(channel, Paced) and await channel.wait_turn(envelope) > 0:
+                # Time passed while the message waited for its slot: STOP (or PAUSE, or a
+                # hold) may have come meanwhile, and nothing goes out after it.
+                verdict, _ = await asyncio.to_thread(
+                    send_rules.verdict_now, self.db, row, now, rules
+                )
+                if verdict != "send":
+                    return False
+            async with self._gate(channel.name).place(urgent=urgent):
+                provider_id = await channel.send(replace(envelope, turn_taken=True))
+        except SendError as exc:
+            retry_at = await asyncio.to_thread(_record_failure, self.db, row, exc, now)
+            if retry_at is not None and isinstance(after, deque) and after:
+                # The rest of this recipient's messages wait with it: question 2 never
+                # overtakes question 1.
+                ids = [rest.row.id or 0 for rest in after]
+                for rest in after:
+                    self._held.pop(rest.row.id or 0, None)
+                after.clear()
+                await until_database_answers(lambda: _defer(self.db, ids, retry_at))
+            return False
+
+        def record_sent() -> None:
+            with session_scope(self.db) as session:
+                send_rules.update(
+                    session, row, status="sent", provider_message_id=provider_id, sent_at=now
+                )
+
+        await until_database_answers(record_sent)  # else an outage here means a re-send later
+        return True
+
+    def _gate(self, channel: str) -> PriorityGate:
+        gate = self._gates.get(channel)
+        if gate is None:
+            gate = self._gates[channel] = PriorityGate(self._gate_width)
+        return gate
+
+
+# ---- the functions the CLI, simulations and tests call ------------------------------------
 
 
 async def dispatch_pending(
@@ -101,17 +390,14 @@ async def dispatch_pending(
     Without `batch_size` every due message is sent (batch after batch); with it, one batch per
     channel, so a busy outbox cannot starve other work in the same loop.
     """
-    sent = await dispatch_safety(db, channels, now, default_locale=default_locale)
-    for name, channel in channels.items():
-        while True:
-            claimed = await asyncio.to_thread(
-                claim_due, db, name, now, batch_size or DEFAULT_BATCH_SIZE
-            )
-            for row in claimed:
-                if await _send_guarded(db, channel, row, now, rules, default_locale):
-                    sent += 1
-            if batch_size is not None or not claimed:
-                break
+    dispatcher = Dispatcher(
+        db,
+        rules=rules,
+        default_locale=default_locale,
+        batch_size=batch_size or DEFAULT_BATCH_SIZE,
+    )
+    sent = await dispatcher.run_once(channels, now, one_batch=batch_size is not None)
+    await asyncio.to_thread(release, db, dispatcher.interrupted)
     return sent
 
 
@@ -124,20 +410,13 @@ async def dispatch_safety(
 ) -> int:
     """Send every due safety reply of these channels now, each in its own task; returns how
     many were sent. Nothing else is claimed, so this never waits for other messages."""
+    dispatcher = Dispatcher(db, default_locale=default_locale)
     sent = 0
-    while True:
-        claimed = await asyncio.to_thread(
-            claim_due, db, list(channels), now, DEFAULT_BATCH_SIZE, kinds=SAFETY_KINDS
-        )
-        if not claimed:
-            return sent
-        results = await asyncio.gather(
-            *(
-                _send_guarded(db, channels[row.channel], row, now, None, default_locale)
-                for row in claimed
-            )
-        )
-        sent += sum(results)
+    while await dispatcher.top_up(channels, now, kinds=SAFETY_KINDS):
+        await dispatcher.drain()
+        sent = dispatcher.sent
+    await asyncio.to_thread(release, db, dispatcher.interrupted)
+    return sent
 
 
 def claim_due(
@@ -147,50 +426,127 @@ def claim_due(
     limit: int,
     *,
     kinds: Sequence[str] | None = None,
+    ids: Collection[int] | None = None,
+    held: Collection[int] = (),
+    skip_addresses: Collection[str] = (),
 ) -> list[OutboxMessage]:
     """Lock and claim up to `limit` due rows, safety replies first; rows another dispatcher
-    holds are skipped. `kinds` narrows the claim (the safety lane claims only its own)."""
+    holds are skipped. `kinds` narrows the claim (the safety lane claims only its own), `ids`
+    claims exactly those rows if due; `held` are rows this process claimed and has queued (they
+    keep their place, so they hold nothing back); `skip_addresses` have enough queued here."""
     channels = [channel] if isinstance(channel, str) else list(channel)
+    rows, _, _ = _claim(
+        db,
+        channels,
+        now,
+        limit,
+        kinds=kinds,
+        ids=ids,
+        held=held,
+        skip_addresses=skip_addresses,
+    )
+    return rows
+
+
+def _claim(
+    db: Engine,
+    channels: list[str],
+    now: datetime,
+    limit: int,
+    *,
+    kinds: Sequence[str] | None = None,
+    ids: Collection[int] | None = None,
+    held: Collection[int] = (),
+    skip_addresses: Collection[str] = (),
+) -> tuple[list[OutboxMessage], bool, dict[int, str]]:
+    """`claim_due`, whether due rows were left behind (a full batch, or rows held back), and
+    the language of each safety reply's patient."""
     safety_first = case((col(OutboxMessage.kind).in_(SAFETY_KINDS), 0), else_=1)
     with session_scope(db) as session:
         query = select(OutboxMessage).where(col(OutboxMessage.channel).in_(channels))
         if kinds is not None:
             query = query.where(col(OutboxMessage.kind).in_(kinds))
+        if ids is not None:
+            query = query.where(col(OutboxMessage.id).in_(list(ids)))
+        if skip_addresses:  # (never a safety reply: it waits for nobody)
+            query = query.where(
+                or_(
+                    col(OutboxMessage.kind).in_(SAFETY_KINDS),
+                    col(OutboxMessage.address).not_in(list(skip_addresses)),
+                )
+            )
         rows = list(
             session.exec(
-                query.where(
-                    or_(
-                        and_(
-                            col(OutboxMessage.status) == "pending",
-                            col(OutboxMessage.not_before) <= now,
-                        ),
-                        and_(
-                            col(OutboxMessage.status) == "sending",
-                            col(OutboxMessage.claimed_at) < now - LEASE,
-                        ),
-                    ),
-                )
+                query.where(_due(now))
                 .order_by(safety_first, col(OutboxMessage.id))
                 .limit(limit)
                 .with_for_update(skip_locked=True)
             ).all()
         )
-        rows = _in_order(session, rows, now)
+        left_some = len(rows) >= limit
+        rows = _in_order(session, rows, now, held)
+        if ids is None:  # a request's own replies are claimed together, however many
+            kept = _few_per_recipient(rows)
+            left_some = left_some or len(kept) < len(rows)
+            rows = kept
         for row in rows:
             row.status = "sending"
             row.claimed_at = now
             session.add(row)
-    return rows
+        locales = _safety_locales(session, rows)
+    return rows, left_some, locales
 
 
-def _in_order(session: Session, rows: list[OutboxMessage], now: datetime) -> list[OutboxMessage]:
+def _safety_locales(session: Session, rows: list[OutboxMessage]) -> dict[int, str]:
+    patients = {r.patient_id: r.id or 0 for r in rows if r.kind in SAFETY_KINDS and r.patient_id}
+    if not patients:
+        return {}
+    found = session.exec(
+        select(Patient.id, Patient.locale).where(col(Patient.id).in_(list(patients)))
+    ).all()
+    by_patient = dict(found)
+    return {
+        r.id or 0: by_patient[r.patient_id]
+        for r in rows
+        if r.kind in SAFETY_KINDS and r.patient_id in by_patient
+    }
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    return or_(
+        and_(col(OutboxMessage.status) == "pending", col(OutboxMessage.not_before) <= now),
+        and_(col(OutboxMessage.status) == "sending", col(OutboxMessage.claimed_at) < now - LEASE),
+    )
+
+
+def _few_per_recipient(rows: list[OutboxMessage]) -> list[OutboxMessage]:
+    """At most `AHEAD_PER_RECIPIENT` ordinary rows per recipient in one claim: the rest of a
+    long backlog to one chat stays in the outbox for the next claim, and the claim's places
+    go to other recipients. (Skipping rows at the end of a recipient's run keeps the order.)"""
+    counts: dict[tuple[str, str], int] = {}
+    kept = []
+    for row in rows:
+        if row.kind in SAFETY_KINDS:
+            kept.append(row)
+            continue
+        key = (row.channel, row.address)
+        counts[key] = counts.get(key, 0) + 1
+        if counts[key] <= AHEAD_PER_RECIPIENT:
+            kept.append(row)
+    return kept
+
+
+def _in_order(
+    session: Session, rows: list[OutboxMessage], now: datetime, held: Collection[int]
+) -> list[OutboxMessage]:
     """Keep a patient's messages in order: skip a row while an earlier one is still unsent
-    elsewhere (another dispatcher holds it), so question 2 never overtakes question 1. A safety
-    reply waits for nothing: it may overtake anything."""
+    elsewhere (another dispatcher holds it, or it is due but not in this claim), so question 2
+    never overtakes question 1. Rows this process holds are queued ahead of it already. A
+    safety reply waits for nothing: it may overtake anything."""
     ordered = [r for r in rows if r.kind not in SAFETY_KINDS]
     if not ordered:
         return rows
-    ids = {r.id for r in rows}
+    ids = {r.id for r in rows} | set(held)
     addresses = {r.address for r in ordered}
     earlier = session.exec(
         select(OutboxMessage.address, OutboxMessage.id).where(
@@ -213,93 +569,58 @@ def _in_order(session: Session, rows: list[OutboxMessage], now: datetime) -> lis
     ]
 
 
-async def _send_guarded(
-    db: Engine,
-    channel: Channel,
-    row: OutboxMessage,
-    now: datetime,
-    rules: SendRules | None,
-    default_locale: str,
-) -> bool:
-    """`_send_one`, except that a row which fails other than by a database outage (a bug, a
-    value the database refuses) is failed loudly instead of being retried for ever."""
-    try:
-        return await _send_one(db, channel, row, now, rules, default_locale)
-    except Exception as exc:
-        if is_outage(exc):
-            raise  # the round stops; its claims go back (runtime.release_claims)
-        log.error("message %s could not be sent (%s)", row.id, type(exc).__name__)
-        await asyncio.to_thread(_record_internal_failure, db, row, now)
-        return False
+def release(db: Engine, ids: set[int]) -> int:
+    """Put back rows this process claimed and never finished (an outage cut them short): they
+    were not sent (a sent row is recorded by `until_database_answers`), so they go back to
+    pending at once instead of waiting out the lease. Empties `ids` as they go back."""
+    if not ids:
+        return 0
+    taken = list(ids)
+    with session_scope(db) as session:
+        result = session.connection().execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id).in_(taken), col(OutboxMessage.status) == "sending")
+            .values(status="pending", claimed_at=None)
+        )
+    ids.difference_update(taken)
+    return int(result.rowcount or 0)
 
 
-async def _send_one(
-    db: Engine,
-    channel: Channel,
-    row: OutboxMessage,
-    now: datetime,
-    rules: SendRules | None,
-    default_locale: str,
-) -> bool:
-    verdict, locale = await asyncio.to_thread(_apply_rules_now, db, row, now, rules)
-    if verdict != "send":
-        return False
-    envelope = OutboundEnvelope(
-        outbox_id=row.id or 0,
-        address=row.address,
-        kind=row.kind,
-        text=row.body,
-        hint=row.hint,
-        options=tuple(row.options),
-        locale=locale or default_locale,
-    )
-    try:
-        if isinstance(channel, Paced) and await channel.wait_turn(envelope) > 0:
-            # Time passed while the message waited for its slot: STOP (or PAUSE, or a hold)
-            # may have come meanwhile, and nothing goes out after it.
-            verdict, _ = await asyncio.to_thread(_apply_rules_now, db, row, now, rules)
-            if verdict != "send":
-                return False
-        provider_id = await channel.send(replace(envelope, turn_taken=True))
-    except SendError as exc:
-        await asyncio.to_thread(_record_failure, db, row, exc, now)
-        return False
-
-    def record_sent() -> None:
-        with session_scope(db) as session:
-            _update(session, row, status="sent", provider_message_id=provider_id, sent_at=now)
-
-    await until_database_answers(record_sent)  # else an outage here means a re-send later
-    return True
+def _defer(db: Engine, ids: list[int], until: datetime) -> None:
+    """A recipient's later messages wait until its failed one is retried."""
+    with session_scope(db) as session:
+        session.connection().execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id).in_(ids), col(OutboxMessage.status) == "sending")
+            .values(status="pending", claimed_at=None, not_before=until)
+        )
 
 
-def _record_failure(db: Engine, row: OutboxMessage, exc: SendError, now: datetime) -> None:
-    """What a failed send leaves behind: a retry later, or a final failure (alerted, and maybe
-    re-routed to another channel)."""
+def _record_failure(
+    db: Engine, row: OutboxMessage, exc: SendError, now: datetime
+) -> datetime | None:
+    """What a failed send leaves behind: a retry later (returns when), or a final failure
+    (alerted, and maybe re-routed to another channel)."""
     with session_scope(db) as session:
         final = not isinstance(exc, RetryableSendError) or row.attempts + 1 >= _max_attempts(row)
         if not final:
             assert isinstance(exc, RetryableSendError)
-            delay = _backoff(row, exc.retry_after)
-            _update(session, row, status="pending", error_code=exc.code, not_before=now + delay)
-            return
-        failed = _update(session, row, status="failed", error_code=exc.code)
+            retry_at = now + _backoff(row, exc.retry_after)
+            send_rules.update(
+                session, row, status="pending", error_code=exc.code, not_before=retry_at
+            )
+            return retry_at
+        failed = send_rules.update(session, row, status="failed", error_code=exc.code)
         if isinstance(exc, ContactStopped):
-            _mark_identity(session, row, exc.identity_status)
+            send_rules.mark_identity(session, row, exc.identity_status)
         _after_final_failure(session, failed or row, now)
+        return None
 
 
 def _record_internal_failure(db: Engine, row: OutboxMessage, now: datetime) -> None:
     with session_scope(db) as session:
-        failed = _update(session, row, status="failed", error_code="internal")
+        failed = send_rules.update(session, row, status="failed", error_code="internal")
         _after_final_failure(session, failed or row, now)
-
-
-def _apply_rules_now(
-    db: Engine, row: OutboxMessage, now: datetime, rules: SendRules | None
-) -> tuple[str, str | None]:
-    with session_scope(db) as session:
-        return _apply_rules(session, row, now, rules)
 
 
 def _max_attempts(row: OutboxMessage) -> int:
@@ -320,124 +641,3 @@ def _after_final_failure(session: Session, row: OutboxMessage, now: datetime) ->
     fits."""
     record_send_failure(session, row, now)
     fallback.after_final_failure(session, row, now=now)
-
-
-def _apply_rules(
-    session: Session, row: OutboxMessage, now: datetime, rules: SendRules | None
-) -> tuple[str, str | None]:
-    """("send", the patient's language), or the row's new state after a rule held, dropped or
-    cancelled it."""
-    patient = session.get(Patient, row.patient_id) if row.patient_id is not None else None
-    verdict = _verdict(session, row, patient, now, rules)
-    return verdict, patient.locale if patient is not None else None
-
-
-def _verdict(
-    session: Session,
-    row: OutboxMessage,
-    patient: Patient | None,
-    now: datetime,
-    rules: SendRules | None,
-) -> str:
-    if not _may_send(session, row, patient):
-        _hold(session, row, status="cancelled")
-        return "cancelled"
-    if not _channel_reachable(session, row):
-        # Opted out or blocked on this channel only: reach the patient on another one.
-        _hold(session, row, status="cancelled", error_code="channel_stopped")
-        fallback.after_final_failure(session, row, now=now)
-        return "cancelled"
-    if row.expires_at is not None and row.expires_at <= now and not _is_exempt(row):
-        _hold(session, row, status="dropped", error_code=row.error_code or "expired")
-        return "dropped"
-    if rules is None or patient is None or _is_exempt(row):
-        return "send"
-    if in_quiet_hours(now, patient.timezone, rules.quiet_start, rules.quiet_end):
-        morning = next_local_hour(now, rules.quiet_end, patient.timezone)
-        _hold(session, row, status="pending", not_before=morning)
-        return "held"
-    if not _under_daily_cap(session, row, patient, now, rules.max_unsolicited_per_day):
-        _, day_end = local_day_bounds(now, patient.timezone)
-        morning = next_local_hour(day_end, rules.quiet_end, patient.timezone)
-        _hold(session, row, status="pending", not_before=morning)
-        return "held"
-    return "send"
-
-
-def _is_exempt(row: OutboxMessage) -> bool:
-    """Replies to the patient's own message and crisis messages are never held."""
-    return row.in_reply_to is not None or row.kind in ALWAYS_SENT_KINDS
-
-
-def _may_send(session: Session, row: OutboxMessage, patient: Patient | None) -> bool:
-    """Opt-out is honoured before every send; answers to the patient's own message still go."""
-    if row.patient_id is None:
-        return True
-    if patient is None or patient.status == "stopped":
-        return row.kind in ALWAYS_SENT_KINDS or row.in_reply_to is not None
-    if patient.status in ("paused", "crisis_hold") and row.kind in PAUSABLE_KINDS:
-        return False
-    return True
-
-
-def _channel_reachable(session: Session, row: OutboxMessage) -> bool:
-    """A stopped or blocked channel (SMS STOP, 21610, Telegram block) gets only what the
-    patient asked for; a pending one (SMS opt-in not yet confirmed) only the opt-in itself."""
-    if row.kind in ALWAYS_SENT_KINDS or row.in_reply_to is not None:
-        return True
-    identity = store.find_identity(session, row.channel, row.address)
-    return identity is None or identity.status == "active"
-
-
-def _occasion(key: str) -> str:
-    """Messages written together ("offer:12:0", "offer:12:1") count once towards the cap."""
-    return key.rsplit(":", 1)[0]
-
-
-def _under_daily_cap(
-    session: Session, row: OutboxMessage, patient: Patient, now: datetime, cap: int
-) -> bool:
-    start, end = local_day_bounds(now, patient.timezone)
-    keys = session.exec(
-        select(OutboxMessage.dedupe_key).where(
-            OutboxMessage.patient_id == patient.id,
-            col(OutboxMessage.status).in_(("sent", "delivered")),
-            col(OutboxMessage.in_reply_to).is_(None),
-            col(OutboxMessage.kind).not_in(ALWAYS_SENT_KINDS),
-            col(OutboxMessage.sent_at) >= start,
-            col(OutboxMessage.sent_at) < end,
-        )
-    ).all()
-    occasions = {_occasion(k) for k in keys}
-    return _occasion(row.dedupe_key) in occasions or len(occasions) < cap
-
-
-def _hold(session: Session, row: OutboxMessage, **changes: object) -> None:
-    """Change a claimed row without counting a send attempt."""
-    fresh = session.get(OutboxMessage, row.id)
-    if fresh is None:
-        return
-    fresh.claimed_at = None
-    for key, value in changes.items():
-        setattr(fresh, key, value)
-    session.add(fresh)
-
-
-def _update(session: Session, row: OutboxMessage, **changes: object) -> OutboxMessage | None:
-    fresh = session.get(OutboxMessage, row.id)
-    if fresh is None:
-        return None
-    if "status" in changes and changes["status"] != "cancelled":
-        fresh.attempts += 1
-    fresh.claimed_at = None
-    for key, value in changes.items():
-        setattr(fresh, key, value)
-    session.add(fresh)
-    return fresh
-
-
-def _mark_identity(session: Session, row: OutboxMessage, status: str) -> None:
-    identity = store.find_identity(session, row.channel, row.address)
-    if isinstance(identity, ChannelIdentity):
-        identity.status = status
-        session.add(identity)

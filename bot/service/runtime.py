@@ -6,9 +6,12 @@ meanwhile (`/healthz` says which channel is not running and why). Only running c
 dispatched to; their messages wait in the outbox.
 
 Channel adapters hand inbound messages to their port (`bot/service/backend.py`), which runs the
-(synchronous, transactional) pipeline in a worker thread and wakes this runtime's dispatcher. The
-dispatcher also runs on a timer, so nothing due waits for the next inbound message; the database
-is the only queue.
+(synchronous, transactional) pipeline in a worker thread and hands the ids of the replies it
+committed to this runtime, which claims and sends them at once (`Dispatcher.send_now`). A sweep
+loop claims everything else that is due (scheduled messages, retries, what a failed direct send or
+another worker left), woken by the scheduler and on a timer, so nothing due waits for the next
+inbound message; and a safety lane claims only crisis answers and HELP texts. The database is the
+only queue: the per-recipient queues (bot/service/dispatcher.py) hold only claimed rows.
 """
 
 from __future__ import annotations
@@ -16,17 +19,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from bot.channels.base import ChannelAdapter
-from bot.conversation.messages import HandleResult, Inbound
-from bot.db.availability import release_claims
+from bot.conversation.messages import SAFETY_KINDS, HandleResult, Inbound
 from bot.schedule.due import DueWork
 from bot.schedule.tick_lock import materialise_due_work_once
 from bot.service.app import App
 from bot.service.backend import Backend
-from bot.service.dispatcher import SendRules, dispatch_pending, dispatch_safety
+from bot.service.dispatcher import Dispatcher, SendRules, release
 from bot.service.metrics import MeteredChannel
 from bot.service.scheduler import Scheduler, start_scheduler, stop_scheduler
 from bot.service.staff_alerts import notify_staff
@@ -38,6 +40,7 @@ DISPATCH_INTERVAL_SECONDS = 5.0
 SAFETY_INTERVAL_SECONDS = 1.0
 FIRST_START_WAIT_SECONDS = 5.0  # start-up waits this long for channels, then lets them retry
 START_RETRY_MAX_SECONDS = 60.0
+STOP_SENDS_SECONDS = 5.0  # at shutdown, sends under way get this long to finish
 FAILING_AFTER = 5  # provider refusals in a row (network, 5xx, 429) that make a channel "failing"
 
 
@@ -48,7 +51,7 @@ class Runtime:
         """`backend` is the port the channels were built with (a fresh one when they need none)."""
         self.app = app
         self.backend = backend or Backend(app)
-        self.backend.on_queued(self.wake)
+        self.backend.on_queued(self.queued)
         self.channels = {c.name: c for c in channels}
         self._metered = {name: MeteredChannel(c) for name, c in self.channels.items()}
         self._channel_state = {name: "starting" for name in self.channels}
@@ -60,7 +63,15 @@ class Runtime:
         self._safety_task: asyncio.Task[None] | None = None
         self.last_dispatch: datetime | None = None
         self._scheduler: Scheduler | None = None
-        self._interrupted_rounds: list[datetime] = []  # claim times of rounds an error cut short
+        settings = app.settings
+        self.dispatcher = Dispatcher(
+            app.db,
+            rules=SendRules.from_settings(settings),
+            default_locale=settings.default_locale,
+            batch_size=settings.dispatch_batch_size,
+        )
+        self.dispatcher.on_room = self._wake.set  # a backlog: sweep again as recipients finish
+        self._direct: set[asyncio.Task[None]] = set()
 
     async def receive(self, inbound: Inbound) -> HandleResult:
         """Run one inbound message through the port; its replies go out right after."""
@@ -70,31 +81,56 @@ class Runtime:
         self._safety_wake.set()
         self._wake.set()
 
+    def queued(self, outbox_ids: Sequence[int]) -> None:
+        """A request committed these replies: while the loops run, they are claimed and sent
+        now, from here; the sweep is the safety net (tests that dispatch by hand just wake)."""
+        if self._task is None or self._stopping:
+            self.wake()
+            return
+        task = asyncio.get_running_loop().create_task(
+            self._send_now(outbox_ids, self._running_channels()), name="pathbot-send-now"
+        )
+        self._direct.add(task)
+        task.add_done_callback(self._direct.discard)
+
+    async def _send_now(
+        self, outbox_ids: Sequence[int], channels: Mapping[str, MeteredChannel]
+    ) -> None:
+        try:
+            claimed, safety = await self.dispatcher.send_now(
+                outbox_ids, channels, self.app.pipeline.now()
+            )
+        except Exception:  # the sweep sends them instead
+            log.warning("direct send failed; the dispatcher loop takes over", exc_info=True)
+            claimed, safety = 0, False
+        if claimed < len(outbox_ids):  # held back (order, another worker, a channel not up)
+            self.wake()
+        elif safety:  # a crisis reply comes with a staff alert: the loop tells staff now
+            self._wake.set()
+
     async def dispatch_once(self) -> int:
+        """One sweep, waiting until what it claimed has been sent (tests, simulations)."""
+        now = await self._sweep_start()
+        return await self.dispatcher.run_once(self._running_channels(), now, one_batch=True)
+
+    async def sweep(self) -> int:
+        """Claim what is due (topping up the dispatcher's queues) and return at once; the
+        claimed messages are sent by their recipients' tasks."""
+        now = await self._sweep_start()
+        return await self.dispatcher.top_up(self._running_channels(), now)
+
+    async def _sweep_start(self) -> datetime:
         now = self.app.pipeline.now()
         self.last_dispatch = now
-        while self._interrupted_rounds:  # their unsent claims go back now, not after the lease
-            await asyncio.to_thread(
-                release_claims, self.app.db, claimed_at=self._interrupted_rounds[0]
-            )
-            self._interrupted_rounds.pop(0)
-        settings = self.app.settings
-        return await dispatch_pending(
-            self.app.db,
-            self._running_channels(),  # counting sends for /metrics
-            now,
-            rules=SendRules.from_settings(settings),
-            default_locale=settings.default_locale,
-            batch_size=settings.dispatch_batch_size,
-        )
+        if self.dispatcher.interrupted:  # their unsent claims go back now, not after the lease
+            await asyncio.to_thread(release, self.app.db, self.dispatcher.interrupted)
+        return now
 
     async def dispatch_safety_once(self) -> int:
-        """Send the due crisis answers and HELP texts now, whatever else is under way."""
-        return await dispatch_safety(
-            self.app.db,
-            self._running_channels(),
-            self.app.pipeline.now(),
-            default_locale=self.app.settings.default_locale,
+        """Claim the due crisis answers and HELP texts now, whatever else is under way; each
+        is sent in a task of its own."""
+        return await self.dispatcher.top_up(
+            self._running_channels(), self.app.pipeline.now(), kinds=SAFETY_KINDS
         )
 
     def _running_channels(self) -> dict[str, MeteredChannel]:
@@ -185,6 +221,9 @@ class Runtime:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        if self._direct:
+            await asyncio.wait(list(self._direct), timeout=STOP_SENDS_SECONDS)
+        await self.dispatcher.close(STOP_SENDS_SECONDS)  # sends under way finish first
         await self.stop_channels()
 
     async def stop_channels(self) -> None:
@@ -226,12 +265,11 @@ class Runtime:
 
     async def _dispatch_loop(self) -> None:
         while not self._stopping:
+            self._wake.clear()  # before the round: a wake during it runs another
             try:
-                await self.dispatch_once()
+                await self.sweep()
             except Exception:  # a failed round must not stop future rounds
                 log.exception("dispatch round failed")
-                if self.last_dispatch is not None:
-                    self._interrupted_rounds.append(self.last_dispatch)
             try:  # staff alerts ride the same loop: crisis at once, re-sent until acknowledged
                 await notify_staff(self.app, self.app.pipeline.now())
             except Exception:
@@ -239,4 +277,3 @@ class Runtime:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(DISPATCH_INTERVAL_SECONDS):
                     await self._wake.wait()
-            self._wake.clear()

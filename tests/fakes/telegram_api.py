@@ -32,6 +32,7 @@ class FakeTelegram:
             "supports_inline_queries": False,
         }
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.call_times: list[float] = []  # time.monotonic() as each call arrived
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}  # what each chat now shows
         self.photos: list[dict[str, Any]] = []
         self.webhook_url: str | None = None
@@ -80,12 +81,21 @@ class FakeTelegram:
         self._new_update.set()
         return update
 
-    def fail_next(self, method: str, code: int, description: str, **parameters: Any) -> None:
-        """The next call of `method` answers with this Bot API error."""
+    def fail_next(
+        self,
+        method: str,
+        code: int,
+        description: str,
+        *,
+        chat_id: int | None = None,
+        **parameters: Any,
+    ) -> None:
+        """The next call of `method` (to `chat_id`, if given) answers with this Bot API error."""
         body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
         if parameters:
             body["parameters"] = parameters
-        self._scripted.setdefault(method, []).append(web.json_response(body, status=code))
+        key = method if chat_id is None else f"{method}:{chat_id}"
+        self._scripted.setdefault(key, []).append(web.json_response(body, status=code))
 
     def calls_of(self, method: str) -> list[dict[str, Any]]:
         return [params for name, params in self.calls if name == method]
@@ -118,7 +128,10 @@ class FakeTelegram:
         method = request.match_info["method"]
         params = await self._params(request)
         self.calls.append((method, params))
-        scripted = self._scripted.get(method)
+        self.call_times.append(time.monotonic())
+        scripted = self._scripted.get(f"{method}:{params.get('chat_id')}") or self._scripted.get(
+            method
+        )
         if scripted:
             return scripted.pop(0)
         handler = getattr(self, f"m_{method}", None)
