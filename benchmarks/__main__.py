@@ -21,6 +21,7 @@ from benchmarks import (
     bench_console,
     bench_export,
     bench_fanout,
+    bench_harness,
     bench_hostile,
     bench_idle,
     bench_pipeline,
@@ -46,6 +47,7 @@ BENCHMARKS: dict[str, Callable[..., list[Row]]] = {
     "idle": bench_idle.run,
     "console": bench_console.run,
     "hostile": bench_hostile.run,
+    "harness": bench_harness.run,
 }
 
 
@@ -53,6 +55,11 @@ def run_all(names: list[str], *, quick: bool, postgres: str | None) -> list[Row]
     rows: list[Row] = []
     why_not = postgres_unreachable(postgres) if postgres else "no PostgreSQL URL"
     for name in names:
+        if name == "harness":  # both databases and the peer in one interleaved run
+            reachable = postgres if postgres and why_not is None else None
+            rows.extend(bench_harness.run_matrix(reachable, quick=quick))
+            print(f"... {name} done", file=sys.stderr, flush=True)
+            continue
         bench = BENCHMARKS[name]
         with sqlite_database() as url:
             rows.extend(_guarded(name, "SQLite", bench, url, quick))

@@ -228,8 +228,7 @@ class Figures:
 
     def meets_targets(self) -> bool:
         return (
-            self.wrong_stores == 0
-            and self.unnecessary_reprompt_rate < UNNECESSARY_REPROMPT_TARGET
+            self.wrong_stores == 0 and self.unnecessary_reprompt_rate < UNNECESSARY_REPROMPT_TARGET
         )
 
 
@@ -285,8 +284,11 @@ def print_report(data: dict[str, Any]) -> None:
     print("Reply case file (tests/cases/replies/): wrong = stored a value that is not the")
     print("expected one; re-p = asked again although a clinician would accept the reply")
     print("(re-p % of the cases that expect a value).\n")
-    for title, key in (("language", "by_language"), ("instrument", "by_instrument"),
-                       ("class", "by_class")):
+    for title, key in (
+        ("language", "by_language"),
+        ("instrument", "by_instrument"),
+        ("class", "by_class"),
+    ):
         print(f"by {title}")
         print(header)
         for name, fig in data[key].items():
@@ -295,21 +297,26 @@ def print_report(data: dict[str, Any]) -> None:
     print(header)
     print(_line("TOTAL", Figures(**data["total"])))
     print()
-    for title, key in (("WRONG STORES", "wrong_stores"),
-                       ("UNNECESSARY RE-PROMPTS", "unnecessary_reprompts")):
+    for title, key in (
+        ("WRONG STORES", "wrong_stores"),
+        ("UNNECESSARY RE-PROMPTS", "unnecessary_reprompts"),
+    ):
         rows = data[key]
         print(f"{title} ({len(rows)})")
         for r in rows:
-            print(f"  {r['item']:<14} {r['lang']} {r['text']!r:<40} expected {r['expect']!s:<8} "
-                  f"stored {r['stored']!s:<4} [{r['class']}] {r['why']}")
+            print(
+                f"  {r['item']:<14} {r['lang']} {r['text']!r:<40} expected {r['expect']!s:<8} "
+                f"stored {r['stored']!s:<4} [{r['class']}] {r['why']}"
+            )
         print()
     if data["intercepted_before_parser"]:
         print("Caught by crisis triage or commands before the parser (judged anyway):")
         for r in data["intercepted_before_parser"]:
             print(f"  {r['item']:<14} {r['text']!r} -> {r['by']}")
         print()
-    print("targets (0 wrong stores, re-prompts < 5%):",
-          "met" if data["meets_targets"] else "NOT met")
+    print(
+        "targets (0 wrong stores, re-prompts < 5%):", "met" if data["meets_targets"] else "NOT met"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

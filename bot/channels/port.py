@@ -36,6 +36,17 @@ class DeliveryStatus:
     contact_stopped: bool = False  # the provider says the patient opted out (Twilio 21610)
 
 
+@dataclass(frozen=True)
+class PressOutcome:
+    """What became of a pressed button, found in one step (`ChannelPort.receive_press`)."""
+
+    enrolled: bool  # the chat belongs to a patient (else nothing was stored)
+    live: bool  # the button belongs to the question open now (else nothing was stored)
+    result: HandleResult | None  # the pipeline's, when the press went through
+    stored: bool  # it was stored as the answer to that question
+    locale: str  # the patient's language (the default for strangers)
+
+
 class ChannelPort(Protocol):
     def now(self) -> datetime:
         """The service's clock (injected, so tests and simulations control time)."""
@@ -83,6 +94,12 @@ class ChannelPort(Protocol):
     async def button_is_live(self, channel: str, address: str, press: ButtonPress) -> bool:
         """Whether a pressed button belongs to the question open now for this address: that
         item of that survey, or a menu that is open. A stale press must change nothing."""
+        ...
+
+    async def receive_press(self, inbound: Inbound) -> PressOutcome:
+        """A pressed button (`inbound.button`) in one step: whether the chat is enrolled (and
+        reachable again), whether the button is live, the pipeline's result, whether the answer
+        was stored, and the patient's language. Dedupes on the provider's id."""
         ...
 
     async def answer_stored(self, channel: str, provider_message_id: str) -> bool:

@@ -19,7 +19,7 @@ from typing import ParamSpec, TypeVar
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.channels.port import BackendUnavailable, DeliveryStatus
+from bot.channels.port import BackendUnavailable, DeliveryStatus, PressOutcome
 from bot.channels.voice.script import VoiceScript, VoiceTurn
 from bot.clinic.alerts.delivery import record_send_failure
 from bot.conversation.engine import ProgramInfo
@@ -85,6 +85,20 @@ class Backend:
             result = await self._store(inbound, self.app.pipeline.handle, inbound)
         METRICS.inbound_handled(inbound.channel, result, started)
         return self._woken(result)
+
+    async def receive_press(self, inbound: Inbound) -> PressOutcome:
+        started = METRICS.inbound_started()
+        try:
+            outcome = await self._run(chat_flows.receive_press, self.app, inbound)
+        except BackendUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - kept and alerted, never lost or retried for ever
+            kept = await self._run(quarantine_inbound, self.app, inbound, exc)
+            outcome = PressOutcome(True, True, kept, False, self.app.settings.default_locale)
+        if outcome.result is not None:
+            METRICS.inbound_handled(inbound.channel, outcome.result, started)
+            self._woken(outcome.result)
+        return outcome
 
     async def enrol(self, inbound: Inbound, code: str, locale_hint: str) -> HandleResult:
         result = await self._store(

@@ -13,13 +13,20 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from bot.channels.port import PressOutcome
 from bot.clinic import audit
 from bot.clinic.alerts.flags import flag_completed
 from bot.clinic.trend import pain_history, render_chart
 from bot.conversation.engine import language_menu
 from bot.conversation.i18n import Translator, translator
 from bot.conversation.keywords import Command, Keyword, classify
-from bot.conversation.messages import ButtonPress, HandleResult, Inbound, Outgoing
+from bot.conversation.messages import (
+    LANGUAGE_ITEM,
+    ButtonPress,
+    HandleResult,
+    Inbound,
+    Outgoing,
+)
 from bot.conversation.state import PendingSurvey
 from bot.db import privacy, store
 from bot.db.database import session_scope
@@ -45,14 +52,56 @@ PAIN_INSTRUMENT = "dvprs"
 
 def is_enrolled(app: App, channel: str, address: str) -> bool:
     """Whether this chat belongs to a patient; a chat that writes again is reachable again."""
-    with session_scope(app.db) as session:
+    with Session(app.db) as session:  # a read; a write transaction only in the rare case
         identity = store.find_identity(session, channel, address)
         if identity is None:
             return False
-        if identity.status == "unreachable":  # they unblocked the bot and wrote to us
-            identity.status = "active"
+        if identity.status != "unreachable":
+            return True
+    _reachable_again(app, channel, address)
+    return True
+
+
+def _reachable_again(app: App, channel: str, address: str) -> None:
+    with session_scope(app.db) as session:
+        identity = store.find_identity(session, channel, address)
+        if identity is not None and identity.status == "unreachable":
+            identity.status = "active"  # they unblocked the bot and wrote to us
             session.add(identity)
-        return True
+
+
+def receive_press(app: App, inbound: Inbound) -> PressOutcome:
+    """A pressed button, in one worker-thread step (the Telegram hot path): is the chat
+    enrolled, is the button live, the pipeline's result, was the answer stored, and the
+    patient's language. One read before the pipeline's transaction and one after."""
+    press = inbound.button
+    assert press is not None
+    default = app.settings.default_locale
+    with Session(app.db) as session:
+        found = session.exec(
+            select(ChannelIdentity.status, Patient.id, Patient.locale)
+            .join(Patient, col(Patient.id) == col(ChannelIdentity.patient_id))
+            .where(
+                ChannelIdentity.channel == inbound.channel,
+                ChannelIdentity.address == inbound.address,
+            )
+        ).first()
+        if found is None or found[1] is None:
+            return PressOutcome(False, False, None, False, default)
+        status, patient_id, locale = found
+        state = store.load_state(session, patient_id, for_update=False)
+        live = app.conversation.button_is_live(state, press)
+    if status == "unreachable":
+        _reachable_again(app, inbound.channel, inbound.address)
+    if not live:
+        return PressOutcome(True, False, None, False, locale)
+    result = app.pipeline.handle(inbound)
+    stored = result.status == "processed" and answer_recorded(
+        app, inbound.channel, inbound.provider_message_id
+    )
+    if press.item_id == LANGUAGE_ITEM:  # the answer changed the language
+        locale = chat_locale(app, inbound.channel, inbound.address)
+    return PressOutcome(True, True, result, stored, locale)
 
 
 def set_reachability(app: App, channel: str, address: str, *, blocked: bool) -> None:

@@ -35,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Collection, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -84,12 +85,16 @@ SAFETY_MAX_ATTEMPTS = 14
 MAX_BACKOFF = timedelta(seconds=60)
 LEASE = timedelta(minutes=5)
 DEFAULT_BATCH_SIZE = 50
-# Sends in flight per channel: enough to fill a 30/s limit over a 50-100 ms round trip, few
-# enough that a safety reply never queues behind more than half a second of other sends.
+# Sends in flight per channel, unless the channel says (`send_concurrency`). A safety reply takes
+# the next free place, and then may wait in the provider's limiter behind the others in flight:
+# a channel with a rate limit keeps this small (Telegram: 4, a seventh of a second at 30/s).
 DEFAULT_GATE_WIDTH = 16
 # Messages one recipient may have claimed ahead in this process (one sweep claims no more for
 # them, so one chat's backlog cannot fill a batch and hold up every other recipient).
 AHEAD_PER_RECIPIENT = 3
+# A row cleared by the send rules in its claim goes without checking them again this soon
+# after; one that waited longer in its recipient's queue is checked again first.
+STILL_CLEARED_SECONDS = 0.2
 # What staff are told when a safety reply could not be delivered (an urgent alert kind).
 UNDELIVERED_ALERT = "reply_undelivered"
 
@@ -98,9 +103,10 @@ UNDELIVERED_ALERT = "reply_undelivered"
 class _Claimed:
     row: OutboxMessage
     now: datetime  # the clock at the claim: the rules, the record and back-off use it
-    # A safety reply's patient's language, read with the claim: it passes every send rule, so
-    # it goes without another transaction first (which could wait for a thread behind others).
+    # The patient's language, read with the claim, which also applied the send rules (a safety
+    # reply passes all of them): a message sent at once needs no other transaction first.
     locale: str | None = None
+    cleared_at: float = 0.0  # time.monotonic() of the claim
 
 
 class Dispatcher:
@@ -145,7 +151,15 @@ class Dispatcher:
         if not ids or not channels:
             return 0, False
         rows, _, locales = await asyncio.to_thread(
-            _claim, self.db, list(channels), now, len(ids), ids=ids, held=set(self._held)
+            _claim,
+            self.db,
+            list(channels),
+            now,
+            len(ids),
+            ids=ids,
+            held=set(self._held),
+            rules=self.rules,
+            check=True,
         )
         self._queue_all(rows, channels, now, locales)
         return len(rows), any(send_rules.is_safety(row) for row in rows)
@@ -177,6 +191,8 @@ class Dispatcher:
                 kinds=kinds,
                 held=set(self._held),
                 skip_addresses=busy,
+                rules=self.rules,
+                check=True,
             )
             self._queue_all(rows, {name: channel}, now, locales)
             claimed += len(rows)
@@ -233,13 +249,13 @@ class Dispatcher:
         rows: Sequence[OutboxMessage],
         channels: Mapping[str, Channel],
         now: datetime,
-        locales: Mapping[int, str],
+        cleared: Mapping[int, str | None],
     ) -> None:
         for row in rows:
             channel = channels[row.channel]
             key = (row.channel, row.address)
             self._held[row.id or 0] = key
-            item = _Claimed(row, now, locales.get(row.id or 0))
+            item = _Claimed(row, now, cleared.get(row.id or 0), time.monotonic())
             if send_rules.is_safety(row):  # waits for nobody, not even its own chat's queue
                 self._spawn(self._send_safety(channel, item), f"pathbot-safety-{row.id}")
                 continue
@@ -317,9 +333,9 @@ class Dispatcher:
     ) -> bool:
         row, now, rules = item.row, item.now, self.rules
         urgent = send_rules.is_safety(row)
-        if urgent:  # just claimed, so ours; and no other rule holds it
-            locale = item.locale
-        else:
+        if urgent or time.monotonic() - item.cleared_at < STILL_CLEARED_SECONDS:
+            locale = item.locale  # cleared by the claim a moment ago (and ours since)
+        else:  # it waited in its recipient's queue: STOP or PAUSE may have come meanwhile
             verdict, locale = await asyncio.to_thread(
                 send_rules.verdict_now, self.db, row, now, rules
             )
@@ -343,7 +359,7 @@ class Dispatcher:
                 )
                 if verdict != "send":
                     return False
-            async with self._gate(channel.name).place(urgent=urgent):
+            async with self._gate(channel).place(urgent=urgent):
                 provider_id = await channel.send(replace(envelope, turn_taken=True))
         except SendError as exc:
             retry_at = await asyncio.to_thread(_record_failure, self.db, row, exc, now)
@@ -366,10 +382,12 @@ class Dispatcher:
         await until_database_answers(record_sent)  # else an outage here means a re-send later
         return True
 
-    def _gate(self, channel: str) -> PriorityGate:
-        gate = self._gates.get(channel)
+    def _gate(self, channel: Channel) -> PriorityGate:
+        """The channel's gate; its width is the channel's `send_concurrency` when it says."""
+        gate = self._gates.get(channel.name)
         if gate is None:
-            gate = self._gates[channel] = PriorityGate(self._gate_width)
+            width = getattr(channel, "send_concurrency", None) or self._gate_width
+            gate = self._gates[channel.name] = PriorityGate(int(width))
         return gate
 
 
@@ -458,9 +476,13 @@ def _claim(
     ids: Collection[int] | None = None,
     held: Collection[int] = (),
     skip_addresses: Collection[str] = (),
-) -> tuple[list[OutboxMessage], bool, dict[int, str]]:
-    """`claim_due`, whether due rows were left behind (a full batch, or rows held back), and
-    the language of each safety reply's patient."""
+    rules: SendRules | None = None,
+    check: bool = False,
+) -> tuple[list[OutboxMessage], bool, dict[int, str | None]]:
+    """`claim_due`; whether due rows were left behind (a full batch, or rows held back); and
+    the rows cleared to go, with their patient's language: every safety reply, and with `check`
+    every row that passed the send rules in the claim's own transaction (a row the rules held,
+    dropped or cancelled is changed there and not returned)."""
     safety_first = case((col(OutboxMessage.kind).in_(SAFETY_KINDS), 0), else_=1)
     with session_scope(db) as session:
         query = select(OutboxMessage).where(col(OutboxMessage.channel).in_(channels))
@@ -493,23 +515,36 @@ def _claim(
             row.status = "sending"
             row.claimed_at = now
             session.add(row)
-        locales = _safety_locales(session, rows)
-    return rows, left_some, locales
+        session.flush()
+        cleared = _clear(session, rows, now, rules, check=check)
+    if check:
+        rows = [row for row in rows if (row.id or 0) in cleared]
+    return rows, left_some, cleared
 
 
-def _safety_locales(session: Session, rows: list[OutboxMessage]) -> dict[int, str]:
-    patients = {r.patient_id: r.id or 0 for r in rows if r.kind in SAFETY_KINDS and r.patient_id}
-    if not patients:
-        return {}
-    found = session.exec(
-        select(Patient.id, Patient.locale).where(col(Patient.id).in_(list(patients)))
-    ).all()
-    by_patient = dict(found)
-    return {
-        r.id or 0: by_patient[r.patient_id]
-        for r in rows
-        if r.kind in SAFETY_KINDS and r.patient_id in by_patient
-    }
+def _clear(
+    session: Session,
+    rows: list[OutboxMessage],
+    now: datetime,
+    rules: SendRules | None,
+    *,
+    check: bool,
+) -> dict[int, str | None]:
+    """The rows cleared to go now, with their patient's language (see `_claim`)."""
+    judged = [r for r in rows if check or r.kind in SAFETY_KINDS]
+    wanted = {r.patient_id for r in judged if r.patient_id is not None}
+    patients = (
+        {p.id: p for p in session.exec(select(Patient).where(col(Patient.id).in_(wanted))).all()}
+        if wanted
+        else {}
+    )
+    cleared: dict[int, str | None] = {}
+    for row in judged:
+        patient = patients.get(row.patient_id) if row.patient_id is not None else None
+        safety = row.kind in SAFETY_KINDS
+        if safety or send_rules.verdict(session, row, patient, now, rules) == "send":
+            cleared[row.id or 0] = patient.locale if patient is not None else None
+    return cleared
 
 
 def _due(now: datetime) -> ColumnElement[bool]:

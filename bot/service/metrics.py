@@ -173,6 +173,7 @@ class MeteredChannel:
     def __init__(self, inner: Channel, metrics: Metrics = METRICS) -> None:
         self.name = inner.name
         self._inner = inner
+        self.send_concurrency: int | None = getattr(inner, "send_concurrency", None)
         self._metrics = metrics
         self.failures_in_a_row = 0
         self.last_error_code: str | None = None

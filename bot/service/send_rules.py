@@ -69,11 +69,11 @@ def verdict_now(
         if fresh is None or fresh.status != "sending" or fresh.claimed_at != row.claimed_at:
             return NOT_OURS, None
         patient = session.get(Patient, row.patient_id) if row.patient_id is not None else None
-        verdict = _verdict(session, fresh, patient, now, rules)
-        return verdict, patient.locale if patient is not None else None
+        found = verdict(session, fresh, patient, now, rules)
+        return found, patient.locale if patient is not None else None
 
 
-def _verdict(
+def verdict(
     session: Session,
     row: OutboxMessage,
     patient: Patient | None,

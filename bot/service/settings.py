@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = "https://api.telegram.org"
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: SecretStr | None = None
+    # Telegram's limits for a bot: about 30 messages a second overall and one a second to one
+    # chat (short bursts allowed). 0 turns pathbot's own limiter off (load tests of capacity).
+    telegram_overall_per_second: float = Field(default=30.0, ge=0)
+    telegram_per_chat_interval: float = Field(default=1.0, ge=0)
 
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None

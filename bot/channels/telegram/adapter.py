@@ -44,6 +44,7 @@ from bot.channels.port import BackendUnavailable, ChannelPort
 from bot.channels.telegram.commands import publish_command_menus, read_command
 from bot.channels.telegram.redaction import protect_token
 from bot.channels.telegram.render import keyboard, parse_callback, pressed_label
+from bot.channels.telegram.update_order import PerChatUpdates
 from bot.channels.telegram.updates import update_problem
 from bot.conversation.bidi import for_language, is_rtl
 from bot.conversation.i18n import normalize_locale, translator
@@ -68,6 +69,8 @@ DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 
 CHANNEL = "telegram"
+LIMITED_SENDS = 4
+UNLIMITED_SENDS = 32
 PAIN_INSTRUMENT = "dvprs"  # what /pain asks for
 
 
@@ -125,6 +128,9 @@ class TelegramChannel:
         self._secret = webhook_secret or ""
         self._default_locale = default_locale
         self._pacer = ChatPacer(per_chat_interval)
+        # Sends the dispatcher lets wait in PTB's limiter at once: few when it limits (a crisis
+        # answer waits behind at most these), enough to fill a distant Bot API when it does not.
+        self.send_concurrency = LIMITED_SENDS if overall_per_second else UNLIMITED_SENDS
         api = api_base_url.rstrip("/")
         builder = (
             Application.builder()
@@ -138,6 +144,7 @@ class TelegramChannel:
                     max_retries=retries_after_429,
                 )
             )
+            .concurrent_updates(PerChatUpdates())  # chats side by side, each in order
         )
         if webhook_url:
             builder = builder.updater(None)  # pathbot's ASGI app receives the updates
@@ -296,14 +303,8 @@ class TelegramChannel:
         chat_id = message.chat.id if message is not None else query.from_user.id
         address = str(chat_id)
         press = parse_callback(query.data)
-        port = self._port
-        if press is None or not await port.is_enrolled(self.name, address):
+        if press is None:
             await self._answer(query)
-            return
-        # Only the question open now, in this chat and survey, may be answered (issue 13): a
-        # button of an older message gets a short answer and changes nothing.
-        if not await port.button_is_live(self.name, address, press):
-            await self._answer(query, await self._stale_text(address))
             return
         provider_id = f"tg-cb-{query.id}"
         inbound = Inbound(
@@ -311,32 +312,36 @@ class TelegramChannel:
             address=address,
             provider_message_id=provider_id,
             text=str(press.code),
-            received_at=port.now(),
+            received_at=self._port.now(),
             button=press,
         )
-        result = await port.receive(inbound)
-        if result.status == "duplicate" or not isinstance(message, Message):
+        # One step through the port (one worker thread): enrolled? live? stored? language?
+        # Only the question open now, in this chat and survey, may be answered (issue 13): a
+        # button of an older message gets a short answer and changes nothing.
+        outcome = await self._port.receive_press(inbound)
+        if not outcome.enrolled:
+            await self._answer(query)
+            return
+        if not outcome.live:
+            await self._answer(query, _stale_text(outcome.locale))
+            return
+        result = outcome.result
+        if result is None or result.status == "duplicate" or not isinstance(message, Message):
             await self._answer(query)
             return
         menu = press.item_id in (LANGUAGE_ITEM, SKIPPED_OFFER_ITEM)
-        if not menu and not await port.answer_stored(self.name, provider_id):
+        if not menu and not outcome.stored:
             # the question closed between the look-up and the answer (another press won)
-            await self._answer(query, await self._stale_text(address))
+            await self._answer(query, _stale_text(outcome.locale))
             return
         await self._answer(query)
         try:
             label = pressed_label(message.reply_markup, query.data or "") or str(press.code)
-            locale = await port.locale_of(self.name, address)
-            shown = translator(locale).gettext("Your answer: {answer}").format(answer=label)
+            shown = translator(outcome.locale).gettext("Your answer: {answer}")
+            shown = shown.format(answer=label)
             await query.edit_message_text(f"{message.text or ''}\n\n{shown}".strip())
         except TelegramError as exc:  # an old or unchanged message; the answer is stored anyway
             log.info("telegram: could not edit a question message (%s)", type(exc).__name__)
-
-    async def _stale_text(self, address: str) -> str:
-        locale = await self._port.locale_of(self.name, address)
-        return translator(locale).gettext(
-            "This question is closed. Please answer the newest question."
-        )
 
     async def _on_membership(self, update: Update) -> None:
         change = update.my_chat_member
@@ -396,6 +401,10 @@ class TelegramChannel:
         return str(sent.message_id)
 
 
+def _stale_text(locale: str) -> str:
+    return translator(locale).gettext("This question is closed. Please answer the newest question.")
+
+
 def _chat_id(message: OutboundEnvelope) -> int:
     try:
         return int(message.address)
@@ -427,6 +436,10 @@ class TelegramSettings(Protocol):
     def telegram_webhook_secret(self) -> Secret | None: ...
     @property
     def default_locale(self) -> str: ...
+    @property
+    def telegram_overall_per_second(self) -> float: ...
+    @property
+    def telegram_per_chat_interval(self) -> float: ...
 
 
 def telegram_channel(settings: TelegramSettings, port: ChannelPort) -> TelegramChannel | None:
@@ -441,6 +454,8 @@ def telegram_channel(settings: TelegramSettings, port: ChannelPort) -> TelegramC
         webhook_url=settings.telegram_webhook_url,
         webhook_secret=secret.get_secret_value() if secret else None,
         default_locale=settings.default_locale,
+        overall_per_second=settings.telegram_overall_per_second,
+        per_chat_interval=settings.telegram_per_chat_interval,
     )
 
 
