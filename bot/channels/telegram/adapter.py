@@ -70,7 +70,10 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_membe
 
 CHANNEL = "telegram"
 LIMITED_SENDS = 4
-UNLIMITED_SENDS = 32
+UNLIMITED_SENDS = 16
+CONCURRENT_UPDATES = 32  # updates of different chats handled at once
+CONNECTIONS = CONCURRENT_UPDATES + UNLIMITED_SENDS
+POOL_WAIT_SECONDS = 30.0
 PAIN_INSTRUMENT = "dvprs"  # what /pain asks for
 
 
@@ -144,7 +147,13 @@ class TelegramChannel:
                     max_retries=retries_after_429,
                 )
             )
-            .concurrent_updates(PerChatUpdates())  # chats side by side, each in order
+            .concurrent_updates(PerChatUpdates(CONCURRENT_UPDATES))  # chats side by side
+            # httpx's pool bookkeeping grows with connections x requests waiting: PTB's default
+            # of 256 connections cost more CPU than the answers did (harness notes, py-spy).
+            # Our concurrency is bounded (updates above, sends by the dispatcher's gate), so
+            # this many connections always suffice; a request waits for one rather than fails.
+            .connection_pool_size(CONNECTIONS)
+            .pool_timeout(POOL_WAIT_SECONDS)
         )
         if webhook_url:
             builder = builder.updater(None)  # pathbot's ASGI app receives the updates
