@@ -48,9 +48,8 @@ def measure_ceiling(url: str, *, patients: int = 200, rounds: int = 15) -> dict[
         for pid, _address in people:
             app.pipeline.start_survey(pid, "dvprs")
         with app.db.connect() as conn:
-            assignment = dict(
-                conn.execute(text("SELECT patient_id, id FROM surveyassignment")).tuples().all()
-            )
+            found = conn.execute(text("SELECT patient_id, id FROM surveyassignment")).all()
+            assignment = {int(row[0]): int(row[1]) for row in found}
         read = text("SELECT state FROM conversation WHERE patient_id = :p")
         if backend_name(url) == "PostgreSQL":
             read = text("SELECT state FROM conversation WHERE patient_id = :p FOR UPDATE")
