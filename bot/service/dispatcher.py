@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections import deque
@@ -131,6 +132,8 @@ class Dispatcher:
         self._queues: dict[tuple[str, str], deque[_Claimed]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._held: dict[int, tuple[str, str]] = {}  # claimed here and not finished
+        # Safety replies under way, per recipient: that recipient's other messages wait for them.
+        self._urgent: dict[tuple[str, str], set[asyncio.Task[None]]] = {}
         self._idle = asyncio.Event()
         self._idle.set()
         self.interrupted: set[int] = set()  # claims an outage cut short: to be put back
@@ -257,20 +260,32 @@ class Dispatcher:
             self._held[row.id or 0] = key
             item = _Claimed(row, now, cleared.get(row.id or 0), time.monotonic())
             if send_rules.is_safety(row):  # waits for nobody, not even its own chat's queue
-                self._spawn(self._send_safety(channel, item), f"pathbot-safety-{row.id}")
+                task = self._spawn(self._send_safety(channel, item), f"pathbot-safety-{row.id}")
+                # ... but that chat's other messages claimed with it or after wait for it
+                urgent = self._urgent.setdefault(key, set())
+                urgent.add(task)
+                task.add_done_callback(functools.partial(self._urgent_done, key))
                 continue
             queue = self._queues.get(key)
             if queue is not None:
                 queue.append(item)  # its recipient's task sends it after the earlier ones
                 continue
             self._queues[key] = deque([item])
-            self._spawn(self._serve(channel, key), f"pathbot-recipient-{row.id}")
+            _ = self._spawn(self._serve(channel, key), f"pathbot-recipient-{row.id}")
 
-    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(work, name=name)
         self._tasks.add(task)
         self._idle.clear()
         task.add_done_callback(self._finished)
+        return task
+
+    def _urgent_done(self, key: tuple[str, str], task: asyncio.Task[None]) -> None:
+        waiting = self._urgent.get(key)
+        if waiting is not None:
+            waiting.discard(task)
+            if not waiting:
+                del self._urgent[key]
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
@@ -292,6 +307,8 @@ class Dispatcher:
         queue = self._queues[key]
         try:
             while queue:
+                while self._urgent.get(key):  # a safety reply to this recipient goes first
+                    await asyncio.wait(set(self._urgent[key]))
                 item = queue.popleft()
                 try:
                     await self._send_guarded(channel, item, queue)
