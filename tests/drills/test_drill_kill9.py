@@ -10,9 +10,14 @@ minutes would do), so the drill stays short.
 
 Checked at the end: every answer whose webhook got a 2xx is stored, none twice; every due
 message reached the provider; and the provider's log, keyed by the outbox id in each message's
-StatusCallback URL, shows how many were sent twice. That can happen, by design, at most once per
-kill: the dispatcher sends one message at a time, and one that Twilio accepted just before the
-kill, but was not yet marked sent, goes out again when its lease expires (at-least-once).
+StatusCallback URL, shows how many were sent twice. That can happen, by design, for the messages
+in flight at the kill: the dispatcher sends up to the channel's gate width at once (issue 16's
+concurrent dispatcher), and one that Twilio accepted just before the kill, but was not yet marked
+sent, goes out again when its lease expires (at-least-once). "Sent" is recorded after the send
+leaves the gate (so a database outage never holds a place a crisis reply needs), so a kill can
+also catch sends waiting for that record. The bound is therefore two gates' widths per kill (seen:
+52-78 for 5 kills), not one per kill as when sends were sequential; narrowing the window
+(recording "sent" sooner, group commits) is open work for issue 16.
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ from bot.db.database import session_scope
 from bot.db.models import Event, InboundMessage, ItemResponse, OutboxMessage, Patient
 from bot.schedule import cohorts
 from bot.schedule.plan import PlanOptions
-from bot.service.dispatcher import LEASE
+from bot.service.dispatcher import DEFAULT_GATE_WIDTH, LEASE
 from tests.fakes.twilio_api import FakeTwilio
 from tests.sms_support import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, PUBLIC_BASE, sms_settings
 
@@ -301,8 +306,8 @@ async def test_kill_9_at_random_moments_loses_nothing(tmp_path: Path) -> None:
             f"({aged} dead claims aged), {time.monotonic() - started:.1f} s"
         )
         assert server.starts - 1 == KILLS
-        # at-least-once window: a message accepted by Twilio in the instant before a kill
-        assert sum(n - 1 for n in duplicates.values()) <= KILLS
+        # at-least-once window: the sends in flight or awaiting their "sent" record at a kill
+        assert sum(n - 1 for n in duplicates.values()) <= KILLS * 2 * DEFAULT_GATE_WIDTH
     finally:
         server.stop()
         await fake.stop()
