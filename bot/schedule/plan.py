@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from bot.conversation.engine import ConversationEngine
+from bot.conversation.engine import ConversationEngine, Step
 from bot.conversation.i18n import translator
 from bot.conversation.state import ConversationState, PendingSurvey
 from bot.db import store
@@ -412,9 +412,15 @@ def _start(
     pending: PendingSurvey,
     now: datetime,
 ) -> None:
+    step = conversation.start_survey(state, pending)
+    persist_step(session, patient_id, step, f"offer:{pending.assignment_id}", now)
+
+
+def persist_step(session: Session, patient_id: int, step: Step, key: str, now: datetime) -> None:
+    """A scheduler-made step's events, state and messages, in the caller's transaction (messages
+    only to a reachable patient who has not stopped; `key` dedupes them in the outbox)."""
     patient = session.get(Patient, patient_id)
     assert patient is not None
-    step = conversation.start_survey(state, pending)
     identity = reachable_identity(session, patient)
     store.apply_events(
         session,
@@ -431,7 +437,7 @@ def _start(
             channel=identity.channel,
             address=identity.address,
             messages=step.outgoing,
-            dedupe_prefix=f"offer:{pending.assignment_id}",
+            dedupe_prefix=key,
             now=now,
         )
 

@@ -37,8 +37,7 @@ from bot.db import store
 from bot.db.models import Alert, ItemResponse, Patient, SurveyAssignment
 from bot.db.schedule_models import BatteryProgress, PlannedSurvey, SurveyPlanEntry
 from bot.schedule.localtime import in_quiet_hours, next_local_hour
-from bot.schedule.outbox import reachable_identity
-from bot.schedule.plan import OPEN_STATES, in_sittings
+from bot.schedule.plan import OPEN_STATES, in_sittings, persist_step
 
 # A rest between two sittings; short, so four sittings fit well inside the window.
 SITTING_BREAK = timedelta(hours=2)
@@ -77,7 +76,7 @@ def offer_open_batteries(session: Session, conversation: ConversationEngine, now
         step = conversation.start_surveys(state, pending)
         first = min(_id(a.id) for a, _ in members)
         # "offer:" as for a single survey: a paper form that answers it cancels the queued offer
-        _persist(session, patient_id, step, f"offer:{first}", now)
+        persist_step(session, patient_id, step, f"offer:{first}", now)
         for _assignment, planned in members:
             planned.offered_at = now
             session.add(planned)
@@ -150,7 +149,7 @@ def continue_due_sittings(session: Session, conversation: ConversationEngine, no
             continue  # the patient said NEXT, or the battery left the conversation
         step = conversation.continue_battery(state, _id(progress.id))
         key = f"sitting:{progress.id}:{progress.reoffers}:{progress.sitting + 1}"
-        _persist(session, progress.patient_id, step, key, now)
+        persist_step(session, progress.patient_id, step, key, now)
         started += 1
     return started
 
@@ -228,7 +227,7 @@ def _reoffer(
             ),
         )
         step = Step(step.state, step.events, (why, *step.outgoing))
-    _persist(session, progress.patient_id, step, f"reoffer:{battery}:{progress.reoffers}", now)
+    persist_step(session, progress.patient_id, step, f"reoffer:{battery}:{progress.reoffers}", now)
 
 
 def _drop_battery(state: ConversationState, battery: int) -> None:
@@ -346,31 +345,6 @@ def _current_answers(session: Session, ids: list[int]) -> dict[int, dict[str, An
             else Answer(code=None, value=None, status="skipped")
         )
     return found
-
-
-def _persist(session: Session, patient_id: int, step: Step, key: str, now: datetime) -> None:
-    """The step's events, state and messages, in the caller's transaction."""
-    patient = session.get(Patient, patient_id)
-    assert patient is not None
-    identity = reachable_identity(session, patient)
-    store.apply_events(
-        session,
-        patient=patient,
-        events=step.events,
-        channel=identity.channel if identity else "none",
-        now=now,
-    )
-    store.save_state(session, patient_id, step.state, now)
-    if identity is not None and patient.status != "stopped":
-        store.enqueue(
-            session,
-            patient_id=patient_id,
-            channel=identity.channel,
-            address=identity.address,
-            messages=step.outgoing,
-            dedupe_prefix=key,
-            now=now,
-        )
 
 
 def _id(value: int | None) -> int:
