@@ -98,7 +98,7 @@ def measure(url: str, patients: int, send_seconds: float) -> dict[str, float]:
         _cohort(app.db, [pid for pid, _ in people])
         t0 = time.perf_counter()
         with session_scope(app.db) as session:
-            queued = materialise_reminders(session, NOW, program=app.settings.program_name)
+            queued = materialise_reminders(session, NOW, program=app.program)
         seconds = time.perf_counter() - t0
         if queued != patients:
             raise RuntimeError(f"{queued} reminders queued for {patients} patients")

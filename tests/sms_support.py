@@ -162,12 +162,10 @@ async def sms_world(
 
 async def enrol_by_sms(world: SmsWorld, study_id: str, phone: str, *, locale: str = "en") -> int:
     """A patient who got the opt-in text and confirmed with START."""
-    from bot.conversation.engine import ProgramInfo
     from bot.service.sms_optin import queue_invite
 
     patient_id = world.add_patient(study_id, phone, locale=locale)
-    program = ProgramInfo("Pain Program", "802-555-0100", "Mon-Fri 8-5")
-    queue_invite(world.app.db, program, patient_id, world.clock())
+    queue_invite(world.app.db, world.app.program, patient_id, world.clock())
     await world.dispatch()
     await world.text(phone, "START")
     return patient_id

@@ -50,7 +50,7 @@ def test_overdue_nudges_are_one_nudge_not_one_per_tick(sqlite_url: str) -> None:
     nudged = []
     for _ in range(3):  # three scheduler ticks, a minute apart
         with session_scope(app.db) as s:
-            nudged.append(plan.send_nudges(s, clock(), "Pain Program"))
+            nudged.append(plan.send_nudges(s, clock(), app.program))
         clock.advance(minutes=1)
     assert nudged == [1, 0, 0]
     with Session(app.db) as s:

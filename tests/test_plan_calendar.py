@@ -45,7 +45,7 @@ def test_moving_the_last_session_moves_the_post_battery(app: App, clock: FakeClo
     with session_scope(app.db) as s:
         last = _sessions(s)[-1]
         new_start = last.starts_at + timedelta(weeks=2)  # type: ignore[attr-defined]
-        sessions.move_event(s, last, new_start, clock(), program="PATH")  # type: ignore[arg-type]
+        sessions.move_event(s, last, new_start, clock(), program=app.program)  # type: ignore[arg-type]
     with Session(app.db) as s:
         post = planned_assignment(s, "C-001", "FALL", "promis29", "post")
         assert post.opens_at == shift_wall(new_start, -3 * DAY, NY)
@@ -58,7 +58,7 @@ def test_moving_the_first_session_moves_the_baseline(app: App, clock: FakeClock)
     with session_scope(app.db) as s:
         first = _sessions(s)[0]
         new_start = first.starts_at + timedelta(days=2)  # type: ignore[attr-defined]
-        sessions.move_event(s, first, new_start, clock(), program="PATH")  # type: ignore[arg-type]
+        sessions.move_event(s, first, new_start, clock(), program=app.program)  # type: ignore[arg-type]
     with Session(app.db) as s:
         baseline = planned_assignment(s, "C-001", "FALL", "brs", "baseline")
         assert baseline.expires_at == new_start
@@ -72,7 +72,7 @@ def test_cancelling_the_last_session_anchors_post_to_the_new_last(
     enrol(app, "FALL", ["C-001"], now=clock())
     with session_scope(app.db) as s:
         held = _sessions(s)
-        sessions.cancel_event(s, held[-1], clock(), program="PATH")  # type: ignore[arg-type]
+        sessions.cancel_event(s, held[-1], clock(), program=app.program)  # type: ignore[arg-type]
         new_last = held[-2].starts_at  # type: ignore[attr-defined]
     with Session(app.db) as s:
         post = planned_assignment(s, "C-001", "FALL", "promis29", "post")
@@ -145,7 +145,7 @@ def test_an_offered_post_keeps_its_opening_when_the_last_session_moves(
     with session_scope(app.db) as s:
         last = _sessions(s)[-1]
         new_start = last.starts_at + timedelta(weeks=1)  # type: ignore[attr-defined]
-        sessions.move_event(s, last, new_start, clock(), program="PATH")  # type: ignore[arg-type]
+        sessions.move_event(s, last, new_start, clock(), program=app.program)  # type: ignore[arg-type]
     with Session(app.db) as s:
         post = planned_assignment(s, "C-001", "FALL", "promis29", "post")
         assert post.opens_at == opened

@@ -45,10 +45,10 @@ def test_moved_and_cancelled_sessions_tell_everyone(db_url: str) -> None:
     with session_scope(app.db) as s:
         ev = s.get(Event, sessions[1].id)
         assert ev is not None
-        assert move_event(s, ev, new_start, clock(), program="PP") == 2
+        assert move_event(s, ev, new_start, clock(), program=app.program) == 2
         gone = s.get(Event, sessions[2].id)
         assert gone is not None
-        assert cancel_event(s, gone, clock(), program="PP") == 2
+        assert cancel_event(s, gone, clock(), program=app.program) == 2
     tick(app, channel)
     texts = [e.text for _, e in channel.sent]
     assert any("has moved to Wednesday, November 18" in t for t in texts)

@@ -62,7 +62,7 @@ def run_move(ns: argparse.Namespace) -> int:
             try:
                 local = datetime.strptime(ns.to, "%Y-%m-%d %H:%M").replace(tzinfo=ZoneInfo(zone))
                 told = sessions.move_event(
-                    session, event, local, app.pipeline.now(), program=settings.program_name
+                    session, event, local, app.pipeline.now(), program=app.program
                 )
             except ValueError as exc:
                 raise CommandError(str(exc)) from None
@@ -86,7 +86,7 @@ def run_cancel(ns: argparse.Namespace) -> int:
                 raise CommandError(f"no event {ns.event_id}")
             try:
                 told = sessions.cancel_event(
-                    session, event, app.pipeline.now(), program=settings.program_name
+                    session, event, app.pipeline.now(), program=app.program
                 )
             except ValueError as exc:
                 raise CommandError(str(exc)) from None

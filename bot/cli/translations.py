@@ -1,6 +1,7 @@
-"""`pathbot translations`: which instrument is offered in which language, and the bot wording's
-status per language; `pathbot translations check DIR` validates translation packs before a
-clinic drops them into PATHBOT_TRANSLATION_PACKS_DIR."""
+"""`pathbot translations`: which instrument is offered in which language, the bot wording's
+status per language, and which languages lack the clinic's own texts (program name, help line,
+hours, place: they get the English ones); `pathbot translations check DIR` validates translation
+packs before a clinic drops them into PATHBOT_TRANSLATION_PACKS_DIR."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bot.conversation import language_status
+from bot.conversation.clinic_texts import FILE_SETTING, ClinicTexts
 from bot.conversation.coverage import Coverage, coverage_matrix
+from bot.service.app import program_info
 from bot.service.settings import get_settings
 from surveys.loader import load_versions_without_packs
 from surveys.packs import PACKS_DIR_ENV, check_directory
@@ -30,9 +34,31 @@ def register(sub: Any) -> None:
 
 def run_matrix(ns: argparse.Namespace) -> int:
     del ns
-    get_settings()  # a packs directory named only in .env counts too
+    settings = get_settings()  # a packs directory named only in .env counts too
+    texts = program_info(settings).texts  # a wrong clinic texts file: a configuration error
     print(render_matrix(coverage_matrix()), end="")
+    if texts is not None:
+        print(render_clinic_texts(texts), end="")
     return 0
+
+
+def render_clinic_texts(texts: ClinicTexts) -> str:
+    """Per language, the clinic texts it has of its own and those it gets in English."""
+    source = texts.source or f"{FILE_SETTING} not set"
+    lines = ["", f"Clinic texts ({source}; a language without its own gets the English):"]
+    lines.append(f"  en English: {', '.join(texts.keys())}")
+    missing = texts.missing()
+    for info in language_status.languages():
+        if info.code == "en":
+            continue
+        lacking = missing.get(info.code, ())
+        own = texts.own(info.code)
+        parts = [f"own {', '.join(own)}" if own else "none of its own"]
+        if lacking:
+            parts.append(f"English {', '.join(lacking)}")
+        lines.append(f"  {info.code} {info.english}: {'; '.join(parts)}")
+    lines.append("")
+    return "\n".join(lines)
 
 
 def render_matrix(coverage: Coverage) -> str:

@@ -11,7 +11,10 @@ Two problems, two marks, both old enough (Unicode 2.0) for every phone that show
   need nothing: the bidi algorithm keeps them in order.
 
 Marks are added once, when the message is rendered for a channel; the catalogs and instrument
-files hold plain text. They cost a UTF-16 unit each, which SMS segment counting includes.
+files hold plain text. One exception: a clinic text without right-to-left letters (the English
+fallback of bot/conversation/clinic_texts.py) arrives embedded whole, since its runs marked one
+by one may still be shown in reverse order ("8:00 - 17:00" as "17:00 - 8:00"); it is kept.
+Marks cost a UTF-16 unit each, which SMS segment counting includes.
 The parser drops them again (they are format characters: text_normalize removes them).
 """
 
@@ -37,12 +40,16 @@ _ISLAND = re.compile(
 )
 _TRAILING = ".:,;!?)"  # sentence punctuation after an island belongs to the sentence
 _NEEDS_EMBEDDING = re.compile(r"[A-Za-z\u00c0-\u024f]|\s|^\+")
+# An embedding already in the text (a clinic text placed whole): kept as one run.
+_EMBEDDED = re.compile(f"{LRE}[^{LRE}{PDF}\n]*{PDF}")
+# Letters of right-to-left scripts: Hebrew, Arabic (with Syriac, Thaana, NKo) and their
+# presentation forms.
+_RTL_LETTER = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
 
 
 def mark_rtl(text: str) -> str:
-    """`text` with RLM at the start of every line and LTR islands embedded (idempotent)."""
-    if any(c in MARKS for c in text):
-        text = strip_marks(text)
+    """`text` with RLM at the start of every line and LTR islands embedded (idempotent);
+    embeddings already in it are kept whole, other marks made anew."""
     return "\n".join(_line(line) for line in text.split("\n"))
 
 
@@ -66,10 +73,21 @@ def strip_marks(text: str) -> str:
     return "".join(c for c in text if c not in MARKS)
 
 
+def has_rtl_letters(text: str) -> bool:
+    return _RTL_LETTER.search(text) is not None
+
+
 def _line(line: str) -> str:
-    if not line.strip():
-        return line
-    return RLM + _ISLAND.sub(_embed, line)
+    if not strip_marks(line).strip():
+        return strip_marks(line)
+    out: list[str] = []
+    start = 0
+    for kept in _EMBEDDED.finditer(line):
+        out.append(_ISLAND.sub(_embed, strip_marks(line[start : kept.start()])))
+        out.append(f"{LRE}{strip_marks(kept.group(0))}{PDF}")
+        start = kept.end()
+    out.append(_ISLAND.sub(_embed, strip_marks(line[start:])))
+    return RLM + "".join(out)
 
 
 def _embed(match: re.Match[str]) -> str:

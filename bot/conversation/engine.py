@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.conversation import parsing, wording
+from bot.conversation.clinic_texts import ProgramInfo as ProgramInfo  # where callers found it
 from bot.conversation.events import (
     AnswerRecorded,
     AnswerWithdrawn,
@@ -57,13 +58,6 @@ TranslatorSource = Callable[[str], Translator]
 BAD_REPLIES_BEFORE_SKIP_OFFER = 2
 # The YES / NO options of the skipped-items offer.
 OFFER_YES, OFFER_NO = 1, 2
-
-
-@dataclass(frozen=True)
-class ProgramInfo:
-    name: str
-    help_phone: str
-    help_hours: str
 
 
 @dataclass(frozen=True)
@@ -633,7 +627,7 @@ class ConversationEngine:
                 "{program}: {title}. {count} questions.",
                 len(asked),
             ).format(
-                program=self._program.name,
+                program=self._program.name_in(tr.code),
                 title=instrument.title[survey.language],
                 count=len(asked),
             )
@@ -724,7 +718,7 @@ class ConversationEngine:
                 "confirmation",
                 tr.gettext(
                     "{program}: you will get no more messages. Reply {start} to join again."
-                ).format(program=self._program.name, start=tr.gettext("START")),
+                ).format(program=self._program.name_in(tr.code), start=tr.gettext("START")),
             )
         )
 
@@ -740,7 +734,7 @@ class ConversationEngine:
                 "confirmation",
                 tr.gettext(
                     "{program}: welcome back. You will get messages again. Reply {stop} to end."
-                ).format(program=self._program.name, stop=tr.gettext("STOP")),
+                ).format(program=self._program.name_in(tr.code), stop=tr.gettext("STOP")),
             )
         )
         if b.state.mode != "active":
@@ -761,9 +755,9 @@ class ConversationEngine:
                     "Emergency: call 911. Crisis: call or text 988. "
                     "Reply {stop} to end, {language} to change language."
                 ).format(
-                    program=self._program.name,
-                    phone=self._program.help_phone,
-                    hours=self._program.help_hours,
+                    program=self._program.name_in(tr.code),
+                    phone=self._program.phone_in(tr.code),
+                    hours=self._program.hours_in(tr.code),
                     stop=tr.gettext("STOP"),
                     language=tr.gettext("LANGUAGE"),
                 ),

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot.conversation.clinic_texts import ProgramInfo
 from bot.conversation.engine import ConversationEngine
 from bot.db.database import session_scope
 from bot.schedule import alumni, cohorts, plan, reminders, sittings, voice_calls
@@ -28,7 +29,7 @@ class DueWorkSetup:
 
     db: Engine
     conversation: ConversationEngine
-    program_name: str
+    program: ProgramInfo
     reminder_offsets_minutes: tuple[int, ...]
     calls: CallRules | None = None  # the voice channel's tier: None when voice is off
 
@@ -49,7 +50,7 @@ class DueWork:
 
 def materialise_due_work(setup: DueWorkSetup, now: datetime) -> DueWork:
     """Expire, graduate, extend, offer, nudge and remind: everything due at `now`."""
-    program = setup.program_name
+    program = setup.program
     offsets = setup.reminder_offsets_minutes
     conversation = setup.conversation
     steps: dict[str, Callable[[Session], int]] = {

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from bot.conversation.clinic_texts import ProgramInfo
 from bot.conversation.engine import ConversationEngine, Step
 from bot.conversation.i18n import translator
 from bot.conversation.state import ConversationState, PendingSurvey
@@ -442,7 +443,7 @@ def persist_step(session: Session, patient_id: int, step: Step, key: str, now: d
         )
 
 
-def send_nudges(session: Session, now: datetime, program: str) -> int:
+def send_nudges(session: Session, now: datetime, program: ProgramInfo) -> int:
     """One nudge per patient for their unfinished surveys whose next nudge time has come."""
     rows = session.exec(
         select(SurveyAssignment, SurveyPlanEntry)
@@ -477,7 +478,7 @@ def send_nudges(session: Session, now: datetime, program: str) -> int:
         first = assignments[0][0]
         text = tr.gettext(
             "{program}: you have questions waiting for you. Reply {resume} to answer them."
-        ).format(program=program, resume=tr.gettext("RESUME"))
+        ).format(program=program.name_in(tr.code), resume=tr.gettext("RESUME"))
         row = enqueue_scheduled(
             session,
             patient=patient,

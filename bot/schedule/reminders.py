@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
+from bot.conversation.clinic_texts import ProgramInfo
 from bot.conversation.i18n import Translator, translator
 from bot.conversation.local_time import day_and_time
 from bot.db.models import ChannelIdentity, Event, OutboxMessage, Patient, Rsvp
@@ -40,7 +41,7 @@ def materialise_reminders(
     session: Session,
     now: datetime,
     *,
-    program: str,
+    program: ProgramInfo,
     offsets_minutes: Sequence[int] = DEFAULT_OFFSETS_MINUTES,
 ) -> int:
     """Write every reminder that has come due into the outbox; returns how many will be sent."""
@@ -68,7 +69,7 @@ def _remind_audience(
     event: Event,
     patients: Sequence[Patient],
     now: datetime,
-    program: str,
+    program: ProgramInfo,
     offsets_minutes: Sequence[int],
 ) -> int:
     """Queue each patient's due reminders; the nearest is sent, older ones recorded as dropped.
@@ -211,16 +212,19 @@ def when_text(instant: datetime, patient: Patient, tr: Translator) -> str:
     return tr.gettext("{day} at {time}").format(day=day, time=clock)
 
 
-def place_text(event: Event, tr: Translator) -> str:
+def place_text(event: Event, tr: Translator, program: ProgramInfo) -> str:
+    """Where the session is: the clinic's location in the patient's language when the place is
+    the clinic's usual one (clinic texts), any other place as staff typed it."""
     parts: list[str] = []
     if event.location:
-        parts.append(tr.gettext("Place: {place}.").format(place=event.location))
+        place = program.place_in(event.location, tr.code)
+        parts.append(tr.gettext("Place: {place}.").format(place=place))
     if event.video_link:
         parts.append(tr.gettext("Video: {link}").format(link=event.video_link))
     return " ".join(parts)
 
 
-def reminder_text(event: Event, patient: Patient, program: str) -> str:
+def reminder_text(event: Event, patient: Patient, program: ProgramInfo) -> str:
     """No health detail: lock screens are public (PRIV-01)."""
     tr = translator(patient.locale)
     when = when_text(event.starts_at, patient, tr)
@@ -228,8 +232,8 @@ def reminder_text(event: Event, patient: Patient, program: str) -> str:
         head = tr.gettext("{program}: reminder, the alumni group meets {when}.")
     else:
         head = tr.gettext("{program}: reminder, your group meets {when}.")
-    lines = [head.format(program=program, when=when)]
-    place = place_text(event, tr)
+    lines = [head.format(program=program.name_in(tr.code), when=when)]
+    place = place_text(event, tr, program)
     if place:
         lines.append(place)
     lines.append(

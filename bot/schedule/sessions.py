@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
+from bot.conversation.clinic_texts import ProgramInfo
 from bot.conversation.i18n import translator
 from bot.db.models import Cohort, Event, Patient
 from bot.schedule import plan
@@ -47,7 +48,7 @@ def check_cancel(event: Event, now: datetime) -> None:
 
 
 def move_notices(
-    session: Session, event: Event, new_start: datetime, *, program: str
+    session: Session, event: Event, new_start: datetime, *, program: ProgramInfo
 ) -> list[Notice]:
     """Who a move tells and what, worked out before anything changes (the console's preview
     shows exactly this list; move_event sends it)."""
@@ -61,11 +62,11 @@ def move_notices(
             else tr.gettext("{program}: the alumni meeting on {old} has moved to {new}.")
         )
         text = template.format(
-            program=program,
+            program=program.name_in(tr.code),
             old=when_text(event.starts_at, patient, tr),
             new=when_text(new_start, patient, tr),
         )
-        place = place_text(event, tr)
+        place = place_text(event, tr, program)
         notices.append(
             _notice(
                 session,
@@ -77,7 +78,7 @@ def move_notices(
     return notices
 
 
-def cancel_notices(session: Session, event: Event, *, program: str) -> list[Notice]:
+def cancel_notices(session: Session, event: Event, *, program: ProgramInfo) -> list[Notice]:
     """Who a cancellation tells and what (the preview's list; cancel_event sends it)."""
     if event.status == "cancelled":
         return []
@@ -89,7 +90,9 @@ def cancel_notices(session: Session, event: Event, *, program: str) -> list[Noti
             if event.kind == "session"
             else tr.gettext("{program}: the alumni meeting on {when} is cancelled.")
         )
-        text = template.format(program=program, when=when_text(event.starts_at, patient, tr))
+        text = template.format(
+            program=program.name_in(tr.code), when=when_text(event.starts_at, patient, tr)
+        )
         notices.append(
             _notice(session, patient, text, f"notice:{event.id}:{patient.id}:cancelled:0")
         )
@@ -102,7 +105,7 @@ def _notice(session: Session, patient: Patient, text: str, key: str) -> Notice:
 
 
 def move_event(
-    session: Session, event: Event, new_start: datetime, now: datetime, *, program: str
+    session: Session, event: Event, new_start: datetime, now: datetime, *, program: ProgramInfo
 ) -> int:
     """Move an event to `new_start`; returns how many patients were told."""
     check_move(event, new_start, now)
@@ -121,7 +124,7 @@ def move_event(
     return told
 
 
-def cancel_event(session: Session, event: Event, now: datetime, *, program: str) -> int:
+def cancel_event(session: Session, event: Event, now: datetime, *, program: ProgramInfo) -> int:
     """Cancel an event; returns how many patients were told."""
     if event.status == "cancelled":
         return 0

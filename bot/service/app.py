@@ -7,14 +7,16 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
-from bot.conversation.engine import ConversationEngine, ProgramInfo
+from bot.conversation import clinic_texts
+from bot.conversation.clinic_texts import ProgramInfo
+from bot.conversation.engine import ConversationEngine
 from bot.conversation.i18n import translator
 from bot.db.database import forbid_event_loop, make_engine, upgrade
 from bot.schedule.due import DueWorkSetup
 from bot.schedule.rsvp import handle_rsvp_reply
 from bot.schedule.voice_calls import CallRules
 from bot.service.pipeline import Clock, Pipeline
-from bot.service.settings import Settings
+from bot.service.settings import Settings, SettingsError
 from surveys.loader import load_instrument
 
 
@@ -28,13 +30,14 @@ class App:
     db: Engine
     pipeline: Pipeline
     conversation: ConversationEngine
+    program: ProgramInfo  # name, help line, hours and place per language (clinic texts)
 
     def due_work_setup(self) -> DueWorkSetup:
         """What the scheduler's due-work pass needs, from this app's settings."""
         return DueWorkSetup(
             db=self.db,
             conversation=self.conversation,
-            program_name=self.settings.program_name,
+            program=self.program,
             reminder_offsets_minutes=tuple(self.settings.reminder_offsets_minutes),
             calls=call_rules(self.settings),
         )
@@ -66,14 +69,12 @@ def build_app(
     """`serving`: the app behind `pathbot run`, where database work on the event loop would
     freeze every request; its engine refuses such work (bot/db/database.py)."""
     url = database_url or settings.database_url
+    program = program_info(settings)  # a wrong clinic texts file stops the start, first
     if migrate:
         upgrade(url)
     db = make_engine(url, settings.database_timeouts)
     if serving:
         forbid_event_loop(db)
-    program = ProgramInfo(
-        name=settings.program_name, help_phone=settings.help_phone, help_hours=settings.help_hours
-    )
     conversation = ConversationEngine(
         instruments=lambda instrument_id, version: load_instrument(instrument_id, version),
         translators=translator,
@@ -87,4 +88,20 @@ def build_app(
         default_locale=settings.default_locale,
         reply_hooks=(handle_rsvp_reply,),
     )
-    return App(settings=settings, db=db, pipeline=pipeline, conversation=conversation)
+    return App(
+        settings=settings, db=db, pipeline=pipeline, conversation=conversation, program=program
+    )
+
+
+def program_info(settings: Settings) -> ProgramInfo:
+    """The program's texts in every language: the settings' English ones, and the clinic texts
+    file's over them; a mistake in the file is a configuration error naming it."""
+    english = {
+        "program_name": settings.program_name,
+        "help_phone": settings.help_phone,
+        "help_hours": settings.help_hours,
+    }
+    try:
+        return clinic_texts.program_info(english, settings.clinic_texts_file)
+    except clinic_texts.ClinicTextsError as exc:
+        raise SettingsError(f"{clinic_texts.FILE_SETTING}: {exc}") from None

@@ -22,7 +22,6 @@ from sqlmodel import Session, select
 from bot.channels.port import BackendUnavailable, DeliveryStatus, PressOutcome
 from bot.channels.voice.script import VoiceScript, VoiceTurn
 from bot.clinic.alerts.delivery import record_send_failure
-from bot.conversation.engine import ProgramInfo
 from bot.conversation.messages import ButtonPress, HandleResult, Inbound
 from bot.db import fallback, store
 from bot.db.availability import is_outage
@@ -51,9 +50,7 @@ InboundGate = Callable[[App, Inbound], HandleResult]
 
 
 def _sms_gate(app: App, inbound: Inbound) -> HandleResult:
-    settings = app.settings
-    program = ProgramInfo(settings.program_name, settings.help_phone, settings.help_hours)
-    return sms_optin.receive(app.pipeline, app.db, program, inbound)
+    return sms_optin.receive(app.pipeline, app.db, app.program, inbound)
 
 
 INBOUND_GATES: dict[str, InboundGate] = {sms_optin.CHANNEL: _sms_gate}

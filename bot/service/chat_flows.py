@@ -193,7 +193,7 @@ def not_enrolled(app: App, inbound: Inbound, locale_hint: str) -> HandleResult:
             tr.gettext(
                 "{program}: this chat is not linked to the program. To join, open the link "
                 "from your clinic, or call {phone}."
-            ).format(program=app.settings.program_name, phone=app.settings.help_phone),
+            ).format(program=app.program.name_in(tr.code), phone=app.program.phone_in(tr.code)),
         )
         return HandleResult("unknown_sender", _refuse(session, inbound, row, reply, now))
 
@@ -364,11 +364,11 @@ def _welcome(app: App, tr: Translator) -> str:
         "questions and reminders here. Telegram chats are not fully private: Telegram and "
         "anyone who uses this phone could read them. Send /stop at any time to end. "
         "Help: {phone}."
-    ).format(program=app.settings.program_name, phone=app.settings.help_phone)
+    ).format(program=app.program.name_in(tr.code), phone=app.program.phone_in(tr.code))
 
 
 def _refusal(app: App, tr: Translator, status: str) -> str:
-    phone = app.settings.help_phone
+    phone = app.program.phone_in(tr.code)
     if status == "used":
         text = tr.gettext(
             "This link was already used. Please ask the clinic for a new one at {phone}."

@@ -16,7 +16,6 @@ from pathlib import Path
 import qrcode
 from sqlmodel import Session
 
-from bot.conversation.engine import ProgramInfo
 from bot.db.database import session_scope
 from bot.db.invites import DEFAULT_TTL, issue_code
 from bot.db.models import Patient
@@ -83,10 +82,8 @@ def invite_to_telegram(request: InviteRequest) -> list[str]:
 def invite_to_sms(request: InviteRequest) -> list[str]:
     """`pathbot patient invite P --channel sms`: queue the opt-in text for the dispatcher."""
     app = request.app
-    settings = app.settings
-    program = ProgramInfo(settings.program_name, settings.help_phone, settings.help_hours)
     # InviteRefused (no phone number, opted out) reaches the caller: it is an error, not news.
-    sms_optin.queue_invite(app.db, program, request.patient.id or 0, app.pipeline.now())
+    sms_optin.queue_invite(app.db, app.program, request.patient.id or 0, app.pipeline.now())
     return [
         f"SMS opt-in message queued for {request.patient.study_id}; `pathbot run` sends it.",
         "Nothing else is sent until the patient replies START.",

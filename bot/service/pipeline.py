@@ -234,7 +234,7 @@ class Pipeline:
             "reply",
             tr.gettext(
                 "{program}: this number is not enrolled. To join, please ask the clinic at {phone}."
-            ).format(program=self._program.name, phone=self._program.help_phone),
+            ).format(program=self._program.name_in(tr.code), phone=self._program.phone_in(tr.code)),
         )
         # One polite answer per unknown address, ever: the dedupe key does not vary by message.
         ids = inbound_store.enqueue(

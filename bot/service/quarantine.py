@@ -96,7 +96,7 @@ def _answer(
         text = tr.gettext(
             "{program}: sorry, we could not process your last message. The care team has been "
             "told. You can also call {phone}."
-        ).format(program=app.settings.program_name, phone=app.settings.help_phone)
+        ).format(program=app.program.name_in(tr.code), phone=app.program.phone_in(tr.code))
         outgoing = (Outgoing("reply", text),)
     try:
         with session_scope(app.db) as session:

@@ -74,9 +74,12 @@ class Settings(BaseSettings):
     # clinic's licensed translation packs (surveys/packs.py). See `export_survey_directories`.
     instruments_dir: str | None = None
     translation_packs_dir: str | None = None
+    # The program as patients are told about it, in English; a clinic texts file (YAML, see
+    # bot/conversation/clinic_texts.py and README) gives them, and the meeting place, per language.
     program_name: str = "Pain Program"
     help_phone: str = "802-555-0100"
     help_hours: str = "Mon-Fri 8-5"
+    clinic_texts_file: str | None = None
     # Messages from addresses that are no patient's are deleted after this many days
     # (`pathbot privacy purge-strangers`); their STOP is kept.
     stranger_retention_days: int = Field(default=30, ge=1, le=3650)

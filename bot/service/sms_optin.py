@@ -47,7 +47,7 @@ def optin_text(tr: Translator, program: ProgramInfo) -> str:
         "week. Msg&data rates may apply. Texts are not private and not watched 24/7. "
         "Emergency: 911. Crisis: call or text 988. Reply {help} for help, {stop} to end."
     ).format(
-        program=program.name,
+        program=program.name_in(tr.code),
         start=tr.gettext("START"),
         help=tr.gettext("HELP"),
         stop=tr.gettext("STOP"),
@@ -138,12 +138,16 @@ def _handle_pending(db: Engine, program: ProgramInfo, inbound: Inbound) -> Handl
             message = tr.gettext(
                 "{program}: thank you, you are signed up. We will text you when there are "
                 "questions for you. Reply {help} for help, {stop} to end."
-            ).format(program=program.name, help=tr.gettext("HELP"), stop=tr.gettext("STOP"))
+            ).format(
+                program=program.name_in(tr.code), help=tr.gettext("HELP"), stop=tr.gettext("STOP")
+            )
             prefix = f"sms-optin-confirmed:{identity.id}:{row.id}"
         else:
             message = tr.gettext(
                 "{program}: to get our texts, please reply {start}. Reply {stop} to end."
-            ).format(program=program.name, start=tr.gettext("START"), stop=tr.gettext("STOP"))
+            ).format(
+                program=program.name_in(tr.code), start=tr.gettext("START"), stop=tr.gettext("STOP")
+            )
             prefix = f"sms-optin-reminder:{identity.id}"  # one reminder per number, ever
         rows = store.enqueue(
             session,

@@ -27,7 +27,8 @@ from sqlmodel import Session, col, select
 
 from bot.channels.voice.script import Listen, VoiceScript, VoiceTurn
 from bot.conversation import keywords, parsing, triage
-from bot.conversation.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES
+from bot.conversation.bidi import strip_marks
+from bot.conversation.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES, normalize_locale
 from bot.conversation.keywords import Command
 from bot.conversation.messages import LANGUAGE_ITEM, SKIPPED_OFFER_ITEM, ButtonPress, Inbound
 from bot.conversation.reply_words import words_for
@@ -174,7 +175,8 @@ class _Turn:
         english = _script(DEFAULT_SCRIPT)
         if patient is None:
             return self._end(
-                english, english.say("stranger", program=self._program, phone=self._phone)
+                english,
+                english.say("stranger", program=self._program(english), phone=self._phone(english)),
             )
         words = wording_for(patient.locale)
         if words is None:
@@ -182,9 +184,10 @@ class _Turn:
         self.words = words
         if self.turn.kind == "start" and _machine(self.turn.answered_by):
             # a voicemail keeps what it hears: no health detail, only who called and the number
-            return self._end(words, words.say("machine", program=self._program, phone=self._phone))
+            said = words.say("machine", program=self._program(words), phone=self._phone(words))
+            return self._end(words, said)
         if patient.status == "stopped" or identity is None or identity.status != "active":
-            return self._end(words, words.say("stopped", phone=self._phone))
+            return self._end(words, words.say("stopped", phone=self._phone(words)))
         if call.phase == "ended":
             return self._end(words, words.say("done"))
         if self._crisis_asked():
@@ -213,7 +216,9 @@ class _Turn:
         words, call = self.words, self.call
         if self.turn.kind == "start":
             call.phase = "pin"
-            return self._listen([words.say("welcome", program=self._program)], self._pin_prompt())
+            return self._listen(
+                [words.say("welcome", program=self._program(words))], self._pin_prompt()
+            )
         if not self.turn.digits:
             if self.turn.speech:
                 return self._listen([words.say("not_understood")], self._pin_prompt())
@@ -232,7 +237,7 @@ class _Turn:
         if call.pin_attempts >= MAX_PIN_ATTEMPTS:
             with session_scope(self.app.db) as session:
                 store.add_alert(session, _id(call.patient_id), "voice_pin_failed", self.now)
-            return self._end(words, words.say("pin_failed", phone=self._phone))
+            return self._end(words, words.say("pin_failed", phone=self._phone(words)))
         return self._listen([words.say("pin_wrong")], self._pin_prompt())
 
     def _waiting_said_now(self) -> None:
@@ -502,7 +507,7 @@ class _Turn:
         if keyword.command is Command.PAUSE:
             return self._pause()
         if keyword.command is Command.HELP:
-            self.said.append(self.words.say("help", phone=self._phone))
+            self.said.append(self.words.say("help", phone=self._phone(self.words)))
             return self._open_now()
         if keyword.command is Command.SKIP and self.call.phase == "question":
             self._submit("SKIP")
@@ -643,13 +648,13 @@ class _Turn:
             patient = session.get(Patient, _id(self.call.patient_id))
             return patient.locale if patient is not None else DEFAULT_SCRIPT
 
-    @property
-    def _program(self) -> str:
-        return self.app.settings.program_name
+    def _program(self, words: VoiceWording) -> str:
+        """The program's name in the script's language (clinic texts; English when the clinic
+        gave none), without the bidi marks a text message would carry."""
+        return strip_marks(self.app.program.name_in(normalize_locale(words.locale)))
 
-    @property
-    def _phone(self) -> str:
-        return self.app.settings.help_phone
+    def _phone(self, words: VoiceWording) -> str:
+        return strip_marks(self.app.program.phone_in(normalize_locale(words.locale)))
 
 
 def _said_on_call(session: Session, ids: list[int], call_sid: str, now: datetime) -> None:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from starlette.responses import Response
 
 from bot.clinic.staff.roles import Permission
+from bot.conversation.clinic_texts import ProgramInfo
 from bot.db.models import Cohort, Event
 from bot.db.schedule_models import AlumniRule
 from bot.schedule import alumni, sessions
@@ -153,8 +154,8 @@ def _zone(page: Page, event: Event) -> str:
     return rule.timezone if rule is not None else page.console.clinic_timezone
 
 
-def _program(page: Page) -> str:
-    return page.console.app.settings.program_name
+def _program(page: Page) -> ProgramInfo:
+    return page.console.app.program
 
 
 def _back(page: Page, event: Event, notice: str) -> Response:

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from bot.clinic.handout import Handout, handout_pdf
 from bot.clinic.record import PatientRecord
 from bot.clinic.staff.roles import Permission
-from bot.conversation.engine import ProgramInfo
+from bot.conversation.i18n import translator
 from bot.db import store
 from bot.db.invites import live_code
 from bot.service import sms_optin
@@ -99,15 +99,16 @@ def handout(page: Page) -> Response:
             "patients/invite_refused.html", status=409, study_id=study_id,
             reason="That invitation is used, expired or not this patient's: make a new one.",
         )  # fmt: skip
-    settings = page.console.app.settings
+    program = page.console.app.program
+    language = translator(patient.locale).code  # the code clinic texts are kept under
     pdf = handout_pdf(
         Handout(
             link=telegram_link(username, code.strip()),
             study_id=study_id,
             locale=patient.locale,
-            program=settings.program_name,
-            help_phone=settings.help_phone,
-            help_hours=settings.help_hours,
+            program=program.name_in(language),
+            help_phone=program.phone_in(language),
+            help_hours=program.hours_in(language),
             expires_at=row.expires_at,
             timezone=patient.timezone,
         )
@@ -125,10 +126,8 @@ def sms_invite(page: Page) -> Response:
     patient = store.patient_by_study_id(page.db, study_id)
     if patient is None or patient.id is None:
         return page.render("layout/not_found.html", status=404, what=f"No patient {study_id}.")
-    settings = page.console.app.settings
-    program = ProgramInfo(settings.program_name, settings.help_phone, settings.help_hours)
     try:
-        sms_optin.queue_invite_in(page.db, program, patient.id, page.now)
+        sms_optin.queue_invite_in(page.db, page.console.app.program, patient.id, page.now)
     except sms_optin.InviteRefused as exc:
         return page.render(
             "patients/invite_refused.html", status=409, study_id=study_id, reason=str(exc)
