@@ -25,7 +25,6 @@ import yaml
 
 from bot.conversation.text_normalize import match_key, normalize_text, squeeze_repeats
 from bot.conversation.triage_phrases import (
-    AnchorIndex,
     Phrase,
     PhraseError,
     Spelling,
@@ -91,28 +90,6 @@ class _Language:
     spelling: Spelling
     idioms: tuple[_Idiom, ...]
     rules: tuple[_Rule, ...]
-    # Every phrase of the rules, flat, with the number of its rule; the index finds those a
-    # message may match, so the others are not tried (triage_phrases.AnchorIndex).
-    phrases: tuple[Phrase, ...]
-    phrase_rule: tuple[int, ...]
-    index: AnchorIndex
-
-    @classmethod
-    def of(
-        cls, code: str, sp: Spelling, idioms: tuple[_Idiom, ...], rules: tuple[_Rule, ...]
-    ) -> _Language:
-        numbered = [(n, phrase) for n, rule in enumerate(rules) for phrase in rule.phrases]
-        phrases = tuple(phrase for _n, phrase in numbered)
-        return cls(
-            code, sp, idioms, rules, phrases, tuple(n for n, _p in numbered), AnchorIndex(phrases)
-        )
-
-    def live_phrases(self, words: Words) -> dict[int, list[Phrase]]:
-        """The phrases that may match `words`, by rule number, each rule's in file order."""
-        out: dict[int, list[Phrase]] = {}
-        for n in sorted(self.index.live(words)):
-            out.setdefault(self.phrase_rule[n], []).append(self.phrases[n])
-        return out
 
 
 @dataclass(frozen=True)
@@ -199,26 +176,26 @@ def _hits(clauses: list[str], rules: _Rules) -> list[tuple[int, str]]:
                     found.append((idiom.tier, idiom.id))
             cleaned.append(clause)
         text = " ".join(" ".join(c.split()) for c in cleaned)
-        words = Words.of([_words_of(c) for c in cleaned], lang.spelling) if lang.phrases else None
-        live = lang.live_phrases(words) if words is not None else {}
-        for n, rule in enumerate(lang.rules):
+        words = (
+            Words.of([_words_of(c) for c in cleaned], lang.spelling)
+            if any(rule.phrases for rule in lang.rules)
+            else None
+        )
+        for rule in lang.rules:
             if rule.pattern is not None:
                 tier = rule.tier if rule.pattern.search(text) else 0
-            elif n in live:
-                assert words is not None
-                tier = _rule_tier(rule, live[n], words)
             else:
-                tier = 0  # none of its phrases can match this message
+                assert words is not None
+                tier = _rule_tier(rule, words)
             if tier:
                 found.append((tier, rule.id))
     return found
 
 
-def _rule_tier(rule: _Rule, phrases: list[Phrase], words: Words) -> int:
-    """The rule's tier at its first unguarded match among `phrases` (those of its phrases that
-    may match); else the lowest guarded tier, else 0."""
+def _rule_tier(rule: _Rule, words: Words) -> int:
+    """The rule's tier at its first unguarded match; else the lowest guarded tier, else 0."""
     guarded: int | None = None
-    for phrase in phrases:
+    for phrase in rule.phrases:
         start = 0
         while (span := find(phrase, words, start)) is not None:
             guard = _guard_for(rule, words, span)
@@ -329,7 +306,7 @@ def _language(data: Any, where: str, seen: set[str]) -> tuple[_Language, set[str
         _rule(raw, f"{where}: rules[{i}]", seen, sp, guards)
         for i, raw in enumerate(_list(data, "rules", where))
     )
-    return _Language.of(code, sp, idioms, rules), {s.upper() for s in raw_scripts}
+    return _Language(code, sp, idioms, rules), {s.upper() for s in raw_scripts}
 
 
 def _list(data: dict[str, Any], key: str, where: str) -> list[Any]:

@@ -32,7 +32,7 @@ Pure: no I/O, no clock; the rules file loader (triage.py) compiles phrases once.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -184,14 +184,13 @@ class Words:
         """Every index where `word` matches (one-edit candidates found by shared deletions)."""
         found = self._positions.get(word)
         if found is None:
-            candidates = {i for key in _keys(word) for i in self._index.get(key, ())}
+            keys = {word.folded, word.stem}
+            if not word.exact_only:
+                keys |= _deletions(word.folded) | _deletions(word.stem)
+            candidates = {i for key in keys for i in self._index.get(key, ())}
             found = sorted(i for i in candidates if self.word_match(word, i))
             self._positions[word] = found
         return found
-
-    def keys(self) -> Iterable[str]:
-        """Every key a word of the message is indexed by (see `positions`)."""
-        return self._index.keys()
 
     def __len__(self) -> int:
         return len(self.folded)
@@ -220,46 +219,6 @@ class Words:
             )
             self._fuzzy_cache[key] = hit
         return 2 if hit else 0
-
-
-class AnchorIndex:
-    """Which of many phrases can match a message at all, found from the message's words.
-
-    A phrase with an anchor matches only where a word of its anchor slot matches, and
-    `Words.positions` finds those places only through a key the two share (the word, its stem,
-    or one of their one-letter deletions). So a phrase none of whose anchor words shares a key
-    with the message cannot match, and need not be tried: this index turns "try every phrase
-    of every rule" (most of the cost of triaging a short message) into a few dictionary
-    look-ups. Phrases without an anchor are always tried. The answer is the same either way.
-    """
-
-    def __init__(self, phrases: Sequence[Phrase]) -> None:
-        self._by_key: dict[str, set[int]] = {}
-        self._always: set[int] = set()
-        for n, phrase in enumerate(phrases):
-            if phrase.anchor is None:
-                self._always.add(n)
-                continue
-            for word in phrase.slots[phrase.anchor].words:
-                for key in _keys(word):
-                    self._by_key.setdefault(key, set()).add(n)
-
-    def live(self, words: Words) -> set[int]:
-        """Numbers (in the order given) of the phrases that may match `words`."""
-        found = set(self._always)
-        for key in words.keys():
-            hit = self._by_key.get(key)
-            if hit is not None:
-                found |= hit
-        return found
-
-
-def _keys(word: _Word) -> set[str]:
-    """The keys `Words.positions` looks `word` up by."""
-    keys = {word.folded, word.stem}
-    if not word.exact_only:
-        keys |= _deletions(word.folded) | _deletions(word.stem)
-    return keys
 
 
 def find(phrase: Phrase, words: Words, start: int = 0) -> tuple[int, int] | None:
