@@ -48,6 +48,7 @@ from benchmarks.common import (
 )
 from benchmarks.seed import seed_patients
 from bot.db.database import normalize_database_url
+from tests.child_processes import spawn, stop
 
 HARNESS_ENV = "PATHBOT_HARNESS_DIR"
 HARNESS_PATH = "harness/telegram_load"
@@ -107,15 +108,8 @@ def _ints(name: str, default: str) -> list[int]:
 
 
 def _stop(process: subprocess.Popen[bytes] | None, seconds: float) -> None:
-    """SIGTERM, wait, then SIGKILL: only the processes this benchmark started, by their id."""
-    if process is None or process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(seconds)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    """SIGTERM, wait, then SIGKILL: only the processes this benchmark started (their groups)."""
+    stop(process, grace=seconds)
 
 
 @contextlib.contextmanager
@@ -132,7 +126,7 @@ def _robot(
         "--api-latency-ms", str(setting.rtt_ms), "--label", setting.label,
     ]  # fmt: skip
     with open(work / "robot.log", "wb") as log:
-        robot = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=log)  # noqa: S603
+        robot = spawn(args, stdout=subprocess.DEVNULL, stderr=log)
     try:
         deadline = time.monotonic() + 30
         while not (work / "port").exists() or not (work / "port").read_text().strip():
@@ -193,7 +187,7 @@ def run_peer(harness: Path, setting: Setting) -> Result:
                 "NO_PROXY": "127.0.0.1,localhost",
             }
             with open(work / "bot.log", "wb") as log:
-                bot = subprocess.Popen(  # noqa: S603
+                bot = spawn(
                     [sys.executable, str(harness / "peer_bot.py")], env=env, stdout=log, stderr=log
                 )
             (work / "bot.pid").write_text(str(bot.pid))
@@ -265,7 +259,7 @@ def run_pathbot(harness: Path, setting: Setting, url: str) -> Result:
             }
             pathbot = Path(sys.executable).with_name("pathbot")
             with open(work / "bot.log", "wb") as log:
-                bot = subprocess.Popen(  # noqa: S603
+                bot = spawn(
                     [str(pathbot), "run", "--host", "127.0.0.1", "--port", "0",
                      "--log-level", "WARNING"],
                     env=env, stdout=log, stderr=log, cwd=work,
@@ -284,10 +278,13 @@ def run_pathbot(harness: Path, setting: Setting, url: str) -> Result:
                 robot.send_signal(signal.SIGTERM)  # it prints its result over the answer window
                 raw = _result(work, robot, bot)
             finally:
-                if spy is not None:
-                    spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
-                    spy.wait(60)
-                _stop(bot, 30)
+                try:
+                    if spy is not None:
+                        spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+                        spy.wait(60)
+                finally:  # a profiler that would not stop must not leave the bot running
+                    _stop(spy, 5)
+                    _stop(bot, 30)
     ok, note = _stored(url, setting.patients)
     return _summary(raw, ok, note)
 
@@ -301,7 +298,7 @@ def _profiler(pid: int, setting: Setting) -> subprocess.Popen[bytes] | None:
     name = setting.label.replace(" ", "_").replace("=", "")
     out = Path(folder) / f"{name}-{int(time.time())}.txt"
     out.parent.mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen(  # noqa: S603
+    return spawn(
         [str(spy), "record", "--pid", str(pid), "--rate", "200", "--threads", "--nonblocking",
          "--format", "raw", "-o", str(out)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

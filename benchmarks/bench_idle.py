@@ -20,6 +20,7 @@ import httpx
 from benchmarks.child import rss_mb
 from benchmarks.common import NOW, Row, backend_name, bench_app
 from benchmarks.seed import seed_patients
+from tests.child_processes import spawn, stop
 from tests.fakes.twilio_api import FakeTwilio
 
 TARGET_MB = 150.0
@@ -55,7 +56,9 @@ def measure(url: str, patients: int, settle: float) -> dict[str, float]:
         "PATHBOT_TWILIO_API_BASE_URL": fake.base_url,
         "PATHBOT_PUBLIC_BASE_URL": "https://bot.example.org",
     }
-    proc = subprocess.Popen(  # noqa: S603 - our own CLI
+    # spawn/stop: the server dies with this process and is killed if it will not stop (a
+    # terminate() and a wait that timed out once left it running for an hour).
+    proc = spawn(
         [sys.executable, "-m", "bot.cli.main", "run", "--port", str(port), "--db", url],
         env=env,
         stdout=subprocess.DEVNULL,
@@ -75,10 +78,11 @@ def measure(url: str, patients: int, settle: float) -> dict[str, float]:
         time.sleep(settle)
         resident = rss_mb(proc.pid)
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        loop.run_until_complete(fake.stop())
-        loop.close()
+        try:
+            stop(proc, grace=30)
+        finally:
+            loop.run_until_complete(fake.stop())
+            loop.close()
     return {"patients": patients, "rss_mb": resident}
 
 

@@ -7,6 +7,8 @@ import sys
 import time
 from collections.abc import Sequence
 
+from tests.child_processes import spawn, stop
+
 
 def run_measured(args: Sequence[str]) -> tuple[int, float]:
     """Run `python -m ...args`; returns (exit status, peak RSS in MB) of that child alone.
@@ -15,11 +17,14 @@ def run_measured(args: Sequence[str]) -> tuple[int, float]:
     forked child starts as a copy of this (large, after seeding) process, and Linux counts that
     copy in ru_maxrss even though exec replaces it at once.
     """
-    proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.DEVNULL)  # noqa: S603
+    proc = spawn([sys.executable, *args], stdout=subprocess.DEVNULL)
     peak_kb = 0
-    while proc.poll() is None:
-        peak_kb = max(peak_kb, _status_kb(proc.pid, "VmHWM:"))
-        time.sleep(0.02)
+    try:
+        while proc.poll() is None:
+            peak_kb = max(peak_kb, _status_kb(proc.pid, "VmHWM:"))
+            time.sleep(0.02)
+    finally:  # interrupted (a timeout, Ctrl-C): the child goes too
+        stop(proc)
     return int(proc.returncode), peak_kb / 1024
 
 

@@ -13,6 +13,8 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 
+from tests.child_processes import bound_to_this_process
+
 
 @contextlib.asynccontextmanager
 async def serving(asgi: Starlette) -> AsyncIterator[str]:
@@ -37,9 +39,20 @@ async def load_from_subprocess(spec: dict[str, Any]) -> dict[str, Any]:
         json.dump(spec, f)
         path = f.name
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "benchmarks.load", path, stdout=asyncio.subprocess.PIPE
+        sys.executable,
+        "-m",
+        "benchmarks.load",
+        path,
+        stdout=asyncio.subprocess.PIPE,
+        **bound_to_this_process(),
     )
-    out, _ = await proc.communicate()
+    try:
+        out, _ = await proc.communicate()
+    except BaseException:  # cancelled or timed out: the load generator must not go on alone
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        raise
     if proc.returncode != 0:
         raise RuntimeError(f"load generator failed with exit code {proc.returncode}")
     result: dict[str, Any] = json.loads(out)

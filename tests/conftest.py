@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot.db.database import normalize_database_url
+from tests.child_processes import no_leaked_children  # noqa: F401 - a fixture for every test
 from tests.support import FakeClock
 
 POSTGRES_ENV = "PATHBOT_TEST_POSTGRES_URL"

@@ -1,6 +1,8 @@
 """Each benchmark runs at a tiny size on both databases, so `make bench` does not rot.
 
 No timing assertions: the figures at this size mean nothing (speed belongs to `make bench`).
+Nothing a benchmark starts (`pathbot run`, the harness's robot and peer bot, load generators)
+may outlive it: one orphaned `pathbot run` was found still serving an hour after a run.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from benchmarks.__main__ import BENCHMARKS
 from benchmarks.common import print_table
 
 
+@pytest.mark.usefixtures("no_leaked_children")
 @pytest.mark.parametrize("name", sorted(BENCHMARKS))
 def test_benchmark_runs_at_tiny_size(
     name: str, db_url: str, capsys: pytest.CaptureFixture[str]

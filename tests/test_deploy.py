@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import configparser
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -12,9 +11,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
 import yaml
 
 from bot.service.settings import Settings
+from tests.child_processes import spawn, stop
+from tests.drills.server_process import HANG_SECONDS
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 
@@ -51,6 +53,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.mark.usefixtures("no_leaked_children")
 def test_entrypoint_migrates_and_serves_outside_docker(tmp_path: Path) -> None:
     port = _free_port()
     env = {
@@ -61,16 +64,15 @@ def test_entrypoint_migrates_and_serves_outside_docker(tmp_path: Path) -> None:
         "PATHBOT_PORT": str(port),
         "PATHBOT_ENV": "development",
     }
-    proc = subprocess.Popen(  # noqa: S603 - our own script
+    proc = spawn(  # its own process group: the script's `pathbot run` is stopped with it
         [str(DEPLOY / "entrypoint.sh")],
         env=env,
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + HANG_SECONDS  # migrating and starting: catches a hang only
         status = None
         while time.monotonic() < deadline and status is None:
             try:
@@ -85,7 +87,6 @@ def test_entrypoint_migrates_and_serves_outside_docker(tmp_path: Path) -> None:
         )
         assert (tmp_path / "deploy.db").exists()
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
+        stop(proc, grace=20)
         assert proc.stdout is not None
         proc.stdout.close()

@@ -13,7 +13,12 @@ from pathlib import Path
 
 import httpx
 
+from tests.child_processes import spawn, stop
+
 REPO = Path(__file__).resolve().parents[2]
+# How long a start-up or recovery may take before a test calls it hung. Not a speed bound: a
+# loaded 2-core machine took over 30 s to start `pathbot run` (imports, migrations).
+HANG_SECONDS = 120.0
 _LISTENING = re.compile(rb"Uvicorn running on http://127\.0\.0\.1:(\d+)")
 
 
@@ -34,12 +39,12 @@ class ServerProcess:
         """Start `pathbot run --port 0` (see `start` to wait until it listens)."""
         command = [sys.executable, "-m", "bot.cli.main", "run", "--port", "0", *self._args]
         with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(  # noqa: S603 (our own command line)
+            self.process = spawn(
                 command, cwd=self._workdir, env=self._env, stdout=log, stderr=subprocess.STDOUT
             )
         return self.process
 
-    async def start(self, within: float = 30.0) -> str:
+    async def start(self, within: float = HANG_SECONDS) -> str:
         """Start `pathbot run --port 0`; returns its base URL once it listens."""
         process = await asyncio.to_thread(self.launch)
         deadline = time.monotonic() + within
@@ -53,7 +58,7 @@ class ServerProcess:
             await asyncio.sleep(0.05)
         raise TimeoutError(f"pathbot run did not listen: {self.log()}")
 
-    async def healthy(self, within: float = 30.0) -> httpx.Response:
+    async def healthy(self, within: float = HANG_SECONDS) -> httpx.Response:
         deadline = time.monotonic() + within
         async with httpx.AsyncClient(timeout=2) as client:
             while True:
@@ -71,10 +76,4 @@ class ServerProcess:
         return self.log_path.read_bytes().decode("utf-8", "replace")
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        stop(self.process, grace=15)

@@ -30,7 +30,11 @@ from tests.drills.tcp_proxy import TcpProxy
 from tests.fakes.twilio_api import FakeTwilio
 from tests.sms_support import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, PUBLIC_BASE
 
-pytestmark = [pytest.mark.drill, pytest.mark.postgres]
+pytestmark = [
+    pytest.mark.drill,
+    pytest.mark.postgres,
+    pytest.mark.usefixtures("no_leaked_children"),
+]
 
 PHONE = "+18025557002"
 LONG_SID = "SM" + "7" * 198  # the column holds 128
