@@ -49,7 +49,7 @@ def test_health_and_dispatch_through_the_runtime(tmp_path: Path) -> None:
         app.pipeline.start_survey(patient_id, "dvprs")
         result = client.portal.call(runtime.receive, Inbound("console", "a1", "m1", "4", clock()))
         assert result.status == "processed"  # the runtime's own dispatcher loop sends the reply
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 120  # catches a reply that never comes, not a slow one
         while not any(m.text.startswith("Q2/5") for m in console.sent):
             assert time.monotonic() < deadline, [m.text[:20] for m in console.sent]
             time.sleep(0.02)

@@ -8,13 +8,17 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
-from tests.drills.server_process import ServerProcess
+from bot.service.runtime import START_RETRY_MAX_SECONDS
+from tests.drills.server_process import HANG_SECONDS, ServerProcess
 from tests.drills.tcp_proxy import TcpProxy
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
 from tests.sms_support import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, PUBLIC_BASE
 from tests.telegram_support import TOKEN
+
+pytestmark = pytest.mark.usefixtures("no_leaked_children")
 
 BROKEN_INSTRUMENT = """\
 format_version: 1
@@ -53,7 +57,7 @@ async def test_a_broken_instrument_file_refuses_to_start(tmp_path: Path) -> None
     )
     process = await asyncio.to_thread(server.launch)
     try:
-        code = await asyncio.to_thread(process.wait, 30)
+        code = await asyncio.to_thread(process.wait, HANG_SECONDS)  # catches a hang only
     finally:
         server.stop()
     output = server.log().strip()
@@ -81,7 +85,7 @@ async def test_telegram_unreachable_at_start_up_leaves_sms_running(tmp_path: Pat
     )
     try:
         base = await server.start()
-        async with httpx.AsyncClient(timeout=5) as http:
+        async with httpx.AsyncClient(timeout=HANG_SECONDS) as http:
             health = await http.get(base + "/healthz")
             assert health.status_code == 503
             states = health.json()["channel_states"]
@@ -97,10 +101,13 @@ async def test_telegram_unreachable_at_start_up_leaves_sms_running(tmp_path: Pat
             )
             assert answered.status_code == 200
             gate.start()  # Telegram can be reached again: the channel starts on its own
-            deadline = time.monotonic() + 30
-            while (await http.get(base + "/healthz")).status_code != 200:
+            # at its next try, which is at most the back-off's ceiling away; the deadline adds
+            # room for a loaded machine and only catches a channel that never starts again.
+            deadline = time.monotonic() + START_RETRY_MAX_SECONDS + HANG_SECONDS
+            while (health := await http.get(base + "/healthz")).status_code != 200:
                 assert time.monotonic() < deadline, server.log()[-2000:]
                 await asyncio.sleep(0.2)
+            assert health.json()["channel_states"] == {"sms": "running", "telegram": "running"}
         assert server.process is not None and server.process.poll() is None
         assert "Traceback" not in server.log()
     finally:

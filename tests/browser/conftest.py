@@ -21,6 +21,9 @@ from tests.web.conftest import DemoTemplate, demo_template  # noqa: F401 - a sha
 from tests.web.support import ConsoleHarness, make_harness
 
 BROWSERS = ("/usr/bin/chromium-headless-shell", "/usr/bin/chromium")
+# Playwright's waits (expect: 5 s by default) only catch what never happens: a loaded 2-core
+# machine once took longer than 5 s to swap in a live search's results.
+EXPECT_TIMEOUT_MS = 60_000
 REQUIRE_ENV = "PATHBOT_REQUIRE_BROWSER"
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
 TABLET = {"width": 768, "height": 1024}
@@ -46,6 +49,9 @@ def chromium() -> Iterator[object]:
                 f"{REQUIRE_ENV}=1 but no Chromium at {BROWSERS} (apt chromium-headless-shell)"
             )
         pytest.skip("no Chromium: apt-get install chromium-headless-shell fonts-noto-core")
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=path, args=["--no-sandbox"])
         yield browser
