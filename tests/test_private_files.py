@@ -65,6 +65,49 @@ def test_exports_reports_and_qr_codes_from_the_cli_are_private(tmp_path: Path) -
     assert mode(tmp_path / "p.db") == 0o600
 
 
+def test_an_existing_world_readable_database_is_made_private_on_start(
+    tmp_path: Path, open_umask: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A database from before files were private (or copied in) is tightened, with its WAL and
+    shared-memory files, when pathbot opens it; the log says so without saying what is in it."""
+    db = tmp_path / "clinic.db"
+    engine = make_engine(f"sqlite:///{db}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (x)"))
+        conn.execute(text("INSERT INTO t VALUES ('Maria Lopez, +18025550100')"))
+    with engine.connect() as conn:  # keep the WAL and shm in place while the files loosen
+        conn.execute(text("SELECT * FROM t")).all()
+        files = [db, tmp_path / "clinic.db-wal", tmp_path / "clinic.db-shm"]
+        for path in files:
+            path.chmod(0o644)
+        with caplog.at_level("WARNING", logger="bot.db.database"):
+            again = make_engine(f"sqlite:///{db}")  # what every command does when it starts
+        assert {p.name: mode(p) for p in files} == {p.name: 0o600 for p in files}
+        with again.connect() as other:  # and the data is all there
+            assert other.execute(text("SELECT count(*) FROM t")).scalar_one() == 1
+        again.dispose()
+    engine.dispose()
+    said = [r.getMessage() for r in caplog.records]
+    assert said == [
+        f"{name} was readable by other users (mode 0644); made owner-only (0600)"
+        for name in ("clinic.db", "clinic.db-wal", "clinic.db-shm")
+    ]
+    assert not any(str(tmp_path) in line or "Maria" in line for line in said)
+    caplog.clear()
+    make_engine(f"sqlite:///{db}").dispose()  # private already: nothing to say
+    assert caplog.records == []
+
+
+def test_the_cli_tightens_an_existing_database_and_says_so(tmp_path: Path) -> None:
+    db = tmp_path / "p.db"
+    assert pathbot("db", "upgrade", "--db", f"sqlite:///{db}").returncode == 0
+    db.chmod(0o664)
+    done = pathbot("patient", "add", "P-1", "--db", f"sqlite:///{db}")
+    assert done.returncode == 0, done.stderr
+    assert mode(db) == 0o600
+    assert "p.db was readable by other users (mode 0664); made owner-only (0600)" in done.stderr
+
+
 def test_an_existing_export_file_is_made_private_when_overwritten(tmp_path: Path) -> None:
     path = tmp_path / "old.csv"
     path.write_text("x")

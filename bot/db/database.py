@@ -9,6 +9,7 @@ hole, not a clean cut) fails within seconds instead of freezing whoever waits on
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,12 +21,16 @@ from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session
 
-from bot.db.private_files import create_private_file
+from bot.db.private_files import create_private_file, make_owner_only
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
+log = logging.getLogger(__name__)
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# The files SQLite keeps beside a database, each with the database's data in it.
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
 # Execution option: SQLite transactions on an engine with it set start with BEGIN IMMEDIATE.
 SQLITE_BEGIN_IMMEDIATE = "pathbot_sqlite_begin_immediate"
 
@@ -102,7 +107,7 @@ def make_engine(url: str, timeouts: Timeouts = DEFAULT_TIMEOUTS) -> Engine:
     else:
         kwargs["connect_args"] = _postgres_connect_args(url, timeouts)
     if url.startswith("sqlite"):
-        _create_sqlite_file_privately(url)
+        _make_sqlite_files_private(url)
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -120,14 +125,31 @@ def make_engine(url: str, timeouts: Timeouts = DEFAULT_TIMEOUTS) -> Engine:
     return engine
 
 
-def _create_sqlite_file_privately(url: str) -> None:
+def _make_sqlite_files_private(url: str) -> None:
     """SQLite creates a missing database file with the umask's mode (often world-readable), and
-    its WAL with the database's mode: create the file 0600 first, so all three are private."""
+    its WAL with the database's mode: create the file 0600 first, so all three are private. A
+    file that exists already (an older install, a copy) is made owner-only, and the log says so
+    (its name and old mode only)."""
     path = make_url(url).database
     if not path or path == ":memory:" or path.startswith("file:"):
         return
-    if Path(path).parent.is_dir():
-        create_private_file(path)
+    if not Path(path).parent.is_dir():
+        return
+    create_private_file(path)
+    for suffix in ("", *SQLITE_COMPANIONS):
+        name = Path(path + suffix).name
+        try:
+            old_mode = make_owner_only(path + suffix)
+        except PermissionError:  # not its owner: say so, and go on as before
+            log.warning("%s is readable by other users and pathbot cannot change that", name)
+            continue
+        if old_mode is not None:
+            log.warning(
+                "%s was readable by other users (mode %04o); made owner-only (%04o)",
+                name,
+                old_mode,
+                old_mode & 0o700,
+            )
 
 
 def _postgres_connect_args(url: str, timeouts: Timeouts) -> dict[str, Any]:

@@ -2,12 +2,15 @@
 
 The SQLite database (and its WAL and shared-memory files, which SQLite creates with the
 database's own mode), exports and QR codes are created 0600, their folders 0700. `pathbot`
-also runs with umask 077 (bot/cli/main.py), so a file made any other way is private too.
+also runs with umask 077 (bot/cli/main.py), so a file made any other way is private too. A
+database file that already exists, made before any of this or copied in, is tightened to
+owner-only when pathbot opens it (`make_owner_only`).
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -60,3 +63,16 @@ def create_private_file(path: str | os.PathLike[str]) -> None:
     except FileExistsError:
         return
     os.close(fd)
+
+
+def make_owner_only(path: str | os.PathLike[str]) -> int | None:
+    """Take group's and others' access away from an existing file; returns the mode it had if
+    that changed anything (None if it was private already or does not exist)."""
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return None
+    if not mode & 0o077:
+        return None
+    os.chmod(path, mode & 0o700)
+    return mode
