@@ -25,8 +25,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(args[0] if args else None)
     ns = parser.parse_args(args)
     if not hasattr(ns, "run"):
-        parser.print_help()
-        return 2
+        missing_command(parser, args)
     try:
         # Patient data on disk (the SQLite file, exports, QR codes) is the service account's only.
         with private_umask():
@@ -54,6 +53,24 @@ class OneLineParser(argparse.ArgumentParser):
         command = self.prog.removeprefix("pathbot").strip()
         where = f"{command}: " if command else ""
         self.exit(2, f"pathbot: {where}{message} (see: {self.prog} --help)\n")
+
+
+def missing_command(parser: argparse.ArgumentParser, args: Sequence[str]) -> NoReturn:
+    """`pathbot` or `pathbot GROUP` without a command: one line naming the commands to choose
+    from, like every other usage error (this printed the whole top-level help before)."""
+    for word in args:
+        commands = _commands(parser)
+        if word not in commands:
+            break
+        parser = commands[word]
+    parser.error("choose a command: " + ", ".join(_commands(parser)))
+
+
+def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:  # argparse keeps a group's sub-commands on this action
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
