@@ -81,6 +81,16 @@ class Paced(Protocol):
         ...
 
 
+@runtime_checkable
+class Segmented(Protocol):
+    """A channel whose messages are billed and paced in parts (SMS segments): the dispatcher
+    writes how many parts a message took in the same record that says it was sent."""
+
+    def segments(self, message: OutboundEnvelope) -> int | None:
+        """How many parts this message takes."""
+        ...
+
+
 class ChannelAdapter(Channel, Protocol):
     """A channel that runs inside `pathbot run`: it sends, and may serve webhook routes and run
     background work (polling). Inbound messages go to its port (`bot/channels/port.py`)."""

@@ -83,10 +83,6 @@ class ChannelPort(Protocol):
         """Record a delivery report; a final failure may fall back to another channel."""
         ...
 
-    async def note_segments(self, outbox_id: int, segments: int) -> None:
-        """How many SMS segments a message took (for cost and pacing reports)."""
-        ...
-
     async def locale_of(self, channel: str, address: str) -> str:
         """The language of the patient at this address (the default for strangers)."""
         ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from concurrent.futures import Executor
 from datetime import datetime
 
 from sqlalchemy import Engine
@@ -41,17 +42,26 @@ def is_outage(exc: BaseException) -> bool:
 
 
 async def until_database_answers(
-    write: Callable[[], None], *, within: float = 240.0, first_wait: float = 0.5
+    write: Callable[[], None],
+    *,
+    within: float = 240.0,
+    first_wait: float = 0.5,
+    executor: Executor | None = None,
 ) -> None:
     """Run a small write, retrying through a database outage (backing off, up to `within` s).
 
     For facts that exist only in memory until written: "the provider accepted this message".
-    Lost, that fact would make the message go out again when its lease expires.
+    Lost, that fact would make the message go out again when its lease expires. `executor`:
+    the thread(s) to write in, when not the default pool.
     """
     waited, pause = 0.0, first_wait
     while True:
         try:
-            await asyncio.to_thread(write)  # never on the event loop: it may wait for seconds
+            # never on the event loop: it may wait for seconds
+            if executor is None:
+                await asyncio.to_thread(write)
+            else:
+                await asyncio.get_running_loop().run_in_executor(executor, write)
             return
         except DATABASE_UNAVAILABLE:
             if waited >= within:

@@ -126,9 +126,6 @@ class Backend:
     async def record_status(self, update: DeliveryStatus) -> None:
         await self._run(record_delivery_status, self.app.db, update, self.now())
 
-    async def note_segments(self, outbox_id: int, segments: int) -> None:
-        await self._run(_note_segments, self.app.db, outbox_id, segments)
-
     async def locale_of(self, channel: str, address: str) -> str:
         return await self._run(chat_flows.chat_locale, self.app, channel, address)
 
@@ -229,11 +226,3 @@ def _by_provider_id(session: Session, provider_message_id: str) -> OutboxMessage
     return session.exec(
         select(OutboxMessage).where(OutboxMessage.provider_message_id == provider_message_id)
     ).first()
-
-
-def _note_segments(db: Engine, outbox_id: int, segments: int) -> None:
-    with session_scope(db) as session:
-        row = session.get(OutboxMessage, outbox_id)
-        if row is not None:
-            row.segments = segments
-            session.add(row)

@@ -12,6 +12,11 @@ recipients are sent concurrently, up to the channel's provider limit: the provid
 keeps the rate (PTB's `AIORateLimiter`, 30 messages a second per bot; the SMS segment pacer), and
 a `PriorityGate` per channel keeps the line in front of it short and puts safety replies first.
 
+The provider's "accepted" is recorded as "sent" at once, in a short transaction shared by the
+sends that finished together (bot/service/sent_records.py), outside the gate; a crash between the
+two re-sends the message after its lease (at-least-once), and an allowance per channel keeps the
+ordinary sends in flight or awaiting their record to the gate's width, which bounds how many.
+
 Each message, just before it goes, passes the send rules (bot/service/send_rules.py: still our
 claim, opt-out and pause, the channel, staleness, quiet hours, the daily cap); when it had to wait
 for its pacing slot the rules are applied again, so a STOP that came meanwhile stops it.
@@ -52,6 +57,7 @@ from bot.channels.base import (
     OutboundEnvelope,
     Paced,
     RetryableSendError,
+    Segmented,
     SendError,
 )
 from bot.clinic.alerts.delivery import record_send_failure
@@ -63,6 +69,7 @@ from bot.db.models import OutboxMessage, Patient
 from bot.service import send_rules
 from bot.service.priority_gate import PriorityGate
 from bot.service.send_rules import ALWAYS_SENT_KINDS, PAUSABLE_KINDS, SendRules
+from bot.service.sent_records import Accepted, Allowance, SentRecords
 
 __all__ = [
     "ALWAYS_SENT_KINDS",
@@ -129,6 +136,8 @@ class Dispatcher:
         self.batch_size = batch_size
         self._gate_width = gate_width
         self._gates: dict[str, PriorityGate] = {}
+        self._allowances: dict[str, Allowance] = {}
+        self.records = SentRecords(db)
         self._queues: dict[tuple[str, str], deque[_Claimed]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._held: dict[int, tuple[str, str]] = {}  # claimed here and not finished
@@ -236,6 +245,7 @@ class Dispatcher:
         for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self.records.settle(within)  # what went out is recorded, not re-sent later
         await asyncio.to_thread(release, self.db, self.interrupted)
 
     def _busy_addresses(self, channel: str) -> list[str]:
@@ -367,16 +377,35 @@ class Dispatcher:
             options=tuple(row.options),
             locale=locale or self.default_locale,
         )
-        try:
-            if isinstance(channel, Paced) and await channel.wait_turn(envelope) > 0:
-                # Time passed while the message waited for its slot: STOP (or PAUSE, or a
-                # hold) may have come meanwhile, and nothing goes out after it.
+        if isinstance(channel, Paced) and await channel.wait_turn(envelope) > 0:
+            # Time passed while the message waited for its slot: STOP (or PAUSE, or a hold)
+            # may have come meanwhile, and nothing goes out after it.
+            verdict, _ = await asyncio.to_thread(send_rules.verdict_now, self.db, row, now, rules)
+            if verdict != "send":
+                return False
+        if urgent:  # a safety reply takes no place in the allowance: nothing delays it
+            return await self._send_and_record(channel, envelope, item, after)
+        async with self._allowance(channel).place() as waited:
+            if waited > STILL_CLEARED_SECONDS:  # the records were slow: check the rules again
                 verdict, _ = await asyncio.to_thread(
                     send_rules.verdict_now, self.db, row, now, rules
                 )
                 if verdict != "send":
                     return False
-            async with self._gate(channel).place(urgent=urgent):
+            return await self._send_and_record(channel, envelope, item, after)
+
+    async def _send_and_record(
+        self,
+        channel: Channel,
+        envelope: OutboundEnvelope,
+        item: _Claimed,
+        after: deque[_Claimed] | tuple[()],
+    ) -> bool:
+        """Send through the channel's gate, then record "sent" with the sends that finished
+        with it (bot/service/sent_records.py); the gate's place is free before the record."""
+        row, now = item.row, item.now
+        try:
+            async with self._gate(channel).place(urgent=send_rules.is_safety(row)):
                 provider_id = await channel.send(replace(envelope, turn_taken=True))
         except SendError as exc:
             retry_at = await asyncio.to_thread(_record_failure, self.db, row, exc, now)
@@ -389,23 +418,27 @@ class Dispatcher:
                 after.clear()
                 await until_database_answers(lambda: _defer(self.db, ids, retry_at))
             return False
-
-        def record_sent() -> None:
-            with session_scope(self.db) as session:
-                send_rules.update(
-                    session, row, status="sent", provider_message_id=provider_id, sent_at=now
-                )
-
-        await until_database_answers(record_sent)  # else an outage here means a re-send later
+        segments = channel.segments(envelope) if isinstance(channel, Segmented) else None
+        # An outage here is ridden out (else the message would go again after its lease).
+        await self.records.record(Accepted(row.id or 0, provider_id, now, segments))
         return True
+
+    def _allowance(self, channel: Channel) -> Allowance:
+        """Ordinary sends in flight or awaiting their record: as many as the gate lets through."""
+        allowance = self._allowances.get(channel.name)
+        if allowance is None:
+            allowance = self._allowances[channel.name] = Allowance(self._width(channel))
+        return allowance
 
     def _gate(self, channel: Channel) -> PriorityGate:
         """The channel's gate; its width is the channel's `send_concurrency` when it says."""
         gate = self._gates.get(channel.name)
         if gate is None:
-            width = getattr(channel, "send_concurrency", None) or self._gate_width
-            gate = self._gates[channel.name] = PriorityGate(int(width))
+            gate = self._gates[channel.name] = PriorityGate(self._width(channel))
         return gate
+
+    def _width(self, channel: Channel) -> int:
+        return int(getattr(channel, "send_concurrency", None) or self._gate_width)
 
 
 # ---- the functions the CLI, simulations and tests call ------------------------------------
@@ -623,7 +656,7 @@ def _in_order(
 
 def release(db: Engine, ids: set[int]) -> int:
     """Put back rows this process claimed and never finished (an outage cut them short): they
-    were not sent (a sent row is recorded by `until_database_answers`), so they go back to
+    were not sent (a sent row's record rides out an outage: `SentRecords`), so they go back to
     pending at once instead of waiting out the lease. Empties `ids` as they go back."""
     if not ids:
         return 0

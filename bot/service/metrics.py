@@ -19,7 +19,14 @@ from collections.abc import Callable, Iterable, Mapping
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from bot.channels.base import Channel, OutboundEnvelope, Paced, RetryableSendError, SendError
+from bot.channels.base import (
+    Channel,
+    OutboundEnvelope,
+    Paced,
+    RetryableSendError,
+    Segmented,
+    SendError,
+)
 from bot.conversation.messages import HandleResult
 from bot.db.models import OutboxMessage
 
@@ -182,6 +189,11 @@ class MeteredChannel:
         if isinstance(self._inner, Paced):
             return await self._inner.wait_turn(message)
         return 0.0
+
+    def segments(self, message: OutboundEnvelope) -> int | None:
+        if isinstance(self._inner, Segmented):
+            return self._inner.segments(message)
+        return None
 
     async def send(self, message: OutboundEnvelope) -> str:
         try:

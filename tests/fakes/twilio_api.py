@@ -8,6 +8,7 @@ the twilio package's own RequestValidator.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import itertools
 import time
@@ -51,6 +52,10 @@ class FakeTwilio:
     messages: list[dict[str, Any]] = field(default_factory=list)
     calls: list[dict[str, Any]] = field(default_factory=list)  # outbound calls placed
     base_url: str = ""
+    # While set and not yet released, message requests wait here before they are answered
+    # (`holding` counts them): sends in flight at a chosen moment.
+    hold: asyncio.Event | None = None
+    holding: int = 0
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(1)
@@ -88,6 +93,12 @@ class FakeTwilio:
 
     async def _create(self, request: web.Request) -> web.Response:
         form = {k: str(v) for k, v in (await request.post()).items()}
+        if self.hold is not None and not self.hold.is_set():
+            self.holding += 1
+            try:
+                await self.hold.wait()
+            finally:
+                self.holding -= 1
         status, payload = self._answer(request, form)
         self.requests.append(
             RecordedRequest(self.clock(), request.method, request.path, form, status)

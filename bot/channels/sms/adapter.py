@@ -171,10 +171,14 @@ class TwilioSmsChannel:
         segments = segment_count(_body(message, self._config.limits))
         return await self._pacer.wait_turn(segments, urgent=message.kind in SAFETY_KINDS)
 
+    def segments(self, message: OutboundEnvelope) -> int:
+        """The segments this message takes (recorded with "sent" by the dispatcher: no database
+        write stands between a crisis reply and Twilio)."""
+        return segment_count(_body(message, self._config.limits))
+
     async def send(self, message: OutboundEnvelope) -> str:
         # Opt-out and per-channel stops were checked by the dispatcher just before this call.
         body = _body(message, self._config.limits)
-        await self._port.note_segments(message.outbox_id, segment_count(body))
         if not message.turn_taken:
             await self.wait_turn(message)
         client = self._ensure_client()
