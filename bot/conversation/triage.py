@@ -7,8 +7,9 @@ one-letter typos, spelling folds), with guards for negation, other people, the p
 accidents. The result names the rule that fired and the rules version, never the text. Rules err
 toward false positives; they are a floor, not a screen (keyword lists miss people, §4.1).
 
-Text the rules cannot read (mostly letters of a script no rules file covers) is `readable=False`:
-the pipeline sends it to staff as "needs human review" instead of silently to the parser.
+Text the rules cannot read (mostly letters of a script no rules file covers, or Burmese typed in
+the Zawgyi encoding, which is converted only in part) is `readable=False`: the pipeline sends it
+to staff as "needs human review" instead of silently to the parser.
 """
 
 from __future__ import annotations
@@ -23,7 +24,13 @@ from typing import Any
 
 import yaml
 
-from bot.conversation.text_normalize import match_key, normalize_text, squeeze_repeats
+from bot.conversation import zawgyi
+from bot.conversation.text_normalize import (
+    match_key,
+    normalize_text,
+    squeeze_repeats,
+    strip_accents,
+)
 from bot.conversation.triage_phrases import (
     Phrase,
     PhraseError,
@@ -33,6 +40,7 @@ from bot.conversation.triage_phrases import (
     find,
     find_after,
     find_before,
+    rule_word,
     spelling,
 )
 
@@ -90,6 +98,13 @@ class _Language:
     spelling: Spelling
     idioms: tuple[_Idiom, ...]
     rules: tuple[_Rule, ...]
+    # Idioms matched in the text as typed (NFC, casefolded) BEFORE accents are removed: where
+    # only the accents tell a benign word from a crisis word (Vietnamese "từ từ" slowly, "tự tử"
+    # suicide). Without accents the crisis reading stands.
+    accented_idioms: tuple[_Idiom, ...] = ()
+    # A script written without spaces between words (Burmese): pattern rules and idioms are
+    # searched in the clause with every space removed.
+    unspaced: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,7 +116,7 @@ class _Rules:
 
     @property
     def idioms(self) -> tuple[_Idiom, ...]:
-        return tuple(i for lang in self.languages for i in lang.idioms)
+        return tuple(i for lang in self.languages for i in (*lang.accented_idioms, *lang.idioms))
 
     @property
     def rules(self) -> tuple[_Rule, ...]:
@@ -115,12 +130,16 @@ class TriageRulesError(ValueError):
 def assess(text: str) -> TriageResult:
     """The most urgent tier any rule assigns to `text` (idioms neutralised, guards applied)."""
     rules = load_rules()
+    legacy_burmese = zawgyi.looks_zawgyi(text)
+    if legacy_burmese:
+        text = zawgyi.to_unicode(text)
+    text, found = _accented_idioms(text, rules)
     best: tuple[int, str] | None = None
     for clauses in _variants(text):
-        for tier, rule_id in _hits(clauses, rules):
+        for tier, rule_id in [*found, *_hits(clauses, rules)]:
             if best is None or _URGENCY[tier] > _URGENCY[best[0]]:
                 best = (tier, rule_id)
-    readable = _readable(text, rules.scripts)
+    readable = _readable(text, rules.scripts) and not legacy_burmese
     if best is None:
         return TriageResult(0, None, rules.version, readable)
     return TriageResult(best[0], best[1], rules.version, readable)
@@ -128,6 +147,19 @@ def assess(text: str) -> TriageResult:
 
 def rules_version() -> str:
     return load_rules().version
+
+
+def _accented_idioms(text: str, rules: _Rules) -> tuple[str, list[tuple[int, str]]]:
+    found: list[tuple[int, str]] = []
+    idioms = [i for lang in rules.languages for i in lang.accented_idioms]
+    if not idioms:
+        return text, found
+    text = unicodedata.normalize("NFC", text).casefold()
+    for idiom in idioms:
+        text, n = idiom.pattern.subn(" ", text)
+        if n and idiom.tier:
+            found.append((idiom.tier, idiom.id))
+    return text, found
 
 
 def _variants(text: str) -> list[list[str]]:
@@ -170,6 +202,8 @@ def _hits(clauses: list[str], rules: _Rules) -> list[tuple[int, str]]:
     for lang in rules.languages:
         cleaned = []
         for clause in clauses:
+            if lang.unspaced:
+                clause = "".join(clause.split())
             for idiom in lang.idioms:
                 clause, n = idiom.pattern.subn(" ", clause)
                 if n and idiom.tier:
@@ -296,17 +330,30 @@ def _language(data: Any, where: str, seen: set[str]) -> tuple[_Language, set[str
         raise TriageRulesError(f"{where}: spelling.folds: expected [from, to] pairs")
     if not isinstance(suffixes, list) or not all(isinstance(s, str) and s for s in suffixes):
         raise TriageRulesError(f"{where}: spelling.suffixes: expected a list of suffixes")
-    sp = spelling(folds, suffixes)
+    prefixes = sp_data.get("prefixes", [])
+    if not isinstance(prefixes, list) or not all(isinstance(s, str) and s for s in prefixes):
+        raise TriageRulesError(f"{where}: spelling.prefixes: expected a list of prefixes")
+    sp = spelling(folds, suffixes, prefixes)
+    unspaced = data.get("unspaced", False)
+    if not isinstance(unspaced, bool):
+        raise TriageRulesError(f"{where}: unspaced: expected true or false")
     guards = _guards(data.get("guards") or {}, where, sp)
     idioms = tuple(
         _idiom(raw, f"{where}: idioms[{i}]", seen)
         for i, raw in enumerate(_list(data, "idioms", where))
     )
+    accented = tuple(
+        _idiom(raw, f"{where}: accented_idioms[{i}]", seen, accented=True)
+        for i, raw in enumerate(_list(data, "accented_idioms", where))
+    )
     rules = tuple(
         _rule(raw, f"{where}: rules[{i}]", seen, sp, guards)
         for i, raw in enumerate(_list(data, "rules", where))
     )
-    return _Language(code, sp, idioms, rules), {s.upper() for s in raw_scripts}
+    if unspaced and any(r.pattern is None for r in rules):
+        raise TriageRulesError(f"{where}: an unspaced language has pattern rules only")
+    language = _Language(code, sp, idioms, rules, accented, unspaced)
+    return language, {s.upper() for s in raw_scripts}
 
 
 def _list(data: dict[str, Any], key: str, where: str) -> list[Any]:
@@ -360,7 +407,17 @@ def _id(raw: dict[str, Any], path: str, seen: set[str]) -> str:
     return rule_id
 
 
-def _idiom(raw: Any, path: str, seen: set[str]) -> _Idiom:
+def _pattern(raw: str, accented: bool = False) -> re.Pattern[str]:
+    """A rule's regular expression, its letters normalised like the text it searches (accents
+    and tashkeel off, one Arabic yeh and kaf), so rules can be written as people spell."""
+    if accented:
+        return re.compile(unicodedata.normalize("NFC", raw))
+    # ASCII is left alone: "\W" and "\S" must not be casefolded.
+    letters = (rule_word(c) if c.isalpha() and not c.isascii() else c for c in strip_accents(raw))
+    return re.compile("".join(letters))
+
+
+def _idiom(raw: Any, path: str, seen: set[str], accented: bool = False) -> _Idiom:
     if not isinstance(raw, dict) or not set(raw) <= {"id", "tier", "pattern", "why"}:
         raise TriageRulesError(f"{path}: expected id, tier, pattern")
     rule_id = _id(raw, path, seen)
@@ -368,7 +425,7 @@ def _idiom(raw: Any, path: str, seen: set[str]) -> _Idiom:
     if not isinstance(pattern, str) or not pattern:
         raise TriageRulesError(f"{path} ({rule_id}): pattern: missing")
     try:
-        compiled = re.compile(pattern)
+        compiled = _pattern(pattern, accented)
     except re.error as exc:
         raise TriageRulesError(f"{path} ({rule_id}): pattern: {exc}") from None
     return _Idiom(rule_id, _tier(raw.get("tier"), f"{path} ({rule_id})"), compiled)
@@ -389,7 +446,7 @@ def _rule(raw: Any, path: str, seen: set[str], sp: Spelling, guards: dict[str, _
         if not isinstance(pattern, str) or not pattern:
             raise TriageRulesError(f"{path} ({rule_id}): pattern: missing")
         try:
-            compiled = re.compile(pattern)
+            compiled = _pattern(pattern)
         except re.error as exc:
             raise TriageRulesError(f"{path} ({rule_id}): pattern: {exc}") from None
         return _Rule(rule_id, tier, (), (), compiled)

@@ -36,6 +36,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from bot.conversation.text_normalize import normalize_text
+
 GAP_MAX = 3
 FUZZY_MIN_LEN = 4
 MIN_STEM = 3
@@ -48,10 +50,12 @@ class PhraseError(ValueError):
 
 @dataclass(frozen=True)
 class Spelling:
-    """One language's spelling tolerance: folds (applied to both sides) and stem suffixes."""
+    """One language's spelling tolerance: folds (applied to both sides), stem suffixes, and
+    prefixes (attached conjunctions and articles: Arabic "و"/"ال") stripped before the suffix."""
 
     folds: tuple[tuple[str, str], ...] = ()
     suffixes: tuple[str, ...] = ()
+    prefixes: tuple[str, ...] = ()
 
     def fold(self, word: str) -> str:
         for old, new in self.folds:
@@ -59,6 +63,10 @@ class Spelling:
         return word
 
     def stem(self, word: str) -> str:
+        for prefix in self.prefixes:  # longest first (sorted when built)
+            if word.startswith(prefix) and len(word) - len(prefix) >= MIN_STEM:
+                word = word[len(prefix) :]
+                break
         for suffix in self.suffixes:  # longest first (sorted when built)
             if word.endswith(suffix) and len(word) - len(suffix) >= MIN_STEM:
                 word = word[: -len(suffix)]
@@ -68,11 +76,22 @@ class Spelling:
         return word
 
 
-def spelling(folds: Sequence[Sequence[str]] = (), suffixes: Sequence[str] = ()) -> Spelling:
+def spelling(
+    folds: Sequence[Sequence[str]] = (),
+    suffixes: Sequence[str] = (),
+    prefixes: Sequence[str] = (),
+) -> Spelling:
+    # Rules are written as people spell (accents, hamza, any yeh): normalised like the messages.
     return Spelling(
-        tuple((str(a), str(b)) for a, b in folds),
-        tuple(sorted((str(s) for s in suffixes), key=len, reverse=True)),
+        tuple((rule_word(str(a)), rule_word(str(b))) for a, b in folds),
+        tuple(sorted((rule_word(str(s)) for s in suffixes), key=len, reverse=True)),
+        tuple(sorted((rule_word(str(p)) for p in prefixes), key=len, reverse=True)),
     )
+
+
+def rule_word(word: str) -> str:
+    """A rule's word in the form messages are matched in (text_normalize.match_key's letters)."""
+    return normalize_text(word).replace("'", "")
 
 
 @dataclass(frozen=True)
@@ -141,7 +160,7 @@ def compile_phrase(text: str, sp: Spelling, source: str | None = None) -> Phrase
             alt = alt.lstrip("=")
             if not alt or not re.fullmatch(r"[^\s|\[\]=]+", alt):
                 raise PhraseError(f"{source!r}: bad word {alt!r}")
-            folded = sp.fold(alt)
+            folded = sp.fold(rule_word(alt))
             words.append(_Word(folded, folded if exact else sp.stem(folded), exact))
         slots.append(_Slot(words=tuple(words), optional=optional))
     if not any(not s.gap and not s.optional for s in slots):
