@@ -105,6 +105,9 @@ class _Language:
     # A script written without spaces between words (Burmese): pattern rules and idioms are
     # searched in the clause with every space removed.
     unspaced: bool = False
+    # Every index key some phrase of the language anchors on (None: a phrase has no anchor). A
+    # message holding none of them cannot match any phrase: the language is skipped (speed).
+    anchor_keys: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -215,12 +218,17 @@ def _hits(clauses: list[str], rules: _Rules) -> list[tuple[int, str]]:
             if any(rule.phrases for rule in lang.rules)
             else None
         )
+        phrases_can_match = words is not None and (
+            lang.anchor_keys is None or words.holds_any(lang.anchor_keys)
+        )
         for rule in lang.rules:
             if rule.pattern is not None:
                 tier = rule.tier if rule.pattern.search(text) else 0
-            else:
+            elif phrases_can_match:
                 assert words is not None
                 tier = _rule_tier(rule, words)
+            else:
+                tier = 0
             if tier:
                 found.append((tier, rule.id))
     return found
@@ -352,7 +360,10 @@ def _language(data: Any, where: str, seen: set[str]) -> tuple[_Language, set[str
     )
     if unspaced and any(r.pattern is None for r in rules):
         raise TriageRulesError(f"{where}: an unspaced language has pattern rules only")
-    language = _Language(code, sp, idioms, rules, accented, unspaced)
+    anchors = [p.anchor_keys for r in rules for p in r.phrases]
+    known = [a for a in anchors if a is not None]
+    anchor_keys = frozenset[str]().union(*known) if len(known) == len(anchors) else None
+    language = _Language(code, sp, idioms, rules, accented, unspaced, anchor_keys)
     return language, {s.upper() for s in raw_scripts}
 
 

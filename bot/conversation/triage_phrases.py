@@ -99,6 +99,7 @@ class _Word:
     folded: str
     stem: str
     exact_only: bool
+    keys: frozenset[str]  # the message index keys where a match (or a one-letter typo) can be
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,8 @@ class Phrase:
     # is tried only near the words that match the anchor (a message of 2,000 words stays fast).
     anchor: int | None
     lead: int
+    # Index keys one of which a message must hold for the phrase to match (None: any message).
+    anchor_keys: frozenset[str] | None
 
 
 def compile_phrases(source: str, sp: Spelling) -> list[Phrase]:
@@ -161,7 +164,11 @@ def compile_phrase(text: str, sp: Spelling, source: str | None = None) -> Phrase
             if not alt or not re.fullmatch(r"[^\s|\[\]=]+", alt):
                 raise PhraseError(f"{source!r}: bad word {alt!r}")
             folded = sp.fold(rule_word(alt))
-            words.append(_Word(folded, folded if exact else sp.stem(folded), exact))
+            stem = folded if exact else sp.stem(folded)
+            keys = {folded, stem}
+            if not exact:
+                keys |= _deletions(folded) | _deletions(stem)
+            words.append(_Word(folded, stem, exact, frozenset(keys)))
         slots.append(_Slot(words=tuple(words), optional=optional))
     if not any(not s.gap and not s.optional for s in slots):
         raise PhraseError(f"{source!r}: needs at least one required word")
@@ -171,7 +178,10 @@ def compile_phrase(text: str, sp: Spelling, source: str | None = None) -> Phrase
         (k for k, sl in enumerate(slots) if sl.words and not sl.optional and not sl.gap), None
     )
     lead = sum(GAP_MAX if sl.gap else 1 for sl in slots[:anchor]) if anchor is not None else 0
-    return Phrase(source, tuple(slots), anchor, lead)
+    anchor_keys = None
+    if anchor is not None:
+        anchor_keys = frozenset[str]().union(*(w.keys for w in slots[anchor].words))
+    return Phrase(source, tuple(slots), anchor, lead, anchor_keys)
 
 
 @dataclass
@@ -184,6 +194,7 @@ class Words:
     _fuzzy_cache: dict[tuple[str, str], bool] = field(default_factory=dict)
     _index: dict[str, list[int]] = field(default_factory=dict)
     _positions: dict[_Word, list[int]] = field(default_factory=dict)
+    _keys: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, clauses: Sequence[Sequence[str]], sp: Spelling) -> Words:
@@ -197,22 +208,23 @@ class Words:
         for i, (token, stem) in enumerate(zip(out.folded, out.stems, strict=True)):
             for key in {token, stem} | _deletions(token) | _deletions(stem):
                 out._index.setdefault(key, []).append(i)
+        out._keys = frozenset(out._index)
         return out
 
     def positions(self, word: _Word) -> list[int]:
         """Every index where `word` matches (one-edit candidates found by shared deletions)."""
         found = self._positions.get(word)
         if found is None:
-            keys = {word.folded, word.stem}
-            if not word.exact_only:
-                keys |= _deletions(word.folded) | _deletions(word.stem)
-            candidates = {i for key in keys for i in self._index.get(key, ())}
+            candidates = {i for key in word.keys for i in self._index.get(key, ())}
             found = sorted(i for i in candidates if self.word_match(word, i))
             self._positions[word] = found
         return found
 
     def __len__(self) -> int:
         return len(self.folded)
+
+    def holds_any(self, keys: frozenset[str]) -> bool:
+        return not keys.isdisjoint(self._keys)  # a frozenset each: the smaller is iterated
 
     def word_match(self, word: _Word, i: int) -> int:
         """0 no match, 1 exact or stem match, 2 a one-edit typo."""
@@ -242,6 +254,8 @@ class Words:
 
 def find(phrase: Phrase, words: Words, start: int = 0) -> tuple[int, int] | None:
     """The first (start, end) word span at or after `start` where `phrase` matches, or None."""
+    if phrase.anchor_keys is not None and not words.holds_any(phrase.anchor_keys):
+        return None
     if phrase.anchor is None:
         starts: Sequence[int] = range(start, len(words))
     else:
