@@ -3,6 +3,7 @@ phrases reach their tier, and its ordinary replies and DVPRS texts do not raise 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -45,3 +46,31 @@ def test_ordinary_replies_and_survey_texts_raise_no_crisis(code: str) -> None:
         texts += [o.label[code] for o in item.options]
     for text in texts:
         assert assess(text).tier in (0, 3), (code, text, assess(text))
+
+
+# English msgids of the replies that speak about a crisis (distress and crisis replies, the
+# safety handout): their translations may use the very words triage looks for.
+_CRISIS_TALK = re.compile(r"\b(hurt\w*|harm\w*|kill\w*|suicid\w*|die|dying|your life)\b", re.I)
+
+
+def _catalog(code: str) -> dict[str, str]:
+    from babel.messages.pofile import read_po
+
+    path = Path(__file__).parent.parent / "locales" / code.replace("-", "_") / "LC_MESSAGES"
+    with (path / "messages.po").open("rb") as f:
+        catalog = read_po(f)
+    out = {}
+    for message in catalog:
+        if isinstance(message.id, str) and isinstance(message.string, str) and message.string:
+            out[message.id] = message.string
+    return out
+
+
+@pytest.mark.parametrize("code", sorted(set(language_status.codes()) - {"en"}))
+def test_the_bots_own_words_raise_no_crisis(code: str) -> None:
+    """A patient who sends back a reminder or HELP text is not put on hold: only the messages
+    that are about a crisis in English (the distress and crisis replies) may read as one."""
+    about_a_crisis = {msgid for msgid in _catalog(code) if _CRISIS_TALK.search(msgid)}
+    for msgid, text in _catalog(code).items():
+        if msgid not in about_a_crisis:
+            assert assess(text).tier not in (1, 2), (code, msgid, text, assess(text))

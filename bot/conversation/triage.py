@@ -341,7 +341,10 @@ def _language(data: Any, where: str, seen: set[str]) -> tuple[_Language, set[str
     prefixes = sp_data.get("prefixes", [])
     if not isinstance(prefixes, list) or not all(isinstance(s, str) and s for s in prefixes):
         raise TriageRulesError(f"{where}: spelling.prefixes: expected a list of prefixes")
-    sp = spelling(folds, suffixes, prefixes)
+    typos = sp_data.get("typos", True)
+    if not isinstance(typos, bool):
+        raise TriageRulesError(f"{where}: spelling.typos: expected true or false")
+    sp = spelling(folds, suffixes, prefixes, typos)
     unspaced = data.get("unspaced", False)
     if not isinstance(unspaced, bool):
         raise TriageRulesError(f"{where}: unspaced: expected true or false")

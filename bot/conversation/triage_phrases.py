@@ -56,6 +56,9 @@ class Spelling:
     folds: tuple[tuple[str, str], ...] = ()
     suffixes: tuple[str, ...] = ()
     prefixes: tuple[str, ...] = ()
+    # False where one letter apart is another everyday word (Vietnamese syllables without their
+    # tone marks: "nhay" jump / "nhan" receive): every word is then matched exactly.
+    typos: bool = True
 
     def fold(self, word: str) -> str:
         for old, new in self.folds:
@@ -80,12 +83,14 @@ def spelling(
     folds: Sequence[Sequence[str]] = (),
     suffixes: Sequence[str] = (),
     prefixes: Sequence[str] = (),
+    typos: bool = True,
 ) -> Spelling:
     # Rules are written as people spell (accents, hamza, any yeh): normalised like the messages.
     return Spelling(
         tuple((rule_word(str(a)), rule_word(str(b))) for a, b in folds),
         tuple(sorted((rule_word(str(s)) for s in suffixes), key=len, reverse=True)),
         tuple(sorted((rule_word(str(p)) for p in prefixes), key=len, reverse=True)),
+        typos,
     )
 
 
@@ -159,7 +164,7 @@ def compile_phrase(text: str, sp: Spelling, source: str | None = None) -> Phrase
             continue
         words = []
         for alt in body.split("|"):
-            exact = alt.startswith("=")
+            exact = alt.startswith("=") or not sp.typos
             alt = alt.lstrip("=")
             if not alt or not re.fullmatch(r"[^\s|\[\]=]+", alt):
                 raise PhraseError(f"{source!r}: bad word {alt!r}")
