@@ -82,5 +82,5 @@ def test_voice_set_up_reads_the_pin_from_stdin_and_records_consent(tmp_path: Pat
         consent = s.exec(select(ConsentRecord).where(ConsentRecord.channel == "voice")).one()
         pin = s.exec(select(VoicePin)).one()
     engine.dispose()
-    assert consent.text_version == "voice-en-2" and consent.address == "+18025550199"
+    assert consent.text_version == "voice-en-3" and consent.address == "+18025550199"
     assert "4826" not in pin.pin_hash

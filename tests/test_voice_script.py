@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.channels.voice.script import Listen, VoiceScript
+from bot.channels.voice.script import Clip, Listen, VoiceScript
 from bot.channels.voice.twiml import render
+from bot.conversation import language_status
+from bot.service.voice.tts import phone_languages
 from bot.service.voice.wording import (
     REQUIRED,
     SCRIPTS_DIR,
@@ -15,6 +17,7 @@ from bot.service.voice.wording import (
     available_locales,
     load_script,
 )
+from tests.recordings_support import make_recordings
 
 
 def test_every_shipped_script_is_complete() -> None:
@@ -22,16 +25,16 @@ def test_every_shipped_script_is_complete() -> None:
     for locale in available_locales():
         script = load_script(SCRIPTS_DIR / f"{locale}.yaml")
         assert set(script.texts) == set(REQUIRED)
-        assert script.version and script.language and script.voice
+        assert script.version and script.language and script.voice and script.speech
 
 
 def test_a_missing_text_or_placeholder_is_refused(tmp_path: Path) -> None:
     text = (SCRIPTS_DIR / "en.yaml").read_text(encoding="utf-8")
-    missing = tmp_path / "xx.yaml"
+    missing = tmp_path / "fr.yaml"
     missing.write_text(text.replace("  saved: ", "  unsaved: "), encoding="utf-8")
     with pytest.raises(VoiceScriptError, match="'saved' is missing"):
         load_script(missing)
-    changed = tmp_path / "yy.yaml"
+    changed = tmp_path / "uk.yaml"
     changed.write_text(text.replace("{phone}. Goodbye", "{telefono}. Goodbye"), encoding="utf-8")
     with pytest.raises(VoiceScriptError, match="must use"):
         load_script(changed)
@@ -62,3 +65,69 @@ def test_simulate_plays_a_call_in_the_terminal() -> None:
     assert "call: You pressed 4: Distracts me, can do usual activities." in out
     assert "call: Sorry, 12 is not one of the choices." in out
     assert "(connecting the caller to 988)" in out and out.endswith("(call ended)\n")
+
+
+def test_every_language_has_a_row_in_the_phone_table() -> None:
+    table = phone_languages()
+    assert set(table) == set(language_status.codes())
+    recorded = {code for code, row in table.items() if row.recorded}
+    assert recorded == {"ne", "so", "sw", "rn", "fa-AF", "ps", "my"}
+    for row in table.values():
+        if not row.recorded:  # a neural voice of the language where Twilio has one
+            assert row.voice and row.say and row.voice.endswith(("-Neural", "Wavenet-A", "2-A"))
+    english = load_script(SCRIPTS_DIR / "en.yaml")
+    assert (english.language, english.voice, english.speech) == (
+        "en-US",
+        "Polly.Joanna-Neural",
+        "en-US",
+    )
+
+
+def test_twiml_plays_recordings_and_listens_for_keys_only() -> None:
+    welcome, pin = Clip("a" * 32, "so/welcome.wav"), Clip("b" * 32, "so/enter_pin.wav")
+    script = VoiceScript((welcome,), Listen((pin,), 4), language="", voice=None, speech=None)
+    xml = render(
+        script, next_step=1, play_url=lambda clip: f"https://bot.example.org/a/{clip.clip}"
+    )
+    assert f"<Play>https://bot.example.org/a/{'a' * 32}</Play>" in xml
+    assert 'input="dtmf"' in xml and "<Say" not in xml and "language=" not in xml
+    assert VoiceScript.from_dict(script.to_dict()) == script
+    with pytest.raises(ValueError, match="URL"):
+        render(script, next_step=1)
+
+
+def test_simulate_shows_the_recordings_a_call_would_play(tmp_path: Path) -> None:
+    from tests.test_cli import pathbot
+
+    make_recordings(tmp_path, "ne")
+    env = {"PATHBOT_VOICE_RECORDINGS_DIR": str(tmp_path)}
+    result = pathbot(
+        "simulate", "--channel", "voice", "--locale", "ne", stdin="1357\n7#\n1\n", env=env
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "call: [plays ne/welcome.wav]" in out and "call: [plays ne/dvprs/intro.wav]" in out
+    assert "call: [plays ne/dvprs/dvprs_pain.wav]" in out
+    assert "call: [plays ne/pressed.wav]\ncall: [plays ne/dvprs/dvprs_pain_7.wav]" in out
+    assert "call: [plays ne/saved.wav]" in out and "(listening: up to 2 keys, or speech)" in out
+    missing = pathbot("simulate", "--channel", "voice", "--locale", "so", stdin="1357\n")
+    assert missing.returncode == 2
+    assert "no usable phone recordings in 'so'" in missing.stderr
+
+
+def test_the_recordings_check_names_every_problem(tmp_path: Path) -> None:
+    from tests.test_cli import pathbot
+
+    make_recordings(tmp_path, "ne")
+    make_recordings(tmp_path, "sw")
+    env = {"PATHBOT_VOICE_RECORDINGS_DIR": str(tmp_path)}
+    good = pathbot("voice-recordings", env=env)
+    assert good.returncode == 0, good.stderr
+    assert "ne\tne-recordings-1\tcalls\tdvprs" in good.stdout
+    (tmp_path / "sw" / "help.wav").unlink()
+    bad = pathbot("voice-recordings", env=env)
+    assert bad.returncode == 1
+    assert "sw/help.wav: does not exist (prompts.help)" in bad.stderr
+    assert "sw\tsw-recordings-1\tNO CALLS (fixed prompts incomplete)\tdvprs" in bad.stdout
+    unset = pathbot("voice-recordings")
+    assert unset.returncode == 2 and "PATHBOT_VOICE_RECORDINGS_DIR is not set" in unset.stderr

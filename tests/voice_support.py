@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from bot.channels.voice.adapter import TwilioVoiceChannel, VoiceConfig
@@ -31,13 +32,30 @@ class VoiceWorld:
         return self.sms_world.app
 
     def add_voice_patient(
-        self, study_id: str, phone: str = PHONE, *, pin: str = PIN, locale: str = "en"
+        self,
+        study_id: str,
+        phone: str = PHONE,
+        *,
+        pin: str | None = PIN,
+        locale: str = "en",
+        born: date | None = None,
     ) -> int:
         clock = self.sms_world.clock
         with session_scope(self.app.db) as s:
             patient = store.add_patient(s, study_id=study_id, now=clock(), locale=locale)
+            patient.date_of_birth = born
             patient_id = patient.id or 0
-        set_up_voice(self.app.db, patient_id, phone, pin, clock())
+        settings = self.app.settings
+        set_up_voice(
+            self.app.db,
+            patient_id,
+            phone,
+            pin,
+            clock(),
+            identity_check=settings.voice_identity_check,
+            recordings_dir=settings.voice_recordings_dir,
+            auth_token=AUTH_TOKEN,
+        )
         return patient_id
 
     async def call_in(self, phone: str = PHONE) -> FakeCall:

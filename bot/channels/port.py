@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from bot.channels.voice.script import VoiceScript, VoiceTurn
+from bot.channels.voice.script import AudioFile, VoiceScript, VoiceTurn
 from bot.conversation.messages import ButtonPress, HandleResult, Inbound
 
 
@@ -113,6 +113,10 @@ class ChannelPort(Protocol):
 
     async def voice_status(self, call_sid: str, status: str) -> None:
         """Twilio's word on a call (completed, busy, no-answer, ...)."""
+        ...
+
+    async def voice_audio(self, clip: str) -> AudioFile | None:
+        """The recorded prompt with this opaque id (the clinic's folder), None when unknown."""
         ...
 
     async def live_call(self, channel: str, address: str) -> str | None:

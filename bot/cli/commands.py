@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "staff": "staff",
     "privacy": "privacy",
     "to-call": "to_call",
+    "voice-recordings": "voice_recordings",
     "translations": "translations",
 }
 

@@ -8,12 +8,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from bot.cli.common import CommandError
 from bot.conversation.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES, normalize_locale, translator
 from bot.conversation.keywords import language_names
 from bot.conversation.text_normalize import match_key
 from bot.service.app import App, build_app
 from bot.service.console_session import ConsoleSession
 from bot.service.settings import get_settings
+from bot.service.voice.enrol import VoiceEnrolmentError
 from bot.service.voice.simulate import VoiceSimulation
 from surveys.loader import load_all, load_instrument
 
@@ -61,7 +63,10 @@ def run_simulate(ns: argparse.Namespace) -> int:
 
 def _simulate_call(app: App, ns: argparse.Namespace) -> None:
     """A phone call in the terminal: its words printed, each stdin line a key press or speech."""
-    call = VoiceSimulation(app, locale=normalize_locale(ns.locale), out=sys.stdout)
+    try:
+        call = VoiceSimulation(app, locale=normalize_locale(ns.locale), out=sys.stdout)
+    except VoiceEnrolmentError as exc:  # no phone words in that language: say which and why
+        raise CommandError(f"--channel voice: {exc}") from None
     call.start(ns.instrument)
     for line in sys.stdin:
         if call.ended:

@@ -1,10 +1,11 @@
-"""`pathbot patient add|list|invite`: enrol patients and invite them to a channel."""
+"""`pathbot patient add|list|invite|voice|dob`: enrol patients and invite them to a channel."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,7 +25,7 @@ from bot.service.app import build_app
 from bot.service.enrolment import INVITERS, InviteRequest
 from bot.service.settings import get_settings
 from bot.service.sms_optin import InviteRefused
-from bot.service.voice.enrol import VoiceEnrolmentError, set_up_voice
+from bot.service.voice.enrol import VoiceEnrolmentError, set_date_of_birth, set_up_voice
 
 
 def register(sub: Any) -> None:
@@ -76,13 +77,25 @@ def register(sub: Any) -> None:
     invite.set_defaults(run=run_invite)
 
     voice = psub.add_parser(
-        "voice", help="set up phone calls: the patient's number and PIN (read from the terminal)"
+        "voice",
+        help="set up phone calls: the patient's number, and the PIN read from the terminal "
+        "(none where the program checks callers by date of birth)",
     )
     voice.add_argument("study_id")
     voice.add_argument("--phone", required=True, help="the number the patient calls from")
     voice.add_argument("--db", help="database URL (default: DATABASE_URL)")
     voice.add_argument("--actor", help="who sets it up, for the audit log (default: OS user)")
     voice.set_defaults(run=run_voice)
+
+    dob = psub.add_parser(
+        "dob",
+        help="set or correct a patient's date of birth, YYYY-MM-DD read from the terminal "
+        "(the phone line's identity check; never on the command line, never logged)",
+    )
+    dob.add_argument("study_id")
+    dob.add_argument("--db", help="database URL (default: DATABASE_URL)")
+    dob.add_argument("--actor", help="who sets it, for the audit log (default: OS user)")
+    dob.set_defaults(run=run_dob)
 
 
 def _check_language(code: str, *, confirmed: bool) -> None:
@@ -206,20 +219,36 @@ def run_invite(ns: argparse.Namespace) -> int:
     return 0
 
 
-def run_voice(ns: argparse.Namespace) -> int:
-    """Voice enrolment: never a PIN on the command line (shell history), so it is typed at a
-    prompt, or read as one line from standard input when that is not a terminal."""
+def _secret_line(prompt: str) -> str:
+    """A PIN or a date of birth: never on the command line (shell history), so typed at a
+    prompt without echo, or read as one line from standard input when that is not a terminal."""
     if sys.stdin.isatty():
-        pin = getpass.getpass("PIN (4 digits): ")
-    else:
-        pin = sys.stdin.readline().strip()
+        return getpass.getpass(prompt)
+    return sys.stdin.readline().strip()
+
+
+def run_voice(ns: argparse.Namespace) -> int:
+    """Voice enrolment: the PIN is read like a password (none for the birthday check)."""
+    settings = get_settings()
+    by_birthday = settings.voice_identity_check == "dob4"
+    pin = None if by_birthday else _secret_line("PIN (4 digits): ")
+    token = settings.twilio_auth_token
     with command_app(ns) as app:
         with Session(app.db) as session:
             patient = store.patient_by_study_id(session, ns.study_id)
         if patient is None or patient.id is None:
             raise CommandError(f"no patient {ns.study_id}")
         try:
-            set_up_voice(app.db, patient.id, ns.phone, pin, app.pipeline.now())
+            set_up_voice(
+                app.db,
+                patient.id,
+                ns.phone,
+                pin,
+                app.pipeline.now(),
+                identity_check=settings.voice_identity_check,
+                recordings_dir=settings.voice_recordings_dir,
+                auth_token=token.get_secret_value() if token else None,
+            )
         except (VoiceEnrolmentError, InvalidPhoneNumber) as exc:
             raise CommandError(str(exc)) from None
         audit.record_now(
@@ -232,6 +261,37 @@ def run_voice(ns: argparse.Namespace) -> int:
             now=app.pipeline.now(),
         )
     print(f"{ns.study_id} can now answer by phone (voice consent recorded)")
+    return 0
+
+
+def run_dob(ns: argparse.Namespace) -> int:
+    """The date of birth for the phone line's check; the audit log records that it was set,
+    never the date."""
+    text = _secret_line("date of birth (YYYY-MM-DD): ")
+    try:
+        born = date.fromisoformat(text)
+    except ValueError:
+        raise CommandError("the date of birth must be written YYYY-MM-DD") from None
+    with command_app(ns) as app:
+        with Session(app.db) as session:
+            patient = store.patient_by_study_id(session, ns.study_id)
+        if patient is None or patient.id is None:
+            raise CommandError(f"no patient {ns.study_id}")
+        now = app.pipeline.now()
+        try:
+            set_date_of_birth(app.db, patient.id, born, now.date())
+        except VoiceEnrolmentError as exc:
+            raise CommandError(str(exc)) from None
+        audit.record_now(
+            app.db,
+            actor=audit.current_actor(ns.actor),
+            action="patient.date_of_birth",
+            object_type="patient",
+            object_id=ns.study_id,
+            detail={"set": True},
+            now=now,
+        )
+    print(f"{ns.study_id}: date of birth recorded")
     return 0
 
 

@@ -24,6 +24,9 @@ class Patient(SQLModel, table=True):
     alumni_opt_out: bool = False
     preferred_channel: str | None = Field(default=None, max_length=16)
     created_at: datetime
+    # For the phone line's identity check (PATHBOT_VOICE_IDENTITY_CHECK=dob4, issue 20): never
+    # logged, exported or put in a message.
+    date_of_birth: date | None = None
 
 
 class ChannelIdentity(SQLModel, table=True):

@@ -42,6 +42,8 @@ class VoiceCall(SQLModel, table=True):
     pending_survey: int | None = None
     pending_code: int | None = None
     pending_text: str = Field(default="", max_length=200)
+    # The survey (assignment) whose introduction this call said: said once per call and survey.
+    introduced_survey: int | None = None
     status: str = Field(default="in-progress", max_length=32)  # Twilio's CallStatus
     answered_by: str | None = Field(default=None, max_length=32)
     started_at: datetime

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.channels.port import BackendUnavailable, DeliveryStatus, PressOutcome
-from bot.channels.voice.script import VoiceScript, VoiceTurn
+from bot.channels.voice.script import AudioFile, VoiceScript, VoiceTurn
 from bot.clinic.alerts.delivery import record_send_failure
 from bot.conversation.messages import ButtonPress, HandleResult, Inbound
 from bot.db import fallback, store
@@ -32,6 +32,7 @@ from bot.service.app import App
 from bot.service.metrics import METRICS
 from bot.service.quarantine import quarantine_inbound
 from bot.service.voice import flow as voice_flow
+from bot.service.voice import recordings
 from bot.service.voice.enrol import CHANNEL as VOICE
 
 log = logging.getLogger(__name__)
@@ -154,6 +155,16 @@ class Backend:
 
     async def voice_status(self, call_sid: str, status: str) -> None:
         await self._run(voice_flow.record_call_status, self.app, call_sid, status)
+
+    async def voice_audio(self, clip: str) -> AudioFile | None:
+        settings = self.app.settings
+        token = settings.twilio_auth_token
+        return await asyncio.to_thread(
+            recordings.audio_file,
+            clip,
+            settings.voice_recordings_dir,
+            token.get_secret_value() if token else None,
+        )
 
     async def live_call(self, channel: str, address: str) -> str | None:
         if channel != VOICE:

@@ -120,6 +120,12 @@ class Settings(BaseSettings):
     voice_retry_minutes: int = Field(default=120, ge=5)
     voice_calling_hours_start: int = Field(default=10, ge=0, le=23)
     voice_calling_hours_end: int = Field(default=19, ge=1, le=24)
+    # Who is on the phone, before anything else is said: the PIN set at voice enrolment, or
+    # "dob4", the last four digits of the date of birth written year-month-day (MMDD).
+    voice_identity_check: Literal["pin", "dob4"] = "pin"
+    # The clinic's recorded prompts for languages Twilio cannot speak (one folder per language
+    # with a manifest.yaml: bot/service/voice/recordings.py); unset: those languages have no calls.
+    voice_recordings_dir: str | None = None
     # The most SMS segments a question may take before it is sent in its compact form: Latin
     # scripts (GSM-7, 153 characters a part) and other scripts (UCS-2, 67 a part) (issue 19).
     sms_max_segments_latin: int = Field(default=2, ge=1, le=10)

@@ -1,13 +1,15 @@
 """A fake of Twilio Programmable Voice, playing Twilio's part in a call over real HTTP.
 
 Twilio runs a call by fetching TwiML: it POSTs the number's voice URL when the call starts,
-executes the document (<Say>, <Gather>, <Dial>, <Hangup>), and when a <Gather> ends it POSTs its
+executes the document (<Say>, <Play>, <Gather>, <Dial>, <Hangup>; a <Play> is a GET of its URL,
+which must answer 200 with audio), and when a <Gather> ends it POSTs its
 `action` URL with what it heard (Digits, SpeechResult) and executes the answer; when the document
 runs out the call ends and its status callback gets CallStatus=completed. Every request is signed
 with the twilio package's RequestValidator over the public URL, as Twilio does.
 
 The fake is strict where a test could fool itself: keys beyond a gather's numDigits, a gather
-that does not listen for keys and speech, or input while no gather is open raise at once.
+that listens for neither keys and speech nor keys alone, speech to a gather that listens for keys
+only, a <Play> that does not fetch audio, or input while no gather is open raise at once.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class Gathering:
     num_digits: int
     timeout: int
     language: str
+    speech: bool  # it listens for speech too (input="dtmf speech")
 
 
 @dataclass
@@ -42,6 +45,9 @@ class FakeCall:
     direction: str
     status_url: str | None
     heard: list[str] = field(default_factory=list)  # every <Say>, in order
+    # every <Play>, in order: the audio fetched (what the caller heard), and the URL
+    played: list[bytes] = field(default_factory=list)
+    play_urls: list[str] = field(default_factory=list)
     last: list[str] = field(default_factory=list)  # what the latest document said
     dialed: list[str] = field(default_factory=list)
     languages: set[str] = field(default_factory=set)
@@ -64,6 +70,8 @@ class FakeCall:
 
     async def speak(self, words: str, confidence: float = 0.9) -> None:
         gather = self._open_gather()
+        if not gather.speech:
+            raise AssertionError("the gather listens for keys only")
         await self._answer(gather, {"SpeechResult": words, "Confidence": f"{confidence:.2f}"})
 
     async def silence(self) -> None:
@@ -117,17 +125,23 @@ class FakeCall:
         for verb in root:
             if verb.tag == "Say":
                 self._say(verb)
+            elif verb.tag == "Play":
+                await self._play(verb)
             elif verb.tag == "Gather":
-                assert verb.get("input") == "dtmf speech"
+                assert verb.get("input") in ("dtmf speech", "dtmf"), verb.get("input")
                 assert verb.get("finishOnKey") == "" and verb.get("actionOnEmptyResult") == "true"
                 for inner in verb:
-                    assert inner.tag == "Say", inner.tag
-                    self._say(inner)
+                    assert inner.tag in ("Say", "Play"), inner.tag
+                    if inner.tag == "Say":
+                        self._say(inner)
+                    else:
+                        await self._play(inner)
                 self.gathering = Gathering(
                     action=urljoin(document_url, verb.get("action") or document_url),
                     num_digits=int(verb.get("numDigits") or "32"),
                     timeout=int(verb.get("timeout") or "5"),
                     language=verb.get("language") or "en-US",
+                    speech=verb.get("input") == "dtmf speech",
                 )
                 return  # waits for the caller
             elif verb.tag == "Dial":
@@ -145,6 +159,16 @@ class FakeCall:
         self.languages.add(verb.get("language") or "")
         if verb.get("voice"):
             self.voices.add(verb.get("voice") or "")
+
+    async def _play(self, verb: ET.Element) -> None:
+        """Twilio GETs the media URL (unsigned: the URL must protect itself) and plays it."""
+        url = (verb.text or "").strip()
+        response = await self.voice.fetch(url)
+        assert response.status_code == 200, (response.status_code, url)
+        assert response.headers["content-type"].startswith("audio/"), response.headers
+        self.played.append(response.content)
+        self.play_urls.append(url)
+        self.last.append(f"[play {len(response.content)} bytes]")
 
     async def _end(self) -> None:
         if self.ended:
@@ -219,6 +243,13 @@ class FakeTwilioVoice:
         )
         response = await self.post_signed(str(placed["status_callback"]), call.params(status))
         assert response.status_code == 200, response.text
+
+    async def fetch(self, public_url: str) -> httpx.Response:
+        """A GET as Twilio makes for a <Play> URL."""
+        assert public_url.startswith(self.public_base), public_url
+        local = self.local_base + public_url.removeprefix(self.public_base)
+        async with httpx.AsyncClient(timeout=TWILIO_WEBHOOK_TIMEOUT) as client:
+            return await client.get(local)
 
     async def post_signed(
         self, public_url: str, params: dict[str, str], signature: Signature = "valid"

@@ -31,6 +31,7 @@ from bot.channels.base import FinalSendError, OutboundEnvelope, RetryableSendErr
 from bot.channels.port import ChannelPort
 from bot.channels.sms.twilio_client import LocalBaseHttpClient, classify_twilio_error, make_client
 from bot.channels.sms.webhooks import WebhookConfig
+from bot.channels.voice.audio import AUDIO_PATH, AudioSigner, audio_endpoint
 from bot.channels.voice.webhooks import (
     CALL_PATH,
     CHANNEL,
@@ -132,6 +133,16 @@ class TwilioVoiceChannel:
             Route(CALL_PATH, call_endpoint(webhooks, self._port, "start"), methods=["POST"]),
             Route(GATHER_PATH, call_endpoint(webhooks, self._port, "gather"), methods=["POST"]),
             Route(STATUS_PATH, status_endpoint(webhooks, self._port), methods=["POST"]),
+            Route(
+                AUDIO_PATH + "/{clip}",
+                audio_endpoint(
+                    AudioSigner.from_auth_token(webhooks.auth_token)
+                    if webhooks.auth_token
+                    else None,
+                    self._port,
+                ),
+                methods=["GET"],
+            ),
         ]
 
     async def start(self) -> None:

@@ -8,9 +8,44 @@ unchanged, when Twilio repeats a webhook.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 TurnKind = Literal["start", "gather"]
+
+
+@dataclass(frozen=True)
+class Clip:
+    """A recorded prompt to play (<Play>), for a language Twilio cannot speak.
+
+    `clip` is an opaque id (a keyed hash, bot/service/voice/recordings.py): the URL Twilio fetches
+    carries it and nothing else, so no item, answer or language shows in a URL or a log.
+    `name` is the file's path in the clinic's folder, for staff and the simulator only."""
+
+    clip: str
+    name: str
+
+
+@dataclass(frozen=True)
+class AudioFile:
+    """A recording to serve for a clip: where it is and its media type (audio/mpeg, audio/wav)."""
+
+    path: Path
+    content_type: str
+
+
+# What a call says: text for <Say>, or a recording for <Play>.
+Line = str | Clip
+
+
+def line_to_data(line: Line) -> Any:
+    return line if isinstance(line, str) else {"clip": line.clip, "name": line.name}
+
+
+def line_from_data(data: Any) -> Line:
+    if isinstance(data, dict):
+        return Clip(str(data["clip"]), str(data["name"]))
+    return str(data)
 
 
 @dataclass(frozen=True)
@@ -31,7 +66,7 @@ class VoiceTurn:
 class Listen:
     """Wait for keys or speech; `prompt` is said while listening (the caller may press early)."""
 
-    prompt: tuple[str, ...]
+    prompt: tuple[Line, ...]
     num_digits: int  # the gather ends after this many keys (or a few seconds of silence)
     timeout_seconds: int = 5
 
@@ -40,44 +75,50 @@ class Listen:
 class VoiceScript:
     """Say `said`, then either listen, or connect to `dial` (a crisis line), or hang up."""
 
-    said: tuple[str, ...]
+    said: tuple[Line, ...]
     listen: Listen | None = None
     dial: str | None = None
-    after_dial: tuple[str, ...] = ()  # said when the dialled call ends, before hanging up
-    language: str = "en-US"  # BCP-47, for <Say> and speech recognition
+    after_dial: tuple[Line, ...] = ()  # said when the dialled call ends, before hanging up
+    language: str = "en-US"  # BCP-47, for <Say>
     voice: str | None = None  # a neural voice where Twilio has one for the language
+    # <Gather language> for speech recognition; None: the call listens for keys only (a
+    # language Twilio cannot recognise). Defaults to `language` (scripts stored before it).
+    speech: str | None = "en-US"
 
     def to_dict(self) -> dict[str, Any]:
         listen = None
         if self.listen is not None:
             listen = {
-                "prompt": list(self.listen.prompt),
+                "prompt": [line_to_data(x) for x in self.listen.prompt],
                 "num_digits": self.listen.num_digits,
                 "timeout_seconds": self.listen.timeout_seconds,
             }
         return {
-            "said": list(self.said),
+            "said": [line_to_data(x) for x in self.said],
             "listen": listen,
             "dial": self.dial,
-            "after_dial": list(self.after_dial),
+            "after_dial": [line_to_data(x) for x in self.after_dial],
             "language": self.language,
             "voice": self.voice,
+            "speech": self.speech,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> VoiceScript:
         listen = data.get("listen")
+        language = str(data.get("language", "en-US"))
         return cls(
-            said=tuple(data.get("said", ())),
+            said=tuple(line_from_data(x) for x in data.get("said", ())),
             listen=Listen(
-                prompt=tuple(listen["prompt"]),
+                prompt=tuple(line_from_data(x) for x in listen["prompt"]),
                 num_digits=int(listen["num_digits"]),
                 timeout_seconds=int(listen["timeout_seconds"]),
             )
             if listen
             else None,
             dial=data.get("dial"),
-            after_dial=tuple(data.get("after_dial", ())),
-            language=str(data.get("language", "en-US")),
+            after_dial=tuple(line_from_data(x) for x in data.get("after_dial", ())),
+            language=language,
             voice=data.get("voice"),
+            speech=data["speech"] if "speech" in data else language,
         )

@@ -29,7 +29,8 @@ from bot.channels.sms.webhooks import (
     WebhookConfig,
     authenticated_form,
 )
-from bot.channels.voice.script import TurnKind, VoiceScript, VoiceTurn
+from bot.channels.voice.audio import AudioSigner
+from bot.channels.voice.script import Clip, TurnKind, VoiceScript, VoiceTurn
 from bot.channels.voice.twiml import render
 from bot.conversation.phone import InvalidPhoneNumber, to_e164
 
@@ -75,7 +76,15 @@ def call_endpoint(
         except BackendUnavailable as exc:
             log.warning("voice %s: database unavailable (%s)", kind, exc)
             script = UNAVAILABLE
-        return Response(render(script, next_step=turn.step + 1), media_type=TWIML)
+        signer = AudioSigner.from_auth_token(config.auth_token) if config.auth_token else None
+
+        def play_url(clip: Clip) -> str:
+            assert signer is not None  # no token: the request was refused above
+            return signer.url(config.public_base_url or "", clip.clip, port.now())
+
+        return Response(
+            render(script, next_step=turn.step + 1, play_url=play_url), media_type=TWIML
+        )
 
     return voice_call
 

@@ -5,7 +5,12 @@ patient's conversation state, changed only through the pipeline (the same triage
 engine and store as a text): so a dropped call resumes at the same item next time, and a crisis
 on the phone holds surveys like any crisis. This module adds what only a phone needs:
 
-- the PIN before anything else is said (three tries, then staff are told);
+- who is calling before anything else is said: the PIN, or the last four digits of the date of
+  birth (`voice_identity_check`; three tries, then staff are told);
+- the patient's language: a text script said by Twilio, or the clinic's recordings where Twilio
+  has no voice for it (bot/service/voice/recordings.py), never a question in another language;
+- a survey's introduction the first time a call asks a question of it (one queued before the
+  call included);
 - keys: an answer is read back and stored only after "1 to confirm" ("2 to change"); '*'
   repeats, '#' skips; 9 pauses, 8 stops calls (the voice channel only), 0 dials the crisis line;
 - 0, 8 and 9 are also answers on a 0-10 scale: there the key is read back like any answer, and
@@ -25,7 +30,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.channels.voice.script import Listen, VoiceScript, VoiceTurn
+from bot.channels.voice.script import Line, Listen, VoiceScript, VoiceTurn
 from bot.conversation import keywords, parsing, triage
 from bot.conversation.bidi import strip_marks
 from bot.conversation.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES, normalize_locale
@@ -37,11 +42,13 @@ from bot.conversation.text_normalize import match_key
 from bot.conversation.triage import TriageResult
 from bot.db import store
 from bot.db.database import session_scope
-from bot.db.models import OutboxMessage, Patient
+from bot.db.models import Alert, OutboxMessage, Patient
 from bot.db.voice_models import VoiceCall, VoiceCallStep
 from bot.service.app import App
-from bot.service.voice.enrol import CHANNEL, PIN_DIGITS, pin_matches, stop_calls
-from bot.service.voice.wording import VoiceWording, wording_for
+from bot.service.voice.enrol import CHANNEL, PIN_DIGITS, dob_matches, pin_matches, stop_calls
+from bot.service.voice.recordings import recorded_wording
+from bot.service.voice.tts import phone_language
+from bot.service.voice.wording import PhoneWords, VoiceWording, wording_for
 from surveys.loader import load_instrument
 from surveys.model import Item
 
@@ -49,7 +56,6 @@ log = logging.getLogger(__name__)
 
 MAX_PIN_ATTEMPTS = 3
 MAX_QUIET_TURNS = 3  # gathers in a row that heard nothing: the call ends, to resume later
-SCALE_OPTIONS = 7  # an item with more options is read as a number range, not option by option
 CRISIS_KEY, STOP_KEY, PAUSE_KEY = "0", "8", "9"
 CONFIRM_KEY, CHANGE_KEY = "1", "2"
 REPEAT_KEY, SKIP_KEY = "*", "#"
@@ -161,9 +167,10 @@ class _Turn:
     call: VoiceCall
     turn: VoiceTurn
     now: datetime
-    said: list[str] = field(default_factory=list)
-    words: VoiceWording = field(init=False)  # the patient's phone script, once they are known
+    said: list[Line] = field(default_factory=list)
+    words: PhoneWords = field(init=False)  # the patient's phone script, once they are known
     _queued: list[int] = field(default_factory=list)  # outbox rows of the last pipeline step
+    _intro_said: bool = False  # a survey's introduction queued by this turn was said
 
     # ---- the decision -------------------------------------------------------------------
 
@@ -178,9 +185,9 @@ class _Turn:
                 english,
                 english.say("stranger", program=self._program(english), phone=self._phone(english)),
             )
-        words = wording_for(patient.locale)
+        words, missing = self._words_for(patient.locale)
         if words is None:
-            return self._no_script(english, patient)
+            return self._no_script(english, patient, missing)
         self.words = words
         if self.turn.kind == "start" and _machine(self.turn.answered_by):
             # a voicemail keeps what it hears: no health detail, only who called and the number
@@ -213,6 +220,8 @@ class _Turn:
     # ---- identity -----------------------------------------------------------------------
 
     def _pin(self) -> VoiceScript:
+        """Who is calling: the PIN, or the date of birth's last four digits (the program's
+        choice); nothing else is said first, and the digits are never logged or stored."""
         words, call = self.words, self.call
         if self.turn.kind == "start":
             call.phase = "pin"
@@ -224,8 +233,12 @@ class _Turn:
                 return self._listen([words.say("not_understood")], self._pin_prompt())
             return self._quiet()
         call.quiet_turns = 0
+        digits = self.turn.digits.rstrip("#")
         with session_scope(self.app.db) as session:
-            matches = pin_matches(session, _id(call.patient_id), self.turn.digits.rstrip("#"))
+            if self._by_birthday:
+                matches = dob_matches(session, _id(call.patient_id), digits)
+            else:
+                matches = pin_matches(session, _id(call.patient_id), digits)
         if matches:
             call.verified = True
             call.pin_attempts = 0
@@ -234,11 +247,20 @@ class _Turn:
             self._submit("RESUME")
             return self._open_now(first=True)
         call.pin_attempts += 1
+        failed, wrong, alert = (
+            ("dob_failed", "dob_wrong", "voice_dob_failed")
+            if self._by_birthday
+            else ("pin_failed", "pin_wrong", "voice_pin_failed")
+        )
         if call.pin_attempts >= MAX_PIN_ATTEMPTS:
             with session_scope(self.app.db) as session:
-                store.add_alert(session, _id(call.patient_id), "voice_pin_failed", self.now)
-            return self._end(words, words.say("pin_failed", phone=self._phone(words)))
-        return self._listen([words.say("pin_wrong")], self._pin_prompt())
+                store.add_alert(session, _id(call.patient_id), alert, self.now)
+            return self._end(words, words.say(failed, phone=self._phone(words)))
+        return self._listen([words.say(wrong)], self._pin_prompt())
+
+    @property
+    def _by_birthday(self) -> bool:
+        return self.app.settings.voice_identity_check == "dob4"
 
     def _waiting_said_now(self) -> None:
         """What waited for this number on the voice channel (a survey's first question queued
@@ -253,7 +275,9 @@ class _Turn:
             ).all()
             _said_on_call(session, [i for i in ids if i is not None], self.call.call_sid, self.now)
 
-    def _pin_prompt(self) -> list[str]:
+    def _pin_prompt(self) -> list[Line]:
+        if self._by_birthday:
+            return [self.words.say("enter_dob")]
         return [self.words.say("enter_pin", digits=PIN_DIGITS)]
 
     # ---- what is open now -----------------------------------------------------------------
@@ -274,8 +298,12 @@ class _Turn:
             call.phase = "menu"
             return self._listen([], self._language_menu(), num_digits=1)
         if opened.item is not None and opened.survey is not None:
+            if not words.can_ask(opened.survey.instrument_id, opened.item.id):
+                return self._refuse_unrecorded(opened.survey)
             call.phase = "question"
-            return self._listen([], self._question_prompt(opened), num_digits=_digits(opened.item))
+            return self._listen(
+                self._intro(opened), self._question_prompt(opened), num_digits=_digits(opened.item)
+            )
         closed = state.closed
         if closed is not None and closed.offered_skipped and not closed.recovering:
             call.phase = "menu"
@@ -294,38 +322,44 @@ class _Turn:
             opened.total = len(instrument.items)
         return opened
 
-    def _question_prompt(self, opened: _Open) -> list[str]:
-        words, item, survey = self.words, opened.item, opened.survey
+    def _question_prompt(self, opened: _Open) -> list[Line]:
+        item, survey = opened.item, opened.survey
         assert item is not None and survey is not None
-        lang = survey.language
-        text = " ".join(t for t in (item.context.get(lang, ""), item.text[lang]) if t)
-        lines = [words.say("question", number=survey.position + 1, total=opened.total, text=text)]
-        codes = item.codes
-        if len(codes) >= SCALE_OPTIONS:
-            low, high = min(codes), max(codes)
-            lines.append(
-                words.say(
-                    "scale",
-                    low=low,
-                    high=high,
-                    low_label=_label(item, low, lang),
-                    high_label=_label(item, high, lang),
-                )
-            )
-            if high >= 10:
-                keys = str(high)
-                lines.append(words.say("two_digits", high=high, first=keys[0], second=keys[1]))
-        else:
-            lines.extend(
-                words.say("option", label=_label(item, code, lang), code=code) for code in codes
-            )
-        return lines
+        return self.words.question(
+            survey.instrument_id, item, survey.language, survey.position + 1, opened.total
+        )
 
-    def _language_menu(self) -> list[str]:
-        return [
-            self.words.say("language_option", name=LANGUAGE_NAMES[code], code=n)
-            for n, code in enumerate(SUPPORTED_LOCALES, start=1)
-        ]
+    def _intro(self, opened: _Open) -> list[Line]:
+        """A survey's introduction (its title, how many questions, how to answer) the first
+        time this call asks a question of it: also for a survey queued before the call, whose
+        text introduction was never heard on the phone."""
+        survey, call = opened.survey, self.call
+        assert survey is not None
+        if call.introduced_survey == survey.assignment_id:
+            return []
+        call.introduced_survey = survey.assignment_id
+        if self._intro_said:  # its text introduction, queued by this very turn, was said
+            return []
+        instrument = load_instrument(survey.instrument_id, survey.version)
+        count = len(survey.item_ids) if survey.item_ids is not None else opened.total
+        return self.words.intro(instrument, survey.language, count)
+
+    def _refuse_unrecorded(self, survey: SurveyProgress) -> VoiceScript:
+        """A recording of this survey is missing in the patient's language: the survey is not
+        asked on the phone (never in another language), staff are told once per survey."""
+        rule = f"voice_recording:{survey.assignment_id}:{self.words.locale}"
+        with session_scope(self.app.db) as session:
+            if session.exec(select(Alert.id).where(Alert.rule_id == rule)).first() is None:
+                alert = store.add_alert(
+                    session, _id(self.call.patient_id), "voice_recording_missing", self.now
+                )
+                alert.rule_id = rule
+        log.warning("voice: a survey has no recordings in the patient's language; not asked")
+        return self._end(self.words, self.words.say("nothing_due"))
+
+    def _language_menu(self) -> list[Line]:
+        names = [(n, LANGUAGE_NAMES[code]) for n, code in enumerate(SUPPORTED_LOCALES, start=1)]
+        return self.words.language_menu(names)
 
     # ---- answering ----------------------------------------------------------------------
 
@@ -357,7 +391,7 @@ class _Turn:
             if number == PAUSE_KEY:
                 return self._pause()
             call.bad_turns += 1
-            return self._again(opened, words.say("not_a_choice", answer=number))
+            return self._again(opened, words.not_a_choice(number))
         return self._read_back(item, survey, code, number, heard=False)
 
     def _read_back(
@@ -372,20 +406,14 @@ class _Turn:
             code,
         )
         call.pending_text = raw[:200]
-        return self._listen(
-            [], self._read_back_lines(item, survey.language, code, heard), num_digits=1
-        )
+        return self._listen([], self._read_back_lines(item, survey, code, heard), num_digits=1)
 
-    def _read_back_lines(self, item: Item, lang: str, code: int, heard: bool) -> list[str]:
+    def _read_back_lines(
+        self, item: Item, survey: SurveyProgress, code: int, heard: bool
+    ) -> list[Line]:
         words = self.words
-        label = _label(item, code, lang)
-        verb = "heard" if heard else "pressed"
-        first = (
-            words.say(verb, code=code)
-            if label == str(code)
-            else words.say(f"{verb}_label", code=code, label=label)
-        )
-        lines = [first, words.say("confirm")]
+        lines = words.read_back(survey.instrument_id, item, survey.language, code, heard=heard)
+        lines.append(words.say("confirm"))
         command = {CRISIS_KEY: "again_crisis", STOP_KEY: "again_stop", PAUSE_KEY: "again_pause"}
         if str(code) in command:
             lines.append(words.say(command[str(code)]))
@@ -425,7 +453,7 @@ class _Turn:
             s is None or s.assignment_id != press.survey for s in (state.survey, state.closed)
         )
 
-    def _repeat_read_back(self, before: list[str]) -> VoiceScript:
+    def _repeat_read_back(self, before: list[Line]) -> VoiceScript:
         call = self.call
         opened = self._read_open()
         if (
@@ -435,9 +463,7 @@ class _Turn:
             or opened.item.id != call.pending_item
         ):
             return self._open_now()
-        lines = self._read_back_lines(
-            opened.item, opened.survey.language, call.pending_code, heard=False
-        )
+        lines = self._read_back_lines(opened.item, opened.survey, call.pending_code, heard=False)
         return self._listen(before, lines, num_digits=1)
 
     def _menu(self) -> VoiceScript:
@@ -450,7 +476,7 @@ class _Turn:
         if digits.isdecimal():
             if state.awaiting_language:
                 self._submit(digits, button=ButtonPress(LANGUAGE_ITEM, int(digits)))
-                words = wording_for(self._locale())
+                words, _ = self._words_for(self._locale())
                 if words is not None:
                     self.words = words
             elif state.closed is not None:
@@ -467,7 +493,7 @@ class _Turn:
             return CHANGE_KEY
         return ""
 
-    def _again(self, opened: _Open, *before: str) -> VoiceScript:
+    def _again(self, opened: _Open, *before: Line) -> VoiceScript:
         assert opened.item is not None
         self.call.phase = "question"
         return self._listen(
@@ -572,6 +598,7 @@ class _Turn:
             after_dial=(words.say("after_dial"),),
             language=words.language,
             voice=words.voice,
+            speech=words.speech,
         )
 
     def _pause(self) -> VoiceScript:
@@ -592,15 +619,20 @@ class _Turn:
         self._queued = list(result.outbox_ids)
         with session_scope(self.app.db) as session:
             _said_on_call(session, self._queued, self.call.call_sid, self.now)
-        self.said.extend(self._spoken_replies(("prompt",)))
+        intros = self._spoken_replies(("prompt",))
+        self._intro_said = self._intro_said or bool(intros)
+        self.said.extend(intros)
 
-    def _spoken_replies(self, kinds: tuple[str, ...]) -> list[str]:
+    def _spoken_replies(self, kinds: tuple[str, ...]) -> list[Line]:
         """The queued texts a call says as they are: a survey's introduction (a prompt with no
         options), and crisis or distress answers when asked. Questions and confirmations are
-        said in the phone script's own words."""
+        said in the phone script's own words. A recorded language says no text: a distress
+        answer is its "distress" recording, an introduction its survey's (`_intro`)."""
         ids = self._queued
         if not ids:
             return []
+        if self.words.recorded:
+            return [self.words.say("distress")] if "crisis" in kinds else []
         with session_scope(self.app.db) as session:
             rows = session.exec(
                 select(OutboxMessage)
@@ -622,7 +654,7 @@ class _Turn:
     # ---- scripts ----------------------------------------------------------------------------
 
     def _listen(
-        self, before: list[str], prompt: list[str], *, num_digits: int | None = None
+        self, before: list[Line], prompt: list[Line], *, num_digits: int | None = None
     ) -> VoiceScript:
         words = self.words
         digits = num_digits if num_digits is not None else PIN_DIGITS
@@ -631,16 +663,40 @@ class _Turn:
             listen=Listen(prompt=tuple(prompt), num_digits=digits),
             language=words.language,
             voice=words.voice,
+            speech=words.speech,
         )
 
-    def _end(self, words: VoiceWording, last: str) -> VoiceScript:
+    def _end(self, words: PhoneWords, last: Line) -> VoiceScript:
         self.call.phase = "ended"
-        return VoiceScript(said=(*self.said, last), language=words.language, voice=words.voice)
+        return VoiceScript(
+            said=(*self.said, last), language=words.language, voice=words.voice, speech=words.speech
+        )
 
-    def _no_script(self, english: VoiceWording, patient: Patient) -> VoiceScript:
-        """No phone script in the patient's language: no questions, staff are told (once)."""
+    def _words_for(self, locale: str) -> tuple[PhoneWords | None, str]:
+        """The patient's phone words: the text script where Twilio speaks the language, else
+        the clinic's recordings; None and why when neither is there."""
+        spoken = phone_language(locale)
+        if spoken is not None and spoken.recorded:
+            token = self.app.settings.twilio_auth_token
+            return recorded_wording(
+                locale,
+                self.app.settings.voice_recordings_dir,
+                token.get_secret_value() if token else None,
+            )
+        words = wording_for(locale)
+        return words, "" if words is not None else f"no phone script in {locale}"
+
+    def _no_script(self, english: VoiceWording, patient: Patient, why: str) -> VoiceScript:
+        """No phone script or recordings in the patient's language: no questions, staff are
+        told. The English goodbye names no health detail (it is all such a call can say)."""
+        kind = (
+            "voice_recordings_missing"
+            if (spoken := phone_language(patient.locale)) is not None and spoken.recorded
+            else "voice_language_unavailable"
+        )
         with session_scope(self.app.db) as session:
-            store.add_alert(session, _id(patient.id), "voice_language_unavailable", self.now)
+            store.add_alert(session, _id(patient.id), kind, self.now)
+        log.warning("voice: no phone words for a patient's language (%s)", why)
         return self._end(english, english.say("nothing_due"))
 
     def _locale(self) -> str:
@@ -648,12 +704,12 @@ class _Turn:
             patient = session.get(Patient, _id(self.call.patient_id))
             return patient.locale if patient is not None else DEFAULT_SCRIPT
 
-    def _program(self, words: VoiceWording) -> str:
+    def _program(self, words: PhoneWords) -> str:
         """The program's name in the script's language (clinic texts; English when the clinic
         gave none), without the bidi marks a text message would carry."""
         return strip_marks(self.app.program.name_in(normalize_locale(words.locale)))
 
-    def _phone(self, words: VoiceWording) -> str:
+    def _phone(self, words: PhoneWords) -> str:
         return strip_marks(self.app.program.phone_in(normalize_locale(words.locale)))
 
 
@@ -677,12 +733,6 @@ def _script(locale: str) -> VoiceWording:
     words = wording_for(locale)
     assert words is not None, f"the {locale} phone script ships with pathbot"
     return words
-
-
-def _label(item: Item, code: int, lang: str) -> str:
-    option = item.option_by_code(code)
-    assert option is not None
-    return option.label.get(lang) or str(code)
 
 
 def _digits(item: Item) -> int:

@@ -2,24 +2,28 @@
 
 The same turns the Twilio webhooks make (bot/service/voice/flow.py), without HTTP: the call's
 words are printed, and each input line is what the caller does at the open <Gather>: keys
-("7#", "1", "*"), "say <words>" for speech, or "-" for silence.
+("7#", "1", "*"), "say <words>" for speech, or "-" for silence. In a language Twilio cannot speak
+the call plays the clinic's recordings (PATHBOT_VOICE_RECORDINGS_DIR): each is printed as the
+file it would play. The caller signs in as the program asks: a PIN, or a birthday (MMDD).
 """
 
 from __future__ import annotations
 
 import re
 import uuid
+from datetime import date
 from typing import TextIO
 
-from bot.channels.voice.script import VoiceScript, VoiceTurn
+from bot.channels.voice.script import Line, VoiceScript, VoiceTurn
 from bot.db import store
 from bot.db.database import session_scope
 from bot.service.app import App
-from bot.service.voice.enrol import set_up_voice
+from bot.service.voice.enrol import set_date_of_birth, set_up_voice
 from bot.service.voice.flow import take_turn
 
 SIM_PHONE = "+18025550188"
 SIM_PIN = "1357"
+SIM_BIRTHDAY = date(1961, 3, 14)  # the caller keys 0314 where the program checks birthdays
 KEYS = re.compile(r"[0-9*#]+")
 
 
@@ -45,11 +49,29 @@ class VoiceSimulation:
             )
             assert patient.id is not None
             self.patient_id = patient.id
-        set_up_voice(app.db, self.patient_id, SIM_PHONE, SIM_PIN, now, method="console")
+        settings = app.settings
+        self.by_birthday = settings.voice_identity_check == "dob4"
+        if self.by_birthday:
+            set_date_of_birth(app.db, self.patient_id, SIM_BIRTHDAY, now.date())
+        token = settings.twilio_auth_token
+        set_up_voice(
+            app.db,
+            self.patient_id,
+            SIM_PHONE,
+            None if self.by_birthday else SIM_PIN,
+            now,
+            method="console",
+            identity_check=settings.voice_identity_check,
+            recordings_dir=settings.voice_recordings_dir,
+            auth_token=token.get_secret_value() if token else None,
+        )
 
     def start(self, instrument_id: str) -> None:
         self.app.pipeline.start_survey(self.patient_id, instrument_id)
-        self.out.write(f"(the caller's PIN is {SIM_PIN}; keys, 'say <words>', or '-')\n")
+        secret = (
+            f"birthday is {SIM_BIRTHDAY:%m%d} (MMDD)" if self.by_birthday else f"PIN is {SIM_PIN}"
+        )
+        self.out.write(f"(the caller's {secret}; keys, 'say <words>', or '-')\n")
         self._play(self._turn("start"))
 
     def act(self, line: str) -> None:
@@ -86,17 +108,23 @@ class VoiceSimulation:
 
     def _play(self, script: VoiceScript) -> None:
         write = self.out.write
-        for text in script.said:
-            write(f"call: {text}\n")
+        for line in script.said:
+            write(f"call: {_shown(line)}\n")
         if script.listen is not None:
-            for text in script.listen.prompt:
-                write(f"call: {text}\n")
+            for line in script.listen.prompt:
+                write(f"call: {_shown(line)}\n")
             self.listening = script.listen.num_digits
-            write(f"(listening: up to {self.listening} keys, or speech)\n")
+            heard = "or speech" if script.speech else "keys only"
+            write(f"(listening: up to {self.listening} keys, {heard})\n")
             return
         if script.dial is not None:
             write(f"(connecting the caller to {script.dial})\n")
-            for text in script.after_dial:
-                write(f"call: {text}\n")
+            for line in script.after_dial:
+                write(f"call: {_shown(line)}\n")
         write("(call ended)\n")
         self.ended = True
+
+
+def _shown(line: Line) -> str:
+    """Text as said; a recording as the file the call would play."""
+    return line if isinstance(line, str) else f"[plays {line.name}]"
