@@ -285,6 +285,7 @@ NOTICES = {
     "user-changed": "User changed.",
     "invite-issued": "Invitation made.",
     "hold-released": "Hold released.",
+    "birth-date-saved": "Date of birth saved.",
     "cohort-created": "Cohort created, with its sessions and survey plan.",
     "event-moved": "Moved; the patients concerned will be told.",
     "event-cancelled": "Cancelled; the patients concerned will be told.",

@@ -113,10 +113,15 @@ def _consent_version(locale: str, recordings_dir: str | None, auth_token: str | 
     return script.version
 
 
-def set_date_of_birth(db: Engine, patient_id: int, value: date, today: date) -> None:
-    """Record (or correct) a patient's date of birth; a date to come or before 1900 is refused."""
+def check_birth_date(value: date, today: date) -> None:
+    """A date to come or before 1900 is a typing error, refused."""
     if value > today or value.year < 1900:
         raise VoiceEnrolmentError("the date of birth must be a past date after 1900")
+
+
+def set_date_of_birth(db: Engine, patient_id: int, value: date, today: date) -> None:
+    """Record (or correct) a patient's date of birth."""
+    check_birth_date(value, today)
     with session_scope(db) as session:
         patient = session.get(Patient, patient_id)
         if patient is None:

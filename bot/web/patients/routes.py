@@ -15,7 +15,7 @@ from bot.clinic.roster import PatientFilter, filter_choices, list_patients
 from bot.clinic.staff.roles import Permission
 from bot.clinic.trend import TREND_INSTRUMENT, TREND_SCALE
 from bot.web.charts import line_chart
-from bot.web.patients import hold, invites
+from bot.web.patients import birth_date, hold, invites
 from bot.web.routes import Page, StaffRoute
 
 PAGE_SIZE = 50
@@ -75,6 +75,7 @@ def patient_page(page: Page, *, error: str | None = None, status: int = 200) -> 
         p=record,
         pain_chart=_pain_chart(record.assignments, record.study_id),
         invite_state=invites.invite_state(page, record),
+        birth_date_on_file=birth_date.on_file(page, study_id),
     )
 
 
@@ -85,6 +86,15 @@ def release_hold(page: Page) -> Response:
     if error is not None:
         return patient_page(page, error=error, status=400)
     return page.redirect("patient", study_id=study_id, _query={"notice": "hold-released"})
+
+
+def set_birth_date(page: Page) -> Response:
+    """The date of birth for the phone line's check (bot/web/patients/birth_date.py)."""
+    study_id = page.request.path_params["study_id"]
+    error = birth_date.save(page, study_id)
+    if error is not None:
+        return patient_page(page, error=error, status=400)
+    return page.redirect("patient", study_id=study_id, _query={"notice": "birth-date-saved"})
 
 
 def _pain_chart(assignments: list[AssignmentFact], study_id: str) -> object:
@@ -107,5 +117,9 @@ ROUTES = [
     StaffRoute(
         "/patients/{study_id}/release", "patient_release", release_hold,
         Permission.RELEASE_HOLDS, ("POST",),
+    ),
+    StaffRoute(
+        "/patients/{study_id}/date-of-birth", "patient_birth_date", set_birth_date,
+        Permission.MANAGE_INVITES, ("POST",),
     ),
 ]  # fmt: skip
