@@ -286,6 +286,8 @@ NOTICES = {
     "invite-issued": "Invitation made.",
     "hold-released": "Hold released.",
     "birth-date-saved": "Date of birth saved.",
+    "language-changed": "Language changed: the next messages are in it.",
+    "language-same": "That is already the patient's language: nothing changed.",
     "cohort-created": "Cohort created, with its sessions and survey plan.",
     "event-moved": "Moved; the patients concerned will be told.",
     "event-cancelled": "Cancelled; the patients concerned will be told.",

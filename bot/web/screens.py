@@ -17,11 +17,12 @@ from bot.web.routes import StaffRoute
 from bot.web.simulator import routes as simulator
 from bot.web.to_call import routes as to_call
 from bot.web.today import routes as today
+from bot.web.translations import routes as translations
 from bot.web.users import routes as users
 
 SCREENS: tuple[ModuleType, ...] = (
-    auth, today, patients, cohorts, to_call, messages, paper, exports, reports, simulator, alerts,
-    users, audit,
+    auth, today, patients, cohorts, to_call, messages, paper, exports, reports, simulator,
+    translations, alerts, users, audit,
 )  # fmt: skip
 
 

@@ -37,7 +37,7 @@ def test_the_table_is_complete_and_every_route_says_what_it_needs() -> None:
     table = route_table()
     assert {r.name for r in table} >= {
         "sign_in", "today", "patients", "patient", "alerts", "alert", "users", "account",
-        "to_call",
+        "to_call", "translations", "patient_language",
     }  # fmt: skip
     for route in table:
         assert isinstance(route.needs, Permission | Access), route.name

@@ -29,6 +29,8 @@ class Permission(StrEnum):
     USE_SIMULATOR = "use the simulator"  # a sandbox clinic: no real patient or message
     SEE_MESSAGES = "see messages"  # the outbox and invitation log, the next 24 hours of sends
     MANAGE_MESSAGES = "manage messages"  # cancel or resend one message
+    EDIT_PATIENTS = "edit patients"  # a patient's language (a draft one only when confirmed)
+    SEE_TRANSLATIONS = "see translations"  # which survey in which language; the wording's status
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
@@ -39,6 +41,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.SEE_PATIENTS,
             Permission.SEE_IDENTITY,
             Permission.MANAGE_INVITES,
+            Permission.EDIT_PATIENTS,
             Permission.RELEASE_HOLDS,
             Permission.SEE_ALERTS,
             Permission.HANDLE_ALERTS,
@@ -51,6 +54,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.USE_SIMULATOR,
             Permission.SEE_MESSAGES,
             Permission.MANAGE_MESSAGES,
+            Permission.SEE_TRANSLATIONS,
         }
     ),
     "clinician": frozenset(
@@ -66,6 +70,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.SEE_REPORTS,
             Permission.USE_SIMULATOR,
             Permission.SEE_MESSAGES,
+            Permission.SEE_TRANSLATIONS,
         }
     ),
     "researcher": frozenset(
@@ -76,6 +81,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.EXPORT_DATA,
             Permission.SEE_REPORTS,
             Permission.USE_SIMULATOR,
+            Permission.SEE_TRANSLATIONS,
         }
     ),
 }

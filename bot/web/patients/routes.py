@@ -14,8 +14,9 @@ from bot.clinic.record import AssignmentFact, patient_record
 from bot.clinic.roster import PatientFilter, filter_choices, list_patients
 from bot.clinic.staff.roles import Permission
 from bot.clinic.trend import TREND_INSTRUMENT, TREND_SCALE
+from bot.conversation import language_status
 from bot.web.charts import line_chart
-from bot.web.patients import birth_date, hold, invites
+from bot.web.patients import birth_date, hold, invites, language
 from bot.web.routes import Page, StaffRoute
 
 PAGE_SIZE = 50
@@ -59,7 +60,14 @@ def list_page(page: Page) -> Response:
     )
 
 
-def patient_page(page: Page, *, error: str | None = None, status: int = 200) -> Response:
+def patient_page(
+    page: Page,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    language_error: str | None = None,
+    chosen: str | None = None,
+) -> Response:
     study_id = page.request.path_params["study_id"]
     record = patient_record(
         page.db, study_id, with_identity=page.can(Permission.SEE_IDENTITY), now=page.now
@@ -76,6 +84,9 @@ def patient_page(page: Page, *, error: str | None = None, status: int = 200) -> 
         pain_chart=_pain_chart(record.assignments, record.study_id),
         invite_state=invites.invite_state(page, record),
         birth_date_on_file=birth_date.on_file(page, study_id),
+        languages=language_status.languages(),
+        language_error=language_error,
+        chosen=chosen or record.locale,  # the language ticked in the form
     )
 
 
@@ -95,6 +106,15 @@ def set_birth_date(page: Page) -> Response:
     if error is not None:
         return patient_page(page, error=error, status=400)
     return page.redirect("patient", study_id=study_id, _query={"notice": "birth-date-saved"})
+
+
+def change_language(page: Page) -> Response:
+    """Set the patient's language (bot/web/patients/language.py); errors show on this page."""
+    study_id = page.request.path_params["study_id"]
+    error, notice = language.change(page, study_id)
+    if error is not None:
+        return patient_page(page, language_error=error, status=400, chosen=page.form.get("locale"))
+    return page.redirect("patient", study_id=study_id, _query={"notice": notice})
 
 
 def _pain_chart(assignments: list[AssignmentFact], study_id: str) -> object:
@@ -121,5 +141,9 @@ ROUTES = [
     StaffRoute(
         "/patients/{study_id}/date-of-birth", "patient_birth_date", set_birth_date,
         Permission.MANAGE_INVITES, ("POST",),
+    ),
+    StaffRoute(
+        "/patients/{study_id}/language", "patient_language", change_language,
+        Permission.EDIT_PATIENTS, ("POST",),
     ),
 ]  # fmt: skip

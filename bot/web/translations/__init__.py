@@ -1,0 +1,1 @@
+"""The Translations page: instrument x language coverage and the bot wording's status."""
