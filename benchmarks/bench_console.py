@@ -10,20 +10,42 @@ of the next 24 hours of sends.
 The real app (console mounted as `pathbot run` does) is served by uvicorn on 127.0.0.1:0, a
 signed-in administrator fetches each page repeatedly (a different patient each time), and the
 latency is measured at the client, sign-in and audit writes included.
+
+`python -m benchmarks --only console` runs every page on both databases; to look at a few pages
+(the compliance grid and the forecast of sends were the slow ones):
+
+    python -m benchmarks.bench_console --page "compliance grid" --page "next 24 h of sends"
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import logging
+import os
 import random
+import sys
 import time
+from collections.abc import Sequence
 from datetime import timedelta
 
 import httpx
 from sqlalchemy import Connection, Engine, insert, text, update
 from sqlmodel import col, select
 
-from benchmarks.common import NOW, Row, backend_name, bench_app, percentile
+from benchmarks.common import (
+    DEFAULT_POSTGRES,
+    NOW,
+    POSTGRES_ENV,
+    Row,
+    backend_name,
+    bench_app,
+    percentile,
+    postgres_database,
+    postgres_unreachable,
+    print_table,
+    sqlite_database,
+)
 from benchmarks.seed import seed_patients
 from benchmarks.server import serving
 from bot.clinic.staff import accounts
@@ -179,8 +201,9 @@ def real_cohort(db: Engine, patients: int) -> int:
 
 
 async def fetch_pages(
-    base: str, study_ids: list[str], alerts: int, rounds: int, cohort_id: int
-) -> dict[str, list[float]]:
+    base: str, study_ids: list[str], alerts: int, rounds: int, cohort_id: int,
+    only: Sequence[str] = (),
+) -> dict[str, list[float]]:  # fmt: skip
     rng = random.Random(7)  # noqa: S311 - which patient to open, not a secret
     async with httpx.AsyncClient(base_url=base, follow_redirects=False, timeout=30) as client:
         page = await client.get("/staff/sign-in")
@@ -211,6 +234,8 @@ async def fetch_pages(
             "audit log": lambda: "/staff/audit",
             "audit log patient": lambda: f"/staff/audit?patient={rng.choice(study_ids)}",
         }
+        if only:
+            pages = {name: pages[name] for name in only}
         times: dict[str, list[float]] = {name: [] for name in pages}
         for path in pages.values():  # warm-up: templates compiled, caches filled
             await client.get(path())
@@ -224,8 +249,11 @@ async def fetch_pages(
     return times
 
 
-def measure(url: str, patients: int, rounds: int) -> dict[str, list[float]]:
-    app = bench_app(url)
+def measure(
+    url: str, patients: int, rounds: int, only: Sequence[str] = ()
+) -> dict[str, list[float]]:
+    # Filling a 1,000,000-response clinic takes longer than the service's 15 s per statement.
+    app = bench_app(url, database_statement_timeout_seconds=600)
     try:
         study_ids = fill(app.db, patients)
         cohort_id = real_cohort(app.db, patients)
@@ -243,16 +271,18 @@ def measure(url: str, patients: int, rounds: int) -> dict[str, list[float]]:
 
         async def go() -> dict[str, list[float]]:
             async with serving(asgi) as base:
-                return await fetch_pages(base, study_ids, min(500, patients), rounds, cohort_id)
+                return await fetch_pages(
+                    base, study_ids, min(500, patients), rounds, cohort_id, only
+                )
 
         return asyncio.run(go())
     finally:
         app.db.dispose()
 
 
-def run(url: str, *, quick: bool = False) -> list[Row]:
+def run(url: str, *, quick: bool = False, only: Sequence[str] = ()) -> list[Row]:
     patients = 200 if quick else 10_000
-    times = measure(url, patients, rounds=3 if quick else 40)
+    times = measure(url, patients, rounds=3 if quick else 40, only=only)
     db = backend_name(url)
     responses = patients * CHECKINS * len(ITEMS)
     rows = []
@@ -268,3 +298,36 @@ def run(url: str, *, quick: bool = False) -> list[Row]:
             )
         )
     return rows
+
+
+PAGE_NAMES = (
+    "today", "patients", "patients search", "patients filtered", "patient page", "alerts",
+    "alert page", "users", "cohorts", "cohort calendar", "compliance grid", "messages",
+    "messages failed", "next 24 h of sends", "paper forms patient", "exports", "audit log",
+    "audit log patient",
+)  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_console")
+    parser.add_argument("--page", action="append", choices=PAGE_NAMES, default=[])
+    parser.add_argument("--quick", action="store_true", help="200 patients (smoke run)")
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    ns = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
+    rows: list[Row] = []
+    with sqlite_database() as url:
+        rows += run(url, quick=ns.quick, only=ns.page)
+    postgres = os.environ.get(POSTGRES_ENV, DEFAULT_POSTGRES)
+    why_not = None if ns.no_postgres else postgres_unreachable(postgres)
+    if ns.no_postgres or why_not is not None:
+        rows.append(Row("console", "PostgreSQL", "-", "-", None, f"skipped: {why_not or 'asked'}"))
+    else:
+        with postgres_database(postgres) as url:
+            rows += run(url, quick=ns.quick, only=ns.page)
+    print_table(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

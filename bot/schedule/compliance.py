@@ -7,9 +7,13 @@ assignment alone; this module only names them for the page and never changes any
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Protocol
 
+from sqlalchemy import exists
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, func, select
 
 from bot.db.models import Enrolment, ItemResponse, Patient, SurveyAssignment
@@ -41,6 +45,11 @@ class Cell:
     at: datetime  # the date that goes with the state (completed, due, expired, opened)
     assignment_id: int
 
+    @property
+    def css(self) -> str:
+        """The state as a class name ("on paper" -> "on-paper")."""
+        return self.state.replace(" ", "-")
+
 
 @dataclass(frozen=True)
 class GridRow:
@@ -49,6 +58,7 @@ class GridRow:
     name: str | None  # only for callers who may see identity
     role: str  # participant | alumnus
     cells: dict[Column, Cell]
+    line: list[Cell | None]  # the cells in the grid's column order (None: not planned)
 
 
 @dataclass(frozen=True)
@@ -59,7 +69,17 @@ class Grid:
     counts: dict[str, int]  # cells per state on this page
 
 
-def cell_state(assignment: SurveyAssignment, now: datetime, on_paper: bool) -> tuple[str, datetime]:
+class Times(Protocol):
+    """What a cell's state is read from: a SurveyAssignment, or a row of its columns."""
+
+    state: str
+    opens_at: datetime
+    due_at: datetime
+    expires_at: datetime
+    completed_at: datetime | None
+
+
+def cell_state(assignment: Times, now: datetime, on_paper: bool) -> tuple[str, datetime]:
     """The state staff read in a cell, and its date."""
     state = assignment.state
     if state in ANSWERED:
@@ -112,50 +132,60 @@ def compliance_grid(
             )
         ).all()
     )
-    planned = (
-        session.exec(
-            select(SurveyAssignment, SurveyPlanEntry.timepoint, SurveyPlanEntry.id)
-            .join(PlannedSurvey, col(PlannedSurvey.assignment_id) == col(SurveyAssignment.id))
-            .join(SurveyPlanEntry, col(SurveyPlanEntry.id) == col(PlannedSurvey.plan_entry_id))
-            .where(
-                SurveyPlanEntry.cohort_id == cohort_id, col(SurveyAssignment.patient_id).in_(ids)
-            )
-        ).all()
-        if ids
-        else []
-    )
-    assignment_ids = [a.id for a, _, _ in planned if a.id is not None]
-    paper = (
-        set(
-            session.exec(
-                select(ItemResponse.assignment_id)
-                .where(
-                    col(ItemResponse.assignment_id).in_(assignment_ids),
-                    ItemResponse.channel == PAPER_CHANNEL,
-                    col(ItemResponse.superseded_at).is_(None),
-                )
-                .distinct()
-            ).all()
-        )
-        if assignment_ids
-        else set()
-    )
     cells: dict[int, dict[Column, Cell]] = {pid: {} for pid in ids}
     order = _planned_columns(session, cohort_id, sorted(set(weeks.values())))
     counts: dict[str, int] = {}
-    for assignment, timepoint, entry_id in planned:
-        week = weeks.get(assignment.event_id) if assignment.event_id is not None else None
-        column = Column(timepoint, assignment.instrument_id, week)
-        order.setdefault(column, (TIMEPOINT_ORDER.get(timepoint, 3), week or 0, entry_id or 0))
-        state, at = cell_state(assignment, now, assignment.id in paper)
-        cells[assignment.patient_id][column] = Cell(state, at, assignment.id or 0)
+    for a in _planned_surveys(session, cohort_id, ids):
+        week = weeks.get(a.event_id) if a.event_id is not None else None
+        column = Column(a.timepoint, a.instrument_id, week)
+        order.setdefault(column, (TIMEPOINT_ORDER.get(a.timepoint, 3), week or 0, a.entry_id))
+        state, at = cell_state(a, now, a.on_paper)
+        cells[a.patient_id][column] = Cell(state, at, a.id)
         counts[state] = counts.get(state, 0) + 1
+    columns = sorted(order, key=order.__getitem__)
     rows = [
-        GridRow(pid, study_id, name if with_names else None, role, cells[pid])
+        GridRow(
+            pid,
+            study_id,
+            name if with_names else None,
+            role,
+            cells[pid],
+            [cells[pid].get(c) for c in columns],
+        )  # fmt: skip
         for pid, study_id, name, role in people
         if pid is not None
     ]
-    return Grid(sorted(order, key=order.__getitem__), rows, total, counts)
+    return Grid(columns, rows, total, counts)
+
+
+def _planned_surveys(session: Session, cohort_id: int, ids: list[int]) -> Sequence[Any]:
+    """The planned surveys of these patients in this cohort: only the columns a cell needs (no
+    ORM objects), and whether any answer came from paper, in one query."""
+    if not ids:
+        return []
+    on_paper = (
+        exists()
+        .where(
+            col(ItemResponse.assignment_id) == col(SurveyAssignment.id),
+            col(ItemResponse.channel) == PAPER_CHANNEL,
+            col(ItemResponse.superseded_at).is_(None),
+        )
+        .label("on_paper")
+    )
+    a, entry = SurveyAssignment, SurveyPlanEntry
+    columns = [
+        col(a.id), col(a.patient_id), col(a.instrument_id), col(a.event_id), col(a.state),
+        col(a.opens_at), col(a.due_at), col(a.expires_at), col(a.completed_at),
+        col(entry.timepoint), col(entry.id).label("entry_id"), on_paper,
+    ]  # fmt: skip
+    return session.execute(
+        select_columns(*columns)
+        .join(PlannedSurvey, col(PlannedSurvey.assignment_id) == col(SurveyAssignment.id))
+        .join(SurveyPlanEntry, col(SurveyPlanEntry.id) == col(PlannedSurvey.plan_entry_id))
+        .where(
+            col(SurveyPlanEntry.cohort_id) == cohort_id, col(SurveyAssignment.patient_id).in_(ids)
+        )
+    ).all()
 
 
 def _planned_columns(

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from bot.db.models import Enrolment, Event, OutboxMessage, Patient, Rsvp, SurveyAssignment
 from bot.db.schedule_models import PlannedSurvey, SurveyPlanEntry
@@ -135,7 +135,10 @@ def _sent_today(
         for pid, key, at in session.exec(
             select(OutboxMessage.patient_id, OutboxMessage.dedupe_key, OutboxMessage.sent_at).where(
                 col(OutboxMessage.patient_id).in_(ids[first : first + CHUNK]),
-                col(OutboxMessage.status).in_(("sent", "delivered")),
+                # An expression, not the bare column: nearly every row is sent or delivered, and
+                # SQLite (no statistics) would walk the status index through all of them instead
+                # of the patients' own rows.
+                func.coalesce(OutboxMessage.status, "").in_(("sent", "delivered")),
                 col(OutboxMessage.in_reply_to).is_(None),
                 col(OutboxMessage.kind).not_in(ALWAYS_SENT_KINDS),
                 col(OutboxMessage.sent_at) >= now - timedelta(hours=26),

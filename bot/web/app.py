@@ -36,10 +36,12 @@ def build_console(app: App, *, health: Health = no_health) -> Starlette:
             health=health,
             csrf_key=hashlib.sha256(b"pathbot staff csrf\0" + key).digest(),
         )
-    routes: list[BaseRoute] = [
+    staff_routes = [
         Route(r.path, endpoint(console, r), methods=list(r.methods), name=r.name)
         for r in route_table()
     ]
+    console.named_routes.update((r.name, r) for r in staff_routes)
+    routes: list[BaseRoute] = list(staff_routes)
     routes.append(Mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static"))
 
     async def not_found(request: Request, _exc: Exception) -> Response:

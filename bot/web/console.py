@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import jinja2
+from starlette.routing import Route
 
 from bot.clinic.staff.sessions import SessionPolicy
 from bot.clinic.staff.signin import ThrottlePolicy
@@ -55,6 +56,10 @@ class Console:
     csrf_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     background: Background = field(default_factory=Background)
     simulators: Sandboxes = field(default_factory=Sandboxes)
+    # The console's routes by name, filled once by build_console: Page.url builds a link from
+    # its own route instead of Starlette's url_for, which tries every route of the whole service
+    # in turn (a grid or a forecast makes hundreds of links).
+    named_routes: dict[str, Route] = field(default_factory=dict)
 
     @property
     def session_policy(self) -> SessionPolicy:

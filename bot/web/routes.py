@@ -95,7 +95,12 @@ class Page:
 
     def url(self, name: str, /, **params: Any) -> str:
         query = params.pop("_query", None)
-        path = str(self.request.url_for(name, **{k: str(v) for k, v in params.items()}).path)
+        values = {k: str(v) for k, v in params.items()}
+        route = self.console.named_routes.get(name)
+        if route is not None:  # a console route: built from it alone, under the console's mount
+            path = self.request.scope.get("root_path", "") + route.url_path_for(name, **values)
+        else:  # the static files' mount
+            path = str(self.request.url_for(name, **values).path)
         return f"{path}?{urlencode(query)}" if query else path
 
     def render(self, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
