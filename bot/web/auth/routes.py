@@ -188,6 +188,7 @@ def password_change(page: Page) -> Response:
 def sign_out(page: Page) -> Response:
     if page.live is not None:
         page.record("staff.sign_out", "staff", page.user.username)
+        page.console.simulators.close(page.user.username)  # the sandbox ends with the session
     page.end_session()
     return page.redirect("sign_in", _query={"notice": "signed-out"})
 
@@ -196,6 +197,7 @@ def sign_out_everywhere(page: Page) -> Response:
     user = page.user
     count = sessions.revoke_all(page.db, user.id or 0, page.now)
     page.record("staff.sign_out_everywhere", "staff", user.username, sessions=count)
+    page.console.simulators.close(user.username)
     page.end_session()
     return page.redirect("sign_in", _query={"notice": "signed-out-everywhere"})
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 from starlette.responses import Response
 
 from bot.clinic.staff.roles import Permission
+from bot.conversation import language_status
 from bot.conversation.i18n import SUPPORTED_LOCALES
 from bot.web.routes import Page, StaffRoute
 from surveys.loader import load_all
@@ -27,7 +28,8 @@ def simulator_page(page: Page, *, error: str | None = None, status: int = 200) -
     box = page.console.simulators.get(page.actor)
     return page.render(
         "simulator/simulator.html", active="simulator", box=box, error=error, status=status,
-        locales=SUPPORTED_LOCALES, instruments=sorted(load_all()), modes=MODES, jumps=JUMPS,
+        languages=[language_status.language(code) for code in SUPPORTED_LOCALES],
+        instruments=sorted(load_all()), modes=MODES, jumps=JUMPS,
     )  # fmt: skip
 
 

@@ -7,16 +7,26 @@ to the console channel instead of a phone. Nothing in it can reach the clinic's 
 patients or their outbox. Moving time forward runs the scheduler's pass every quarter of an
 hour of simulated time, as the real scheduler would, so reminders, nudges and expiry arrive
 when they would.
+
+Nothing is left behind: a sandbox's folder goes when its owner starts again, resets, signs out,
+or leaves it idle for IDLE_LIMIT (checked whenever anyone uses the simulator); every folder of
+the process goes at exit (atexit: uvicorn returns normally on SIGTERM or Ctrl-C); and folders of
+a process that died without exiting (kill -9, a crash) are removed by the next process that
+simulates, which knows them by their owner's process id.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import io
+import os
 import shutil
 import tempfile
 import threading
+import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -38,6 +48,9 @@ TICK = timedelta(minutes=15)  # how often the real scheduler's pass runs, in sim
 MAX_JUMP = timedelta(days=14)
 MAX_SANDBOXES = 20  # per console process; the oldest is closed to make room
 SESSION_LEAD = timedelta(minutes=15)  # the simulated group session starts this soon
+IDLE_LIMIT = 2 * 60 * 60.0  # seconds of real time unused before a sandbox is thrown away
+ROOT_PREFIX = "pathbot-simulator-"
+OWNER_FILE = "owner.pid"  # the process id of the console process that made the folder
 
 
 class SimClock:
@@ -70,6 +83,7 @@ class Sandbox:
     timezone: str
     lines: list[ChatLine] = field(default_factory=list)
     _seen: int = 0
+    last_used: float = 0.0  # Sandboxes' clock (monotonic seconds), for the idle limit
 
     def say(self, text: str) -> None:
         self.lines.append(ChatLine("in", "message", text, self.clock()))
@@ -124,21 +138,36 @@ def _span(delta: timedelta) -> str:
 class Sandboxes:
     """The open sandboxes of one console process, one per staff member."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, *, parent: Path | None = None, clock: Callable[[], float] = time.monotonic,
+        idle_limit: float = IDLE_LIMIT,
+    ) -> None:  # fmt: skip
         self._lock = threading.Lock()
         self._open: OrderedDict[str, Sandbox] = OrderedDict()
         self._template: Path | None = None
         self._root: Path | None = None  # made at the first simulation
+        self._parent = parent  # where the root folder goes (default: the system's temp folder)
+        self._clock = clock
+        self._idle_limit = idle_limit
+
+    @property
+    def root(self) -> Path | None:
+        return self._root
 
     def get(self, owner: str) -> Sandbox | None:
+        self.close_idle()
         with self._lock:
-            return self._open.get(owner)
+            box = self._open.get(owner)
+            if box is not None:
+                box.last_used = self._clock()
+            return box
 
     def start(
         self, owner: str, settings: Settings, *, locale: str, instrument: str, mode: str,
         start: datetime,
     ) -> Sandbox:  # fmt: skip
         self.close(owner)
+        self.close_idle()
         template = self._migrated_template()
         folder = Path(tempfile.mkdtemp(prefix="sandbox-", dir=template.parent))
         shutil.copyfile(template, folder / "sandbox.db")
@@ -148,8 +177,9 @@ class Sandboxes:
         )
         session = ConsoleSession(app, locale=locale, style="sms", out=io.StringIO(), as_json=False)
         box = Sandbox(
-            app, folder, clock, session, locale, instrument, mode, settings.default_timezone
-        )
+            app, folder, clock, session, locale, instrument, mode, settings.default_timezone,
+            last_used=self._clock(),
+        )  # fmt: skip
         if mode == "session":
             _group_session_now(box)
             box._tick()
@@ -169,14 +199,62 @@ class Sandboxes:
         if box is not None:
             box.close()
 
+    def close_idle(self) -> None:
+        """Throw away every sandbox unused for longer than the idle limit."""
+        cutoff = self._clock() - self._idle_limit
+        with self._lock:
+            idle = [owner for owner, box in self._open.items() if box.last_used < cutoff]
+            boxes = [self._open.pop(owner) for owner in idle]
+        for box in boxes:
+            box.close()
+
+    def close_all(self) -> None:
+        """Every sandbox and the template: the process is ending."""
+        with self._lock:
+            boxes = list(self._open.values())
+            self._open.clear()
+            root, self._root, self._template = self._root, None, None
+        for box in boxes:
+            box.close()
+        if root is not None:
+            shutil.rmtree(root, ignore_errors=True)
+
     def _migrated_template(self) -> Path:
         with self._lock:
             if self._template is None:
-                self._root = Path(tempfile.mkdtemp(prefix="pathbot-simulator-"))
+                parent = self._parent or Path(tempfile.gettempdir())
+                remove_orphans(parent)
+                self._root = Path(tempfile.mkdtemp(prefix=ROOT_PREFIX, dir=parent))
+                (self._root / OWNER_FILE).write_text(str(os.getpid()), encoding="ascii")
+                atexit.register(self.close_all)
                 path = self._root / "template.db"
                 upgrade(f"sqlite:///{path}")
                 self._template = path
             return self._template
+
+
+def remove_orphans(parent: Path) -> list[Path]:
+    """Remove the simulator folders in `parent` whose process has ended without clearing up."""
+    removed = []
+    for root in parent.glob(ROOT_PREFIX + "*"):
+        try:
+            owner = int((root / OWNER_FILE).read_text(encoding="ascii"))
+        except (OSError, ValueError):
+            owner = None  # not made by this code, or being made right now: left alone
+        if owner is not None and owner != os.getpid() and not _alive(owner):
+            shutil.rmtree(root, ignore_errors=True)
+            removed.append(root)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 def _group_session_now(box: Sandbox) -> None:
