@@ -53,7 +53,7 @@ from bot.db.database import session_scope
 from bot.db.models import Alert, Cohort, Enrolment, OutboxMessage, Patient, SurveyAssignment
 from bot.schedule import cohorts
 from bot.service.runtime import Runtime
-from bot.service.server import build_asgi
+from bot.service.server import build_asgi, freeze_start_up_objects
 from bot.web.app import staff_mount
 
 TARGET_MS = 200.0
@@ -268,6 +268,7 @@ def measure(
                 now=NOW,
             )  # fmt: skip
         asgi = build_asgi(Runtime(app, []), extra_routes=[staff_mount(app)])
+        freeze_start_up_objects()  # as the service's start-up does (its lifespan is off here)
 
         async def go() -> dict[str, list[float]]:
             async with serving(asgi) as base:

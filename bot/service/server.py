@@ -68,12 +68,7 @@ def build_asgi(runtime: Runtime, *, extra_routes: Sequence[BaseRoute] = ()) -> S
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await runtime.start()
-        # Everything made while starting (modules, instruments, catalogs, the app) lives as long
-        # as the process: keep it out of the garbage collector's full passes, which otherwise
-        # walk it all and stall one request in a few dozen by 100 ms or more. Garbage goes first,
-        # so only what is alive is frozen.
-        gc.collect()
-        gc.freeze()
+        freeze_start_up_objects()
         try:
             yield
         finally:
@@ -86,3 +81,12 @@ def build_asgi(runtime: Runtime, *, extra_routes: Sequence[BaseRoute] = ()) -> S
     asgi.router.redirect_slashes = False
     asgi.state.runtime = runtime
     return asgi
+
+
+def freeze_start_up_objects() -> None:
+    """Everything made while starting (modules, instruments, catalogs, the app) lives as long as
+    the process: keep it out of the garbage collector's full passes, which otherwise walk it all
+    and stall one request in a few dozen by 100 ms or more. Garbage goes first, so only what is
+    alive is frozen."""
+    gc.collect()
+    gc.freeze()
