@@ -15,12 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.conversation import language_status
 from bot.conversation.language_status import LanguageInfo
 from bot.db import store
-from bot.db.models import Patient
+from bot.db.models import Conversation, Patient
 
 
 class LanguageRefused(ValueError):
@@ -63,10 +63,18 @@ def set_language(
     if patient.locale == info.code:
         return None
     before = patient.locale
-    state = store.load_state(session, patient.id)  # row-locked until this transaction ends
-    state.locale = info.code
-    state.awaiting_language = False
     patient.locale = info.code
     session.add(patient)
-    store.save_state(session, patient.id, state, now)
+    if _has_state(session, patient.id):  # a patient made outside add_patient may have none yet
+        state = store.load_state(session, patient.id)  # row-locked until this transaction ends
+        state.locale = info.code
+        state.awaiting_language = False
+        store.save_state(session, patient.id, state, now)
     return LanguageChange(before, info, confirmed_draft=info.needs_explicit_choice)
+
+
+def _has_state(session: Session, patient_id: int) -> bool:
+    found = session.exec(
+        select(Conversation.patient_id).where(Conversation.patient_id == patient_id)
+    ).first()
+    return found is not None

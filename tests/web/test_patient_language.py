@@ -5,8 +5,10 @@ together; audited; roles without EDIT_PATIENTS see no form."""
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import Session, select
 
+from bot.clinic.patient_language import DraftNotConfirmed, set_language
 from bot.conversation import language_status
 from bot.db import store
 from bot.db.models import AuditLog, Patient
@@ -92,3 +94,19 @@ def test_roles_that_may_not_edit_see_no_form(harness: ConsoleHarness) -> None:
         html = harness.signed_in(role).get(PAGE).text
         assert "Change the patient's language" not in html, role
         assert "(English, en)" in html  # the language and its status are still shown
+
+
+def test_a_patient_without_a_conversation_yet_keeps_their_status(harness: ConsoleHarness) -> None:
+    now = harness.clock()
+    with Session(harness.app.db) as s:
+        patient = Patient(study_id="P900", locale="en", timezone="UTC", created_at=now,
+                          status="paused")  # fmt: skip
+        s.add(patient)
+        s.commit()
+        change = set_language(s, patient, "fr", confirmed=True, now=now)
+        s.commit()
+        assert change is not None and change.before == "en" and change.confirmed_draft
+        s.refresh(patient)
+        assert (patient.locale, patient.status) == ("fr", "paused")
+        with pytest.raises(DraftNotConfirmed):
+            set_language(s, patient, "uk", confirmed=False, now=now)
