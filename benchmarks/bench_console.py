@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import os
 import random
@@ -269,7 +270,7 @@ def measure(
                 now=NOW,
             )  # fmt: skip
         asgi = build_asgi(Runtime(app, []), extra_routes=[staff_mount(app)])
-        freeze_start_up_objects()  # as the service's start-up does (its lifespan is off here)
+        freeze_start_up_objects()  # as `pathbot run` does (the lifespan is off here)
 
         async def go() -> dict[str, list[float]]:
             async with serving(asgi) as base:
@@ -279,6 +280,7 @@ def measure(
 
         return asyncio.run(go())
     finally:
+        gc.unfreeze()  # the process goes on (other benchmarks, or the smoke test's pytest)
         app.db.dispose()
 
 

@@ -1,5 +1,6 @@
-"""The service freezes what it made at start-up out of the garbage collector's full passes
-(bot/service/server.py): they walked every long-lived object and stalled console pages."""
+"""`pathbot run` freezes what it made at start-up out of the garbage collector's full passes
+(bot/service/server.py): they walked every long-lived object and stalled console pages. Apps
+built by tests leave it off."""
 
 from __future__ import annotations
 
@@ -19,7 +20,11 @@ def test_start_up_freezes_the_long_lived_objects(tmp_path: Path) -> None:
     gc.unfreeze()
     assert gc.get_freeze_count() == 0
     try:
-        with TestClient(build_asgi(Runtime(app, []))) as client:  # runs the lifespan
+        plain = build_asgi(Runtime(app, []))  # as tests build it: nothing frozen
+        with TestClient(plain) as client:
+            assert gc.get_freeze_count() == 0 and client.get("/healthz").status_code in (200, 503)
+        served = build_asgi(Runtime(app, []), freeze_at_start=True)  # as `pathbot run` does
+        with TestClient(served) as client:  # runs the lifespan
             assert gc.get_freeze_count() > 10_000
             assert client.get("/healthz").status_code in (200, 503)
     finally:

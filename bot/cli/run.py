@@ -50,7 +50,7 @@ def run_server(ns: argparse.Namespace) -> int:
         )
     runtime = Runtime(app, channels, backend=backend)
     console = staff_mount(app, health=lambda: runtime_health(runtime))
-    asgi = build_asgi(runtime, extra_routes=[console])
+    asgi = build_asgi(runtime, extra_routes=[console], freeze_at_start=True)
     uvicorn.run(
         asgi,
         host=ns.host,

@@ -24,9 +24,13 @@ from bot.service.metrics import METRICS, queue_depth
 from bot.service.runtime import Runtime
 
 
-def build_asgi(runtime: Runtime, *, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
+def build_asgi(
+    runtime: Runtime, *, extra_routes: Sequence[BaseRoute] = (), freeze_at_start: bool = False
+) -> Starlette:
     """The service's app; `extra_routes` come from above the service (the staff console's
-    Mount, composed by `pathbot run`), so this module never imports them."""
+    Mount, composed by `pathbot run`), so this module never imports them. `freeze_at_start`
+    (the served process: `pathbot run`) freezes the start-up objects once started; a test
+    process that builds many apps leaves it off, so its resources are collected as before."""
     probe = DatabaseProbe(runtime.app.db)
 
     async def healthz(_request: Request) -> JSONResponse:
@@ -68,7 +72,8 @@ def build_asgi(runtime: Runtime, *, extra_routes: Sequence[BaseRoute] = ()) -> S
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await runtime.start()
-        freeze_start_up_objects()
+        if freeze_at_start:
+            freeze_start_up_objects()
         try:
             yield
         finally:
