@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from bot.channels.voice.audio import AudioSigner
 from bot.db.models import Alert, ItemResponse
+from bot.schedule.due import materialise_due_work
 from bot.service.voice.enrol import VoiceEnrolmentError
 from bot.service.voice.recordings import RECORDED_PROMPTS, catalog, clip_key
 from tests.recordings_support import make_recordings, wav
@@ -188,3 +189,30 @@ def test_a_manifest_naming_what_does_not_exist_is_refused(tmp_path: Path) -> Non
     assert f"{where}.dvprs.items.dvprs_stress.options: 10 is missing" in problems
     path.unlink()
     assert "my/manifest.yaml: missing" in catalog(tmp_path, clip_key("other")).problems
+
+
+async def test_crisis_and_a_machine_in_a_recorded_language(
+    db_url: str, clock: FakeClock, tmp_path: Path
+) -> None:
+    sounds = make_recordings(tmp_path, "fa-AF")
+    async with voice_world(
+        db_url, clock, voice_recordings_dir=str(tmp_path), voice_fallback_after_hours=0
+    ) as w:
+        pid = w.add_voice_patient("R6", locale="fa-AF")
+        w.app.pipeline.start_survey(pid, "dvprs")
+        call = await w.call_in()
+        await call.press("0")  # before the PIN too: 0 is the crisis line
+        assert call.dialed == ["988"] and call.ended
+        assert [sounds[a] for a in call.played][-2:] == ["crisis.wav", "after_dial.wav"]
+        assert call.heard == []
+        with Session(w.app.db) as s:
+            kinds = [a.kind for a in s.exec(select(Alert).where(Alert.patient_id == pid))]
+        assert "crisis" in kinds
+        other = w.add_voice_patient("R7", "+18025550177", locale="fa-AF")
+        w.app.pipeline.start_survey(other, "dvprs")
+        materialise_due_work(w.app.due_work_setup(), clock())
+        await w.sms_world.dispatch()
+        [placed] = w.sms_world.fake.calls
+        machine = await w.voice.answer(placed, answered_by="machine_end_beep")
+        assert machine.ended and [sounds[a] for a in machine.played] == ["machine.wav"]
+        assert machine.heard == []

@@ -193,7 +193,9 @@ class FakeTwilioVoice:
         self._ids = itertools.count(1)
 
     def new_call_sid(self) -> str:
-        return f"CA{next(self._ids):032x}"
+        # inbound calls' sids from a range of their own: the fake REST API counts outbound
+        # calls' sids from 1, and two calls with one sid would be one call to the app
+        return f"CA{(1 << 124) + next(self._ids):032x}"
 
     async def dial_in(self, caller: str, to: str) -> FakeCall:
         """A patient calls the program's number: Twilio fetches its voice URL."""
