@@ -18,7 +18,7 @@ from benchmarks.common import NOW, Row, backend_name, bench_app
 from benchmarks.seed import seed_patients
 from bot.db.models import ItemResponse, SurveyAssignment
 
-TARGET_SECONDS = 10.0
+TARGET_SECONDS = 8.0  # issue 16
 TARGET_MB = 200.0
 
 _MULTIPLY = """
@@ -42,6 +42,8 @@ def fill(db: Engine, responses: int) -> None:
         db, patients, channel="bench", address_of=lambda n: f"x{n}", now=NOW, prefix="exp"
     )
     with db.begin() as conn:
+        if db.dialect.name == "postgresql":  # the multiplying INSERT outlasts the app's 15 s
+            conn.execute(text("SET LOCAL statement_timeout = 0"))
         ids = (
             conn.execute(
                 insert(SurveyAssignment).returning(
@@ -83,6 +85,11 @@ def fill(db: Engine, responses: int) -> None:
         extra = responses // patients - 1
         if extra > 0:
             conn.execute(text(_MULTIPLY), {"extra": extra})
+    # Statistics, as autovacuum gathers them within a minute of a bulk insert: without them
+    # PostgreSQL guesses ~150 rows and sorts the million on disk instead of reading the index.
+    with db.connect() as conn:
+        conn.execute(text("ANALYZE"))
+        conn.commit()
 
 
 def measure(url: str, responses: int) -> dict[str, float]:
@@ -113,7 +120,8 @@ def run(url: str, *, quick: bool = False) -> list[Row]:
         Row(
             "export CSV time",
             db,
-            f"{m['rows']:,.0f} rows in {m['seconds']:.1f} s",
+            f"{m['rows']:,.0f} rows in {m['seconds']:.1f} s "
+            f"({TARGET_SECONDS / m['seconds']:.2f}x the target's speed)",
             f"1,000,000 in < {TARGET_SECONDS:.0f} s",
             m["rows"] >= 1_000_000 and m["seconds"] < TARGET_SECONDS,
         ),
