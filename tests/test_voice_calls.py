@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from bot.db.models import Alert, ItemResponse, OutboxMessage, Patient, Score
+from bot.db.models import Alert, ConsentRecord, ItemResponse, OutboxMessage, Patient, Score
 from bot.db.voice_models import VoiceCall
 from tests.support import FakeClock
 from tests.voice_support import voice_world
@@ -218,6 +218,38 @@ async def test_a_spanish_call_speaks_spanish_with_a_neural_voice(
         await call.speak("sí")
         assert call.said.startswith("Guardado.")
         assert call.languages == {"es-US"} and call.voices == {"Polly.Lupe-Neural"}
+
+
+async def test_a_french_patient_completes_a_dvprs_by_keypad(db_url: str, clock: FakeClock) -> None:
+    """French has a Twilio voice and, since issue 20, a (draft) phone script of its own."""
+    async with voice_world(db_url, clock) as w:
+        pid = w.add_voice_patient("V10", locale="fr")
+        w.app.pipeline.start_survey(pid, "dvprs")
+        call = await w.call_in()
+        assert "Bonjour, ici Pain Program" in call.said and "tapez 0" in call.said
+        assert "Question" not in call.said  # nothing about the survey before the PIN
+        await call.press("4826")
+        assert "Question 1 sur 5" in call.said and "douleur" in call.said
+        assert "Pour 10, tapez 1, puis 0." in call.said
+        assert call.gathering is not None and call.gathering.num_digits == 2
+        assert call.gathering.language == "fr-FR"
+        for keys, value in (("7#", 7), ("3", 3), ("10", 10), ("02", 2), ("5#", 5)):
+            await call.press(keys)
+            assert f"Vous avez tapé {value}" in call.said, call.said
+            assert "Tapez 1 pour confirmer" in call.said
+            await call.press("1")
+            assert call.said.startswith("Enregistré.")
+        assert call.ended and "Au revoir" in call.said
+        assert "You pressed" not in call.said and "Thank you" not in call.said
+        with Session(w.app.db) as s:
+            answers = s.exec(select(ItemResponse).order_by(col(ItemResponse.id))).all()
+            pain = s.exec(select(Score).where(Score.scale_id == "pain_intensity")).one()
+            consent = s.exec(select(ConsentRecord).where(ConsentRecord.patient_id == pid)).one()
+        assert [a.coded_value for a in answers] == [7, 3, 10, 2, 5]
+        assert all(a.channel == "voice" for a in answers)
+        assert pain.raw == 7
+        assert call.languages == {"fr-FR"} and call.voices == {"Polly.Lea-Neural"}
+        assert consent.text_version == "voice-fr-draft-1"  # consent to the draft script
 
 
 async def test_voice_webhooks_keep_the_sms_size_limits(db_url: str, clock: FakeClock) -> None:

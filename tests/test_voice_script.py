@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from bot.service.voice.wording import (
     VoiceScriptError,
     available_locales,
     load_script,
+    wording_for,
 )
 from tests.recordings_support import make_recordings
 
@@ -131,3 +133,85 @@ def test_the_recordings_check_names_every_problem(tmp_path: Path) -> None:
     assert "sw\tsw-recordings-1\tNO CALLS (fixed prompts incomplete)\tdvprs" in bad.stdout
     unset = pathbot("voice-recordings")
     assert unset.returncode == 2 and "PATHBOT_VOICE_RECORDINGS_DIR is not set" in unset.stderr
+
+
+# The languages Twilio speaks (languages.yaml rows with a <Say> tag), each with its own script.
+SPOKEN = tuple(sorted(code for code, row in phone_languages().items() if not row.recorded))
+DRAFT_SCRIPTS = ("fr", "ar", "vi", "uk")  # written by the project, not by a native speaker
+INTERPRETER = {"fr": "interprète", "ar": "مترجم", "vi": "thông dịch viên", "uk": "перекладача"}
+_WORD = re.compile(r"[^\W\d_]{3,}")
+# Words a script may share with the English one: PIN (said as such on the keypad), and words
+# that are the same in the language.
+SHARED = {"pin"}
+SAME_WORD = {"es": {"crisis"}, "fr": {"question", "questions", "pause", "code", "message"}}
+DUMMY = {
+    "program": "Pain Program",
+    "phone": "802 555 0100",
+    "digits": 4,
+    "title": "DVPRS",
+    "count": 5,
+    "number": 1,
+    "total": 5,
+    "text": "?",
+    "low": 0,
+    "high": 10,
+    "low_label": "-",
+    "high_label": "-",
+    "first": 1,
+    "second": 0,
+    "label": "-",
+    "code": 3,
+    "answer": 12,
+    "name": "-",
+}
+
+
+def test_every_language_twilio_speaks_has_a_script() -> None:
+    """A spoken language without a script gets no phone questions (issue 20)."""
+    assert set(available_locales()) == set(SPOKEN)
+    for code in SPOKEN:
+        script = wording_for(code)
+        assert script is not None and script.language == phone_languages()[code].say
+
+
+@pytest.mark.parametrize("code", SPOKEN)
+def test_every_text_is_said_with_its_placeholders_filled(code: str) -> None:
+    script = load_script(SCRIPTS_DIR / f"{code}.yaml")
+    for key in REQUIRED:
+        said = script.say(key, **DUMMY)
+        assert "{" not in said and "}" not in said and said.strip(), (code, key)
+        assert "*" not in said and "#" not in said and "<" not in said, (code, key)  # no markup
+
+
+@pytest.mark.parametrize("code", [c for c in SPOKEN if c != "en"])
+def test_a_script_has_no_english_and_names_988_and_911(code: str) -> None:
+    english = load_script(SCRIPTS_DIR / "en.yaml")
+    vocabulary = {
+        w.casefold()
+        for t in english.texts.values()
+        for w in _WORD.findall(re.sub(r"{\w+}", " ", t))
+    }
+    script = load_script(SCRIPTS_DIR / f"{code}.yaml")
+    for key, text in script.texts.items():
+        words = {w.casefold() for w in _WORD.findall(re.sub(r"{\w+}", " ", text))}
+        assert not (words & vocabulary) - SHARED - SAME_WORD.get(code, set()), (
+            code,
+            key,
+        )
+        assert text != english.texts[key] or not _WORD.search(text), (code, key)
+    for key in ("stranger", "stopped"):
+        assert "9 8 8" in script.texts[key], (code, key)
+    assert "9 1 1" in script.texts["help"]
+
+
+@pytest.mark.parametrize("code", DRAFT_SCRIPTS)
+def test_a_draft_language_has_a_draft_script(code: str) -> None:
+    """Consent records the script's version: a draft script says so in it, as long as the
+    language is a draft (locales/languages.yaml)."""
+    assert language_status.language(code).status.value == "draft"
+    script = load_script(SCRIPTS_DIR / f"{code}.yaml")
+    assert script.version == f"voice-{code}-draft-1"
+    # 988 answers in English first: where a script names it, or dials the crisis line, the
+    # caller is told to ask for an interpreter, as the text crisis replies do
+    for key in ("stranger", "stopped", "crisis"):
+        assert INTERPRETER[code] in script.texts[key], (code, key)
