@@ -169,3 +169,34 @@ async def test_a_read_back_answered_meanwhile_by_text_is_not_said_saved(
         assert [(a.item_id, a.coded_value, a.channel) for a in answers] == [
             ("dvprs_pain", 5, "sms")
         ]
+
+
+async def test_a_patient_the_call_cannot_speak_to_is_not_called_but_listed(
+    db_url: str, clock: FakeClock
+) -> None:
+    # Somali is a recorded-prompt language (no text-to-speech); this clinic has no recordings,
+    # so a call could only say, in English, that nothing is due: staff phone the patient instead.
+    from bot.db.models import Patient
+    from bot.service.app import phone_tier_rules
+
+    async with voice_world(db_url, clock, voice_fallback_after_hours=4) as w:
+        pid = await patient_with_text_and_voice(w, "O9")
+        with Session(w.app.db) as s:
+            patient = s.get(Patient, pid)
+            assert patient is not None
+            patient.locale = "so"
+            s.add(patient)
+            s.commit()
+        w.app.pipeline.start_survey(pid, "dvprs")
+        await w.sms_world.dispatch()
+        rules = phone_tier_rules(w.app.settings)
+        assert not rules.can_call_in("so") and rules.can_call_in("fr")
+        with Session(w.app.db) as s:
+            assert to_call(s, clock(), rules) == []  # not overdue by text yet
+        clock.advance(hours=4, minutes=1)
+        assert await tick(w) == 0 and w.sms_world.fake.calls == []
+        with Session(w.app.db) as s:
+            listed = to_call(s, clock(), rules)
+        assert [(r.study_id, r.attempts, r.reason) for r in listed] == [
+            ("O9", 0, "no phone words in their language")
+        ]

@@ -5,7 +5,9 @@ answered `fallback_after_hours` after it opened, a patient with an active voice 
 (at once for a patient whose preferred channel is voice), inside their calling hours in their
 own time zone (zoneinfo: daylight saving time included), at most `max_attempts` times, at least
 `retry_minutes` apart. A survey still open after the last attempt is on the staff "to call" list
-(`to_call`), as is one whose patient has no voice line at all once it is overdue by text.
+(`to_call`), as is one whose patient has no voice line at all once it is overdue by text, and one
+whose patient's language the call cannot speak (no phone script, or the clinic's recordings are
+incomplete): that patient is not called.
 
 A call to place is an outbox row of kind "call" on the voice channel (dedupe key
 "call:<assignment>:<attempt>"), so the dispatcher's rules apply to it as to any unsolicited
@@ -36,6 +38,14 @@ class CallRules:
     retry_minutes: int = 120
     calling_start_hour: int = 10  # local: the first hour a call may be placed
     calling_end_hour: int = 19  # local: no call from this hour on
+    # The languages a call can be held in (a phone script, or the clinic's complete recordings:
+    # bot/service/voice/phone_words.py); None = not restricted. A patient in any other language
+    # is not called (the call could only say, in English, that nothing is due) but put on the
+    # staff "to call" list.
+    phone_locales: frozenset[str] | None = None
+
+    def can_call_in(self, locale: str) -> bool:
+        return self.phone_locales is None or locale in self.phone_locales
 
     def __post_init__(self) -> None:
         if not 0 <= self.calling_start_hour < self.calling_end_hour <= 24:
@@ -64,6 +74,8 @@ def plan_calls(session: Session, now: datetime, rules: CallRules) -> int:
         wait = 0.0 if patient.preferred_channel == CHANNEL else rules.fallback_after_hours
         if now < assignment.opens_at + timedelta(hours=wait):
             continue
+        if not rules.can_call_in(patient.locale):
+            continue  # on the "to call" list instead (to_call)
         if not in_calling_hours(now, patient.timezone, rules):
             continue
         attempts, last = _attempts(session, _id(assignment.id))
@@ -99,7 +111,7 @@ class ToCall:
     instrument_id: str
     due_at: datetime
     attempts: int
-    reason: str  # "calls unanswered" | "no phone line"
+    reason: str  # "calls unanswered" | "no phone line" | "no phone words in their language"
 
 
 def to_call(session: Session, now: datetime, rules: CallRules) -> list[ToCall]:
@@ -119,12 +131,17 @@ def to_call(session: Session, now: datetime, rules: CallRules) -> list[ToCall]:
     for assignment, patient in rows:
         attempts, _ = _attempts(session, _id(assignment.id))
         has_line = _voice_line(session, _id(patient.id)) is not None
+        overdue = now >= assignment.opens_at + timedelta(hours=rules.fallback_after_hours)
         if attempts >= rules.max_attempts:
             reason = "calls unanswered"
-        elif not has_line and now >= assignment.opens_at + timedelta(
-            hours=rules.fallback_after_hours
-        ):
+        elif not has_line and overdue:
             reason = "no phone line"
+        elif (
+            has_line
+            and not rules.can_call_in(patient.locale)
+            and (overdue or patient.preferred_channel == CHANNEL)
+        ):
+            reason = "no phone words in their language"
         else:
             continue
         listed.append(

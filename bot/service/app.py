@@ -17,6 +17,7 @@ from bot.schedule.rsvp import handle_rsvp_reply
 from bot.schedule.voice_calls import CallRules
 from bot.service.pipeline import Clock, Pipeline
 from bot.service.settings import Settings, SettingsError
+from bot.service.voice.phone_words import speakable_locales
 from surveys.loader import load_instrument
 
 
@@ -55,6 +56,10 @@ def phone_tier_rules(settings: Settings) -> CallRules:
         retry_minutes=settings.voice_retry_minutes,
         calling_start_hour=settings.voice_calling_hours_start,
         calling_end_hour=settings.voice_calling_hours_end,
+        phone_locales=speakable_locales(
+            settings.voice_recordings_dir,
+            token.get_secret_value() if (token := settings.twilio_auth_token) else None,
+        ),
     )
 
 

@@ -46,7 +46,7 @@ from bot.db.models import Alert, OutboxMessage, Patient
 from bot.db.voice_models import VoiceCall, VoiceCallStep
 from bot.service.app import App
 from bot.service.voice.enrol import CHANNEL, PIN_DIGITS, dob_matches, pin_matches, stop_calls
-from bot.service.voice.recordings import recorded_wording
+from bot.service.voice.phone_words import phone_words_for
 from bot.service.voice.tts import phone_language
 from bot.service.voice.wording import PhoneWords, VoiceWording, wording_for
 from surveys.loader import load_instrument
@@ -675,16 +675,12 @@ class _Turn:
     def _words_for(self, locale: str) -> tuple[PhoneWords | None, str]:
         """The patient's phone words: the text script where Twilio speaks the language, else
         the clinic's recordings; None and why when neither is there."""
-        spoken = phone_language(locale)
-        if spoken is not None and spoken.recorded:
-            token = self.app.settings.twilio_auth_token
-            return recorded_wording(
-                locale,
-                self.app.settings.voice_recordings_dir,
-                token.get_secret_value() if token else None,
-            )
-        words = wording_for(locale)
-        return words, "" if words is not None else f"no phone script in {locale}"
+        token = self.app.settings.twilio_auth_token
+        return phone_words_for(
+            locale,
+            self.app.settings.voice_recordings_dir,
+            token.get_secret_value() if token else None,
+        )
 
     def _no_script(self, english: VoiceWording, patient: Patient, why: str) -> VoiceScript:
         """No phone script or recordings in the patient's language: no questions, staff are
