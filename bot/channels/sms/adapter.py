@@ -12,16 +12,14 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import aiohttp
 from starlette.routing import Route
-from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
-from bot.channels.base import OutboundEnvelope, RetryableSendError, Secret
+from bot.channels.base import OutboundEnvelope, Secret
 from bot.channels.port import ChannelPort
 from bot.channels.sms.pacing import Monotonic, SegmentPacer, Sleep
 from bot.channels.sms.render import SegmentLimits, render_sms
-from bot.channels.sms.twilio_client import LocalBaseHttpClient, classify_twilio_error, make_client
+from bot.channels.sms.twilio_client import LocalBaseHttpClient, make_client, twilio_send_errors
 from bot.channels.sms.webhooks import (
     CHANNEL,
     INBOUND_PATH,
@@ -190,14 +188,8 @@ class TwilioSmsChannel:
         callback = self._status_callback(message.outbox_id)
         if callback:
             sender["status_callback"] = callback
-        try:
+        with twilio_send_errors():
             created = await client.messages.create_async(to=message.address, body=body, **sender)
-        except TwilioRestException as exc:
-            raise classify_twilio_error(exc) from None
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            raise RetryableSendError(
-                f"network error: {type(exc).__name__}", code="network"
-            ) from None
         return str(created.sid)
 
     def _ensure_client(self) -> Client:

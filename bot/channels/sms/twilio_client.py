@@ -9,9 +9,12 @@ and logs nothing, so phone numbers, bodies and tokens never reach pathbot's logs
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp
 from aiohttp import encode_basic_auth
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
@@ -76,6 +79,18 @@ def classify_twilio_error(exc: TwilioRestException) -> SendError:
         # Twilio outage, or credentials being fixed by the operator: keep the message.
         return RetryableSendError(f"Twilio answered {exc.status}", code=code)
     return FinalSendError(f"Twilio refused the message ({exc.status})", code=code)
+
+
+@contextmanager
+def twilio_send_errors() -> Iterator[None]:
+    """A Twilio REST call (a message or a call) raises only the closed send-error family: what
+    Twilio answered is classified, a network failure is worth a retry."""
+    try:
+        yield
+    except TwilioRestException as exc:
+        raise classify_twilio_error(exc) from None
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        raise RetryableSendError(f"network error: {type(exc).__name__}", code="network") from None
 
 
 def message_sid(message: Any) -> str:

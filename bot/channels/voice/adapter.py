@@ -22,14 +22,12 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import aiohttp
 from starlette.routing import Route
-from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
-from bot.channels.base import FinalSendError, OutboundEnvelope, RetryableSendError, Secret
+from bot.channels.base import FinalSendError, OutboundEnvelope, Secret
 from bot.channels.port import ChannelPort
-from bot.channels.sms.twilio_client import LocalBaseHttpClient, classify_twilio_error, make_client
+from bot.channels.sms.twilio_client import LocalBaseHttpClient, make_client, twilio_send_errors
 from bot.channels.sms.webhooks import WebhookConfig
 from bot.channels.voice.audio import AUDIO_PATH, AudioSigner, audio_endpoint
 from bot.channels.voice.webhooks import (
@@ -174,7 +172,7 @@ class TwilioVoiceChannel:
             raise FinalSendError("outbound calls are not configured", code="voice_not_configured")
         client = self._ensure_client()
         base = base.rstrip("/")
-        try:
+        with twilio_send_errors():
             created = await client.calls.create_async(
                 to=message.address,
                 from_=config.from_number,
@@ -185,12 +183,6 @@ class TwilioVoiceChannel:
                 machine_detection="Enable",
                 timeout=RING_SECONDS,
             )
-        except TwilioRestException as exc:
-            raise classify_twilio_error(exc) from None
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            raise RetryableSendError(
-                f"network error: {type(exc).__name__}", code="network"
-            ) from None
         return str(created.sid)
 
     def _ensure_client(self) -> Client:
