@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.db.database import make_engine
+from bot.db.database import make_engine, upgrade
 from bot.db.private_files import make_private_dir, open_private, private_umask
 from tests.test_cli import pathbot
 
@@ -40,6 +40,20 @@ def test_the_sqlite_database_and_its_wal_are_private(tmp_path: Path, open_umask:
         conn.execute(text("SELECT * FROM t")).all()
         files = [p for p in tmp_path.iterdir() if p.name.startswith("clinic.db")]
         assert {p.name for p in files} >= {"clinic.db", "clinic.db-wal", "clinic.db-shm"}
+        assert {p.name: mode(p) for p in files} == {p.name: 0o600 for p in files}
+    engine.dispose()
+
+
+def test_migrations_create_the_sqlite_database_private(tmp_path: Path, open_umask: object) -> None:
+    """The service and tests migrate in-process, without the CLI's umask: the file migrations
+    create is 0600 all the same, and so are the WAL files of an engine opened on it."""
+    db = tmp_path / "new.db"
+    upgrade(f"sqlite:///{db}")
+    assert mode(db) == 0o600
+    engine = make_engine(f"sqlite:///{db}")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar_one() >= 1
+        files = [p for p in tmp_path.iterdir() if p.name.startswith("new.db")]
         assert {p.name: mode(p) for p in files} == {p.name: 0o600 for p in files}
     engine.dispose()
 

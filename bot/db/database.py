@@ -101,10 +101,14 @@ def check_database_url(url: str) -> str:
 
 def make_engine(url: str, timeouts: Timeouts = DEFAULT_TIMEOUTS) -> Engine:
     url = check_database_url(url)
-    kwargs: dict[str, Any] = {"pool_pre_ping": True, "pool_timeout": timeouts.pool}
+    kwargs: dict[str, Any] = {"pool_timeout": timeouts.pool}
     if url.startswith("sqlite"):
+        # No pre-ping: an SQLite connection is a file handle that cannot go stale the way a
+        # socket does, and the ping cost a round trip on every checkout (every answer).
         kwargs["connect_args"] = {"timeout": timeouts.statement}
     else:
+        # A pooled PostgreSQL connection can be dead (server restart, failover): test it first.
+        kwargs["pool_pre_ping"] = True
         kwargs["connect_args"] = _postgres_connect_args(url, timeouts)
     if url.startswith("sqlite"):
         _make_sqlite_files_private(url)
@@ -256,6 +260,11 @@ def upgrade(url: str, revision: str = "heads") -> None:
     """
     from alembic import command
 
+    normalized = normalize_database_url(url)
+    if normalized.startswith("sqlite"):
+        # Alembic's own engine would create a missing file with the umask's mode (often
+        # world-readable): make it 0600 first, as make_engine does.
+        _make_sqlite_files_private(normalized)
     try:
         command.upgrade(alembic_config(url), revision)
     except OperationalError as exc:
