@@ -4,11 +4,16 @@ The real app (pipeline, SMS channel, Twilio signature check) runs under uvicorn 
 port 0 with the SMS channel configured against the fake Twilio; the dispatcher is not started,
 so replies stay in the outbox (sending is measured by the fan-out benchmark). A second process
 posts DVPRS answers from many patients, each with a valid X-Twilio-Signature.
+
+Server CPU per request is this process's CPU time (every thread: uvicorn's loop and the database
+worker threads) over the load, divided by the requests: the load generator runs in its own
+process, so none of its work is counted. It is the steadiest figure on a shared machine.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 
 from twilio.request_validator import RequestValidator
 
@@ -74,9 +79,11 @@ async def _measure(url: str, patients: int, per_patient: int) -> dict[str, float
                     {"path": PATH, "form": params, "headers": {"X-Twilio-Signature": signature}}
                 )
         async with serving(build_asgi(runtime)) as base:
+            cpu_before = time.process_time()
             result = await load_from_subprocess(
                 {"base_url": base, "concurrency": CONCURRENCY, "requests": requests}
             )
+            server_cpu = time.process_time() - cpu_before
         await sms.stop()
     finally:
         await fake.stop()
@@ -90,6 +97,7 @@ async def _measure(url: str, patients: int, per_patient: int) -> dict[str, float
         "per_second": len(latencies) / result["elapsed"],
         "p50_ms": percentile(latencies, 0.50) * 1000,
         "p99_ms": percentile(latencies, 0.99) * 1000,
+        "cpu_ms_per_request": server_cpu / len(latencies) * 1000,
     }
 
 
@@ -102,7 +110,8 @@ def run(url: str, *, quick: bool = False) -> list[Row]:
             "SMS webhooks req/s",
             db,
             f"{m['per_second']:,.0f}/s ({m['requests']:.0f} requests, {CONCURRENCY} conns; "
-            f"{m['per_second'] / TARGET_RATE:.2f}x the target)",
+            f"{m['per_second'] / TARGET_RATE:.2f}x the target; server CPU "
+            f"{m['cpu_ms_per_request']:.2f} ms/request)",
             f">= {TARGET_RATE:,.0f}/s",
             m["per_second"] >= TARGET_RATE,
         ),
