@@ -18,7 +18,8 @@ stored exactly once, every survey complete. Ratios printed against issue 16's ta
 
 The patients' wait is `next_question_ms`: from an answer to the next question the patient can
 answer. Environment: PATHBOT_HARNESS_RUNS (repeats, default 1), PATHBOT_HARNESS_N ("50,200"),
-PATHBOT_HARNESS_RTT_MS ("0,50": the emulated Bot API round trip).
+PATHBOT_HARNESS_RTT_MS ("0,50": the emulated Bot API round trip), PATHBOT_HARNESS_LIMITS ("off,on":
+Telegram's limits; "on" alone runs only the limit-bound settings, and no peer, which has none).
 """
 
 from __future__ import annotations
@@ -310,11 +311,14 @@ def _profiler(pid: int, setting: Setting) -> subprocess.Popen[bytes] | None:
 
 def settings(databases: list[str]) -> list[Setting]:
     out: list[Setting] = []
+    wanted = os.environ.get("PATHBOT_HARNESS_LIMITS", "off,on").split(",")
+    limit_settings = [limits for limits in (False, True) if ("on" if limits else "off") in wanted]
     for n in _ints("PATHBOT_HARNESS_N", "50,200"):
         for rtt in _ints("PATHBOT_HARNESS_RTT_MS", "0,50"):
-            out.append(Setting("peer", "-", n, rtt, False))
+            if False in limit_settings:  # the peer is compared only with limits off
+                out.append(Setting("peer", "-", n, rtt, False))
             for database in databases:
-                for limits in (False, True):
+                for limits in limit_settings:
                     out.append(Setting("pathbot", database, n, rtt, limits))
     return out
 
