@@ -31,6 +31,11 @@ Replies to an inbound message are claimed by id and sent as soon as the request 
 has committed (`send_now`); the sweep (`top_up`) finds everything else that is due (scheduled
 messages, retries, what another worker left) and is the safety net for the direct path.
 
+Sends are served first come, first served by the arrival of their cause (send_order.py): a
+request's replies carry the arrival time of the inbound message they answer, a row the sweep
+finds carries its age, and the gate, the allowance and the provider's limiter serve the earliest
+first (safety replies before everything).
+
 Every database step runs in a worker thread: the dispatcher shares the event loop with the
 webhooks, and a slow or stalled database must not freeze them.
 """
@@ -51,6 +56,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, and_, case, or_, update
 from sqlmodel import Session, col, select
 
+from bot.channels import send_order
 from bot.channels.base import (
     Channel,
     ContactStopped,
@@ -115,6 +121,9 @@ class _Claimed:
     # reply passes all of them): a message sent at once needs no other transaction first.
     locale: str | None = None
     cleared_at: float = 0.0  # time.monotonic() of the claim
+    # time.monotonic() when its cause arrived (bot/channels/send_order.py): the order it is
+    # served in at the gate, the allowance and the provider's limiter.
+    since: float = 0.0
 
 
 class Dispatcher:
@@ -173,7 +182,8 @@ class Dispatcher:
             rules=self.rules,
             check=True,
         )
-        self._queue_all(rows, channels, now, locales)
+        # Called from the request's own context: its replies go in line by its arrival.
+        self._queue_all(rows, channels, now, locales, since=send_order.arrival())
         return len(rows), any(send_rules.is_safety(row) for row in rows)
 
     async def top_up(
@@ -263,12 +273,21 @@ class Dispatcher:
         channels: Mapping[str, Channel],
         now: datetime,
         cleared: Mapping[int, str | None],
+        *,
+        since: float | None = None,
     ) -> None:
+        """Queue claimed rows; `since` is when their cause arrived (default: each row's age)."""
+        clock = time.monotonic()
         for row in rows:
             channel = channels[row.channel]
             key = (row.channel, row.address)
             self._held[row.id or 0] = key
-            item = _Claimed(row, now, cleared.get(row.id or 0), time.monotonic())
+            stamp = (
+                since
+                if since is not None
+                else send_order.since_for_age(_cause_age(row, now), now=clock)
+            )
+            item = _Claimed(row, now, cleared.get(row.id or 0), clock, stamp)
             if send_rules.is_safety(row):  # waits for nobody, not even its own chat's queue
                 task = self._spawn(self._send_safety(channel, item), f"pathbot-safety-{row.id}")
                 # ... but that chat's other messages claimed with it or after wait for it
@@ -340,8 +359,10 @@ class Dispatcher:
         outage gives the claim back (the rest of the recipient's queue too)."""
         row = item.row
         try:
-            if await self._send_one(channel, item, after):
-                self.sent += 1
+            # Everything this send asks of the provider is in line by its cause's arrival.
+            with send_order.serving(item.since, urgent=send_rules.is_safety(row)):
+                if await self._send_one(channel, item, after):
+                    self.sent += 1
         except Exception as exc:
             if is_outage(exc):
                 log.warning("database unavailable; message %s goes back to the outbox", row.id)
@@ -385,7 +406,7 @@ class Dispatcher:
                 return False
         if urgent:  # a safety reply takes no place in the allowance: nothing delays it
             return await self._send_and_record(channel, envelope, item, after)
-        async with self._allowance(channel).place() as waited:
+        async with self._allowance(channel).place(since=item.since) as waited:
             if waited > STILL_CLEARED_SECONDS:  # the records were slow: check the rules again
                 verdict, _ = await asyncio.to_thread(
                     send_rules.verdict_now, self.db, row, now, rules
@@ -405,7 +426,9 @@ class Dispatcher:
         with it (bot/service/sent_records.py); the gate's place is free before the record."""
         row, now = item.row, item.now
         try:
-            async with self._gate(channel).place(urgent=send_rules.is_safety(row)):
+            async with self._gate(channel).place(
+                urgent=send_rules.is_safety(row), since=item.since
+            ):
                 provider_id = await channel.send(replace(envelope, turn_taken=True))
         except SendError as exc:
             retry_at = await asyncio.to_thread(_record_failure, self.db, row, exc, now)
@@ -595,6 +618,17 @@ def _clear(
         if safety or send_rules.verdict(session, row, patient, now, rules) == "send":
             cleared[row.id or 0] = patient.locale if patient is not None else None
     return cleared
+
+
+def _cause_age(row: OutboxMessage, now: datetime) -> float:
+    """Seconds since the cause of this row: a reply (or a retry) waits since it was written, a
+    message written ahead of its time since it came due."""
+    caused = row.created_at
+    if row.in_reply_to is None and row.attempts == 0 and row.not_before > caused:
+        caused = row.not_before
+    if (caused.tzinfo is None) != (now.tzinfo is None):  # both UTC: compare them as such
+        caused, now = caused.replace(tzinfo=None), now.replace(tzinfo=None)
+    return (now - caused).total_seconds()
 
 
 def _due(now: datetime) -> ColumnElement[bool]:

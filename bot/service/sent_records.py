@@ -39,6 +39,7 @@ from sqlmodel import col
 from bot.db.availability import until_database_answers
 from bot.db.database import writer
 from bot.db.models import OutboxMessage
+from bot.service.priority_gate import PriorityGate
 
 # What a provider's status callback may have written before our own record: never overwritten.
 REPORTED_STATUSES = ("delivered", "undelivered", "failed")
@@ -155,14 +156,12 @@ class Allowance:
 
     def __init__(self, width: int) -> None:
         self.width = width
-        self._places = asyncio.Semaphore(width)
+        self._places = PriorityGate(width)  # handed out in the order the causes arrived
 
     @contextlib.asynccontextmanager
-    async def place(self) -> AsyncIterator[float]:
-        """Hold a place until the block ends (after the record); yields the seconds waited."""
+    async def place(self, *, since: float | None = None) -> AsyncIterator[float]:
+        """Hold a place until the block ends (after the record); yields the seconds waited.
+        Waiting sends get places in the order their causes arrived (`since`: send_order.py)."""
         started = time.monotonic()
-        await self._places.acquire()
-        try:
+        async with self._places.place(since=since):
             yield time.monotonic() - started
-        finally:
-            self._places.release()

@@ -32,6 +32,7 @@ from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
 
+from bot.channels import send_order
 from bot.channels.base import (
     ChannelConfigError,
     ContactStopped,
@@ -246,18 +247,23 @@ class TelegramChannel:
         await self.handle_update(update)
 
     async def handle_update(self, update: Update) -> None:
-        """One update from Telegram, whichever way it came."""
+        """One update from Telegram, whichever way it came. What it sends (the answer to a
+        button, the edit, the replies) waits in line by this update's arrival (send_order.py)."""
         try:
-            if update.callback_query is not None:
-                await self._on_button(update.callback_query)
-            elif update.my_chat_member is not None:
-                await self._on_membership(update)
-            elif update.message is not None and update.message.chat.type == "private":
-                await self._on_message(update.message)
-            elif update.edited_message is not None and update.edited_message.chat.type == "private":
-                await self._on_edit(update.edited_message)
+            with send_order.serving(time.monotonic()):
+                await self._handle(update)
         finally:
             self.updates_handled += 1
+
+    async def _handle(self, update: Update) -> None:
+        if update.callback_query is not None:
+            await self._on_button(update.callback_query)
+        elif update.my_chat_member is not None:
+            await self._on_membership(update)
+        elif update.message is not None and update.message.chat.type == "private":
+            await self._on_message(update.message)
+        elif update.edited_message is not None and update.edited_message.chat.type == "private":
+            await self._on_edit(update.edited_message)
 
     async def _on_edit(self, message: Message) -> None:
         """An edited message is triaged again (the pipeline never reads it as a new answer)."""
