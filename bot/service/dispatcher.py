@@ -150,6 +150,11 @@ class Dispatcher:
         self._queues: dict[tuple[str, str], deque[_Claimed]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._held: dict[int, tuple[str, str]] = {}  # claimed here and not finished
+        # Of those, the ones the sweep claimed (id -> channel): only they count against its
+        # batch. Direct sends in flight do not: counted too, a busy minute of replies left the
+        # sweep no room at all, and what only it finds (retries, rows held back for order,
+        # scheduled messages) starved (83 s under the harness, limits on, N = 200).
+        self._swept: dict[int, str] = {}
         # Safety replies under way, per recipient: that recipient's other messages wait for them.
         self._urgent: dict[tuple[str, str], set[asyncio.Task[None]]] = {}
         self._idle = asyncio.Event()
@@ -198,10 +203,11 @@ class Dispatcher:
         more_due = False
         safety_only = kinds is not None and set(kinds) <= set(SAFETY_KINDS)
         for name, channel in channels.items():
-            room = self.batch_size - sum(1 for key in self._held.values() if key[0] == name)
+            room = self.batch_size - sum(1 for held in self._swept.values() if held == name)
             if safety_only:  # a safety reply never waits for room
                 room = self.batch_size
-            if room <= 0:
+            if room <= 0:  # full: sweep again as soon as one of its rows is done
+                more_due = True
                 continue
             busy = [] if safety_only else self._busy_addresses(name)
             rows, left_some, locales = await asyncio.to_thread(
@@ -217,6 +223,8 @@ class Dispatcher:
                 check=True,
             )
             self._queue_all(rows, {name: channel}, now, locales)
+            if not safety_only:
+                self._swept.update((row.id or 0, name) for row in rows)
             claimed += len(rows)
             more_due = more_due or left_some or bool(busy)
         if not safety_only:
@@ -257,6 +265,11 @@ class Dispatcher:
                 await task
         await self.records.settle(within)  # what went out is recorded, not re-sent later
         await asyncio.to_thread(release, self.db, self.interrupted)
+
+    def _let_go(self, row_id: int) -> None:
+        """A claimed row is finished here (sent, failed, deferred or put back)."""
+        self._held.pop(row_id, None)
+        self._swept.pop(row_id, None)
 
     def _busy_addresses(self, channel: str) -> list[str]:
         counts: dict[str, int] = {}
@@ -329,7 +342,7 @@ class Dispatcher:
         try:
             await self._send_guarded(channel, item, ())
         finally:
-            self._held.pop(item.row.id or 0, None)
+            self._let_go(item.row.id or 0)
 
     async def _serve(self, channel: Channel, key: tuple[str, str]) -> None:
         """One recipient's messages, in order."""
@@ -342,11 +355,11 @@ class Dispatcher:
                 try:
                     await self._send_guarded(channel, item, queue)
                 finally:
-                    self._held.pop(item.row.id or 0, None)
+                    self._let_go(item.row.id or 0)
         finally:
             for rest in queue:  # only after an outage or a cancellation: put back below
                 self.interrupted.add(rest.row.id or 0)
-                self._held.pop(rest.row.id or 0, None)
+                self._let_go(rest.row.id or 0)
             del self._queues[key]
 
     # ---- one message ----------------------------------------------------------------------
@@ -370,7 +383,7 @@ class Dispatcher:
                 if isinstance(after, deque):
                     self.interrupted.update(rest.row.id or 0 for rest in after)
                     for rest in after:
-                        self._held.pop(rest.row.id or 0, None)
+                        self._let_go(rest.row.id or 0)
                     after.clear()
                 return
             log.error("message %s could not be sent (%s)", row.id, type(exc).__name__)
@@ -437,7 +450,7 @@ class Dispatcher:
                 # overtakes question 1.
                 ids = [rest.row.id or 0 for rest in after]
                 for rest in after:
-                    self._held.pop(rest.row.id or 0, None)
+                    self._let_go(rest.row.id or 0)
                 after.clear()
                 await until_database_answers(lambda: _defer(self.db, ids, retry_at))
             return False
