@@ -80,6 +80,7 @@ class TelegramHarness:
         before = channel.updates_handled
         deliver()
         await eventually(lambda: channel.updates_handled > before)
+        await channel.press_replies_sent()  # a button's answer and edit run in their own task
         await self.dispatch()
 
     async def dispatch(self) -> int:

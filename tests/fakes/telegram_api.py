@@ -43,6 +43,7 @@ class FakeTelegram:
         self._message_ids = itertools.count(100)
         self._callback_ids = itertools.count(1)
         self._scripted: dict[str, list[web.Response]] = {}
+        self._held: dict[str, asyncio.Event] = {}
         self.app = web.Application()
         self.app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
         self.base = ""
@@ -97,6 +98,11 @@ class FakeTelegram:
         key = method if chat_id is None else f"{method}:{chat_id}"
         self._scripted.setdefault(key, []).append(web.json_response(body, status=code))
 
+    def hold(self, method: str) -> asyncio.Event:
+        """Calls of `method` get no answer until the returned event is set (a slow Bot API)."""
+        release = self._held[method] = asyncio.Event()
+        return release
+
     def calls_of(self, method: str) -> list[dict[str, Any]]:
         return [params for name, params in self.calls if name == method]
 
@@ -129,6 +135,9 @@ class FakeTelegram:
         params = await self._params(request)
         self.calls.append((method, params))
         self.call_times.append(time.monotonic())
+        held = self._held.get(method)
+        if held is not None:
+            await held.wait()
         scripted = self._scripted.get(f"{method}:{params.get('chat_id')}") or self._scripted.get(
             method
         )

@@ -76,6 +76,8 @@ CONCURRENT_UPDATES = 32  # updates of different chats handled at once
 CONNECTIONS = CONCURRENT_UPDATES + UNLIMITED_SENDS
 POOL_WAIT_SECONDS = 30.0
 PAIN_INSTRUMENT = "dvprs"  # what /pain asks for
+# At shutdown, the answers to button presses still under way get this long to go out.
+STOP_PRESS_REPLIES_SECONDS = 5.0
 
 
 class ChatPacer:
@@ -161,6 +163,9 @@ class TelegramChannel:
         self.application = builder.build()
         self.application.add_handler(TypeHandler(Update, self._on_polled_update))
         self.updates_handled = 0  # for tests and health: updates fully processed
+        # Answers to button presses (answerCallbackQuery, the edit of the question) under way:
+        # each runs in a task of its own, so the handler that stored the answer is not held up.
+        self._press_replies: set[asyncio.Task[None]] = set()
 
     @property
     def mode(self) -> str:
@@ -190,6 +195,7 @@ class TelegramChannel:
         updater = self.application.updater
         if updater is not None and updater.running:
             await updater.stop()
+        await self.press_replies_sent(STOP_PRESS_REPLIES_SECONDS)
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
@@ -319,7 +325,7 @@ class TelegramChannel:
         address = str(chat_id)
         press = parse_callback(query.data)
         if press is None:
-            await self._answer(query)
+            self._reply_to_press(query)
             return
         provider_id = f"tg-cb-{query.id}"
         inbound = Inbound(
@@ -335,28 +341,68 @@ class TelegramChannel:
         # button of an older message gets a short answer and changes nothing.
         outcome = await self._port.receive_press(inbound)
         if not outcome.enrolled:
-            await self._answer(query)
+            self._reply_to_press(query)
             return
         if not outcome.live:
-            await self._answer(query, _stale_text(outcome.locale))
+            self._reply_to_press(query, _stale_text(outcome.locale))
             return
         result = outcome.result
         if result is None or result.status == "duplicate" or not isinstance(message, Message):
-            await self._answer(query)
+            self._reply_to_press(query)
             return
         menu = press.item_id in (LANGUAGE_ITEM, SKIPPED_OFFER_ITEM)
         if not menu and not outcome.stored:
             # the question closed between the look-up and the answer (another press won)
-            await self._answer(query, _stale_text(outcome.locale))
+            self._reply_to_press(query, _stale_text(outcome.locale))
             return
-        await self._answer(query)
-        try:
-            label = pressed_label(message.reply_markup, query.data or "") or str(press.code)
-            shown = translator(outcome.locale).gettext("Your answer: {answer}")
-            shown = shown.format(answer=label)
-            await query.edit_message_text(f"{message.text or ''}\n\n{shown}".strip())
+        label = pressed_label(message.reply_markup, query.data or "") or str(press.code)
+        shown = translator(outcome.locale).gettext("Your answer: {answer}")
+        self._reply_to_press(
+            query, edit_to=f"{message.text or ''}\n\n{shown.format(answer=label)}".strip()
+        )
+
+    def _reply_to_press(
+        self, query: CallbackQuery, text: str | None = None, *, edit_to: str | None = None
+    ) -> None:
+        """Answer a button press (and show the answer in the question, `edit_to`) in a task of
+        its own: two Bot API round trips the handler need not wait for, since the answer is
+        stored and the next question queued already."""
+        task = asyncio.get_running_loop().create_task(
+            self._press_reply(query, text, edit_to), name=f"pathbot-press-{query.id}"
+        )
+        self._press_replies.add(task)
+        task.add_done_callback(self._press_reply_done)
+
+    def _press_reply_done(self, task: asyncio.Task[None]) -> None:
+        self._press_replies.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # not a Telegram error (those are handled where they happen): a bug; the type only,
+            # since a traceback's locals could carry what the patient pressed
+            log.error("telegram: a button answer failed (%s)", type(task.exception()).__name__)
+
+    async def _press_reply(
+        self, query: CallbackQuery, text: str | None, edit_to: str | None
+    ) -> None:
+        await self._answer(query, text)
+        if edit_to is None:
+            return
+        try:  # PTB's rate limiter retries a 429; anything else is only the echo of a stored answer
+            await query.edit_message_text(edit_to)
         except TelegramError as exc:  # an old or unchanged message; the answer is stored anyway
             log.info("telegram: could not edit a question message (%s)", type(exc).__name__)
+
+    async def press_replies_sent(self, within: float | None = None) -> None:
+        """Wait until the answers to button presses under way have gone (tests, shutdown); at
+        most `within` seconds, after which those left are cancelled (they were logged)."""
+        while self._press_replies:
+            waiting = set(self._press_replies)
+            _, late = await asyncio.wait(waiting, timeout=within)
+            if late:
+                log.warning("telegram: %d button answers not sent at shutdown", len(late))
+                for task in late:
+                    task.cancel()
+                await asyncio.wait(late)
+                return
 
     async def _on_membership(self, update: Update) -> None:
         change = update.my_chat_member
