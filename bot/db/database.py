@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +22,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session
 
 from bot.db.private_files import create_private_file, make_owner_only
+from bot.db.write_gate import GatedConnection, WriteGate, gate_for, gated_connect_args
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -105,7 +106,7 @@ def make_engine(url: str, timeouts: Timeouts = DEFAULT_TIMEOUTS) -> Engine:
     if url.startswith("sqlite"):
         # No pre-ping: an SQLite connection is a file handle that cannot go stale the way a
         # socket does, and the ping cost a round trip on every checkout (every answer).
-        kwargs["connect_args"] = {"timeout": timeouts.statement}
+        kwargs["connect_args"] = gated_connect_args(timeouts.statement)
     else:
         # A pooled PostgreSQL connection can be dead (server restart, failover): test it first.
         kwargs["pool_pre_ping"] = True
@@ -115,7 +116,7 @@ def make_engine(url: str, timeouts: Timeouts = DEFAULT_TIMEOUTS) -> Engine:
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "begin", _sqlite_begin(gate_for(make_url(url).database), timeouts))
         event.listen(engine, "handle_error", _sqlite_reopen_after_readonly)
     else:
         from bot.db.postgres_deadline import connect_with_deadline
@@ -234,13 +235,26 @@ def _sqlite_reopen_after_readonly(context: ExceptionContext) -> None:
         context.is_disconnect = True
 
 
-def _sqlite_begin(connection: Any) -> None:
-    # A deferred BEGIN that reads and then writes fails at once with SQLITE_BUSY (no busy wait)
-    # when another connection committed in between, which concurrent webhooks do all the time;
-    # write paths that read first (the inbound pipeline) ask for BEGIN IMMEDIATE and queue on
-    # the busy timeout instead. Read-only work keeps the deferred BEGIN so it never blocks writers.
-    immediate = connection.get_execution_options().get(SQLITE_BEGIN_IMMEDIATE, False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+def _sqlite_begin(gate: WriteGate, timeouts: Timeouts) -> Callable[[Any], None]:
+    def begin(connection: Any) -> None:
+        # A deferred BEGIN that reads and then writes fails at once with SQLITE_BUSY (no busy
+        # wait) when another connection committed in between, which concurrent webhooks do all
+        # the time; write paths that read first (the inbound pipeline) ask for BEGIN IMMEDIATE,
+        # queued first in this process's FIFO write gate (bot/db/write_gate.py), then on the busy
+        # timeout for other processes. Read-only work keeps the deferred BEGIN and no gate, so
+        # it never waits for writers.
+        if not connection.get_execution_options().get(SQLITE_BEGIN_IMMEDIATE, False):
+            connection.exec_driver_sql("BEGIN")
+            return
+        dbapi_connection: GatedConnection = connection.connection.dbapi_connection
+        dbapi_connection.take_gate(gate, timeouts.statement)
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            dbapi_connection.give_gate_back()
+            raise
+
+    return begin
 
 
 def alembic_config(url: str) -> Config:
