@@ -51,6 +51,11 @@ def arrived(at: float | None = None) -> None:
     _current.set(SendOrder(ORDINARY, time.monotonic() if at is None else at))
 
 
+def stamp() -> SendOrder | None:
+    """The stamp of what is being handled, if anything stamped it (None: nothing did)."""
+    return _current.get()
+
+
 def current() -> SendOrder:
     """The stamp of the send being made; a send with no stamp (a start-up call, a test) counts
     as arriving now, so it queues behind everything that arrived before it."""

@@ -9,8 +9,9 @@ In this process, claimed rows wait in per-recipient queues: one task per recipie
 address) sends that recipient's messages in order, so per-chat pacing (Telegram: a message a
 second to one chat) is a wait in that recipient's own task, never in anyone else's way. Different
 recipients are sent concurrently, up to the channel's provider limit: the provider's own limiter
-keeps the rate (PTB's `AIORateLimiter`, 30 messages a second per bot; the SMS segment pacer), and
-a `PriorityGate` per channel keeps the line in front of it short and puts safety replies first.
+keeps the rate (Telegram: bot/channels/telegram/fair_limiter.py, 30 messages a second per bot; the
+SMS segment pacer), and a `PriorityGate` per channel keeps the line in front of it short and puts
+safety replies first.
 
 The provider's "accepted" is recorded as "sent" at once, in a short transaction shared by the
 sends that finished together (bot/service/sent_records.py), outside the gate; a crash between the

@@ -1,6 +1,6 @@
 """A gate in front of a channel's provider: a few sends in flight at once, urgent ones first.
 
-The provider's own limiter (PTB's `AIORateLimiter` for the Bot API, the SMS segment pacer) keeps
+The provider's own limiter (`FairRateLimiter` for the Bot API, the SMS segment pacer) keeps
 the rate; this gate keeps the queue in front of that limiter short and in our order. Without it,
 two hundred recipients' sends would all wait inside the limiter, first come first served, and a
 crisis answer that arrived last would wait behind all of them. With it, at most `width` sends

@@ -30,7 +30,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
+from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.channels import send_order
 from bot.channels.base import (
@@ -43,6 +43,7 @@ from bot.channels.base import (
 )
 from bot.channels.port import BackendUnavailable, ChannelPort
 from bot.channels.telegram.commands import publish_command_menus, read_command
+from bot.channels.telegram.fair_limiter import FairRateLimiter
 from bot.channels.telegram.redaction import protect_token
 from bot.channels.telegram.render import keyboard, parse_callback, pressed_label
 from bot.channels.telegram.update_order import PerChatUpdates
@@ -71,6 +72,9 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_membe
 
 CHANNEL = "telegram"
 LIMITED_SENDS = 4
+# Bot API calls in flight at once while Telegram's limits are kept: the others wait in the
+# limiter's line, in the order their causes arrived (fair_limiter.py).
+LIMITED_PLACES = 4
 UNLIMITED_SENDS = 16
 CONCURRENT_UPDATES = 32  # updates of different chats handled at once
 CONNECTIONS = CONCURRENT_UPDATES + UNLIMITED_SENDS
@@ -144,9 +148,10 @@ class TelegramChannel:
             .base_url(f"{api}/bot")
             .base_file_url(f"{api}/file/bot")
             .rate_limiter(
-                AIORateLimiter(
-                    overall_max_rate=overall_per_second,
-                    overall_time_period=1,
+                FairRateLimiter(
+                    overall_per_second=overall_per_second,
+                    per_chat_interval=per_chat_interval,
+                    places=LIMITED_PLACES if overall_per_second else None,
                     max_retries=retries_after_429,
                 )
             )
