@@ -34,6 +34,7 @@ from bot.conversation.text_normalize import (
 from bot.conversation.triage_phrases import (
     Phrase,
     PhraseError,
+    PhraseIndex,
     Spelling,
     Words,
     compile_phrases,
@@ -105,9 +106,11 @@ class _Language:
     # A script written without spaces between words (Burmese): pattern rules and idioms are
     # searched in the clause with every space removed.
     unspaced: bool = False
-    # Every index key some phrase of the language anchors on (None: a phrase has no anchor). A
-    # message holding none of them cannot match any phrase: the language is skipped (speed).
-    anchor_keys: frozenset[str] | None = None
+    # Every phrase of the rules, in order, with the number of its rule, and their index: a
+    # message is tried only against the phrases it may match (speed; same results).
+    phrases: tuple[Phrase, ...] = ()
+    phrase_rule: tuple[int, ...] = ()
+    index: PhraseIndex = PhraseIndex({}, ())
 
 
 @dataclass(frozen=True)
@@ -213,20 +216,19 @@ def _hits(clauses: list[str], rules: _Rules) -> list[tuple[int, str]]:
                     found.append((idiom.tier, idiom.id))
             cleaned.append(clause)
         text = " ".join(" ".join(c.split()) for c in cleaned)
-        words = (
-            Words.of([_words_of(c) for c in cleaned], lang.spelling)
-            if any(rule.phrases for rule in lang.rules)
-            else None
-        )
-        phrases_can_match = words is not None and (
-            lang.anchor_keys is None or words.holds_any(lang.anchor_keys)
-        )
-        for rule in lang.rules:
+        # Each rule is tried with only its phrases the message may match (PhraseIndex).
+        candidates: dict[int, list[Phrase]] = {}
+        words = None
+        if lang.phrases:
+            words = Words.of([_words_of(c) for c in cleaned], lang.spelling)
+            for n in lang.index.candidates(words):
+                candidates.setdefault(lang.phrase_rule[n], []).append(lang.phrases[n])
+        for number, rule in enumerate(lang.rules):
             if rule.pattern is not None:
                 tier = rule.tier if rule.pattern.search(text) else 0
-            elif phrases_can_match:
+            elif number in candidates:
                 assert words is not None
-                tier = _rule_tier(rule, words)
+                tier = _rule_tier(rule, candidates[number], words)
             else:
                 tier = 0
             if tier:
@@ -234,10 +236,11 @@ def _hits(clauses: list[str], rules: _Rules) -> list[tuple[int, str]]:
     return found
 
 
-def _rule_tier(rule: _Rule, words: Words) -> int:
-    """The rule's tier at its first unguarded match; else the lowest guarded tier, else 0."""
+def _rule_tier(rule: _Rule, phrases: list[Phrase], words: Words) -> int:
+    """The rule's tier at its first unguarded match of one of `phrases` (the rule's phrases
+    the message may match); else the lowest guarded tier, else 0."""
     guarded: int | None = None
-    for phrase in rule.phrases:
+    for phrase in phrases:
         start = 0
         while (span := find(phrase, words, start)) is not None:
             guard = _guard_for(rule, words, span)
@@ -363,10 +366,11 @@ def _language(data: Any, where: str, seen: set[str]) -> tuple[_Language, set[str
     )
     if unspaced and any(r.pattern is None for r in rules):
         raise TriageRulesError(f"{where}: an unspaced language has pattern rules only")
-    anchors = [p.anchor_keys for r in rules for p in r.phrases]
-    known = [a for a in anchors if a is not None]
-    anchor_keys = frozenset[str]().union(*known) if len(known) == len(anchors) else None
-    language = _Language(code, sp, idioms, rules, accented, unspaced, anchor_keys)
+    phrases = tuple(p for r in rules for p in r.phrases)
+    phrase_rule = tuple(n for n, r in enumerate(rules) for _ in r.phrases)
+    language = _Language(
+        code, sp, idioms, rules, accented, unspaced, phrases, phrase_rule, PhraseIndex.of(phrases)
+    )
     return language, {s.upper() for s in raw_scripts}
 
 

@@ -228,6 +228,12 @@ class Words:
     def __len__(self) -> int:
         return len(self.folded)
 
+    @property
+    def keys(self) -> frozenset[str]:
+        """Every index key of the message's words (each word, its stem, their one-letter
+        deletions): a phrase whose anchor holds none of them cannot match."""
+        return self._keys
+
     def holds_any(self, keys: frozenset[str]) -> bool:
         return not keys.isdisjoint(self._keys)  # a frozenset each: the smaller is iterated
 
@@ -255,6 +261,39 @@ class Words:
             )
             self._fuzzy_cache[key] = hit
         return 2 if hit else 0
+
+
+@dataclass(frozen=True)
+class PhraseIndex:
+    """A list of phrases by the index keys their anchors hold, so that a message is tried only
+    against the phrases it may match. `find` turns the others away at once too, but asking each
+    of a language's hundreds of phrases cost more than the matching itself; here the message's
+    few keys are looked up instead. Which phrases come back is exactly those for which `find`
+    does not return None at its first check, in the order given."""
+
+    by_key: dict[str, tuple[int, ...]]
+    unanchored: tuple[int, ...]  # phrases without an anchor: a candidate for every message
+
+    @classmethod
+    def of(cls, phrases: Sequence[Phrase]) -> PhraseIndex:
+        by_key: dict[str, list[int]] = {}
+        unanchored: list[int] = []
+        for n, phrase in enumerate(phrases):
+            if phrase.anchor_keys is None:
+                unanchored.append(n)
+                continue
+            for key in phrase.anchor_keys:
+                by_key.setdefault(key, []).append(n)
+        return cls({k: tuple(v) for k, v in by_key.items()}, tuple(unanchored))
+
+    def candidates(self, words: Words) -> list[int]:
+        """The numbers of the phrases `words` may match, in ascending order."""
+        found = set(self.unanchored)
+        for key in words.keys:
+            hit = self.by_key.get(key)
+            if hit is not None:
+                found.update(hit)
+        return sorted(found)
 
 
 def find(phrase: Phrase, words: Words, start: int = 0) -> tuple[int, int] | None:
