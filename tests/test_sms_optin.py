@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import threading
+from datetime import UTC, datetime
+
 from sqlmodel import Session, select
 
 from bot.conversation.engine import ProgramInfo
+from bot.db import store
+from bot.db.database import make_engine, session_scope, upgrade
 from bot.db.models import ChannelIdentity, ConsentRecord
-from bot.service.sms_optin import OPTIN_TEXT_VERSION, queue_invite
+from bot.service.sms_optin import OPTIN_TEXT_VERSION, number_statuses, queue_invite
 from tests.sms_support import sms_world
 from tests.support import FakeClock
 
 PHONE = "+18025550123"
 PROGRAM = ProgramInfo("Pain Program", "802-555-0100", "Mon-Fri 8-5")
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 async def test_invite_then_start_activates_and_records_consent(
@@ -73,3 +79,54 @@ async def test_stop_before_confirming_gets_one_confirmation(
         with Session(w.app.db) as s:
             identity = s.exec(select(ChannelIdentity).where(ChannelIdentity.address == PHONE)).one()
         assert identity.status == "stopped"
+
+
+async def test_start_resubscribes_a_number_stopped_by_the_carrier(
+    db_url: str, clock: FakeClock
+) -> None:
+    """SMS-16: a number stopped on SMS only (carrier error 21610) while its patient is still
+    active is signed up again by START from the phone; other words get no reply."""
+    async with sms_world(db_url, clock) as w:
+        pid = w.add_patient("S4", PHONE)
+        with session_scope(w.app.db) as s:
+            identity = s.exec(
+                select(ChannelIdentity).where(ChannelIdentity.patient_id == pid)
+            ).one()
+            identity.status = "stopped"
+            s.add(identity)
+        assert number_statuses(w.app.db, PHONE) == ("stopped", "active")
+        await w.text(PHONE, "START")
+        assert "you are signed up" in w.last(PHONE)
+        assert number_statuses(w.app.db, PHONE) == ("active", "active")
+        with Session(w.app.db) as s:
+            consent = s.exec(select(ConsentRecord).where(ConsentRecord.address == PHONE)).one()
+        assert consent.method == "keyword"
+
+
+def test_the_opt_in_check_reads_without_waiting_for_writers(sqlite_url: str) -> None:
+    """Every inbound SMS first asks whether its number is pending: that read is a plain read,
+    so it neither waits for nor holds up the one SQLite writer."""
+    upgrade(sqlite_url)
+    db = make_engine(sqlite_url)
+    with session_scope(db) as s:
+        patient = store.add_patient(s, study_id="S5", now=NOW)
+        s.add(ChannelIdentity(patient_id=patient.id or 0, channel="sms", address=PHONE,
+                              status="pending", created_at=NOW))  # fmt: skip
+    inside, finish = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with session_scope(db) as s:
+            store.add_patient(s, study_id="S6", now=NOW)
+            inside.set()
+            finish.wait(10)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert inside.wait(10)
+        assert number_statuses(db, PHONE) == ("pending", "active")
+        assert number_statuses(db, "+18025550999") == (None, None)
+    finally:
+        finish.set()
+        thread.join(10)
+    db.dispose()

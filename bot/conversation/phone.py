@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
+
+# Every SMS and call webhook parses its sender: a patient's number parsed once serves all their
+# messages. Bounded, so a flood of distinct senders only churns it; the numbers it holds are the
+# ones the database holds anyway.
+PARSED_NUMBERS_KEPT = 4096
 
 
 class InvalidPhoneNumber(ValueError):
@@ -10,10 +17,19 @@ class InvalidPhoneNumber(ValueError):
 
 
 def to_e164(text: str, default_region: str = "US") -> str:
+    e164, why_not = _parsed(text, default_region)
+    if e164 is None:
+        raise InvalidPhoneNumber(why_not)
+    return e164
+
+
+@lru_cache(maxsize=PARSED_NUMBERS_KEPT)
+def _parsed(text: str, default_region: str) -> tuple[str | None, str]:
+    """(the E.164 form, "") or (None, why it is not a number): failures are remembered too."""
     try:
         number = phonenumbers.parse(text, default_region)
     except phonenumbers.NumberParseException as exc:
-        raise InvalidPhoneNumber(f"not a phone number ({exc.args[0]})") from exc
+        return None, f"not a phone number ({exc.args[0]})"
     if not phonenumbers.is_valid_number(number):
-        raise InvalidPhoneNumber("not a valid phone number for its country")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return None, "not a valid phone number for its country"
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), ""

@@ -20,7 +20,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
 
 from bot.conversation import keywords, triage
 from bot.conversation.engine import ProgramInfo
@@ -91,22 +92,37 @@ def queue_invite_in(session: Session, program: ProgramInfo, patient_id: int, now
 
 def receive(pipeline: Pipeline, db: Engine, program: ProgramInfo, inbound: Inbound) -> HandleResult:
     """Handle one authenticated inbound SMS: pending numbers here, everything else the pipeline."""
-    with session_scope(db) as session:
-        identity = store.find_identity(session, CHANNEL, inbound.address)
-        patient = session.get(Patient, identity.patient_id) if identity else None
-        pending = identity is not None and identity.status == PENDING
-        # Stopped on SMS only (carrier error 21610) while the patient is still active: START
-        # from the phone re-subscribes this number (SMS-16); the engine sees nothing to undo.
-        resubscribing = (
-            identity is not None
-            and identity.status == "stopped"
-            and patient is not None
-            and patient.status != "stopped"
-            and _is_start(inbound.text)
-        )
+    identity_status, patient_status = number_statuses(db, inbound.address)
+    pending = identity_status == PENDING
+    # Stopped on SMS only (carrier error 21610) while the patient is still active: START from
+    # the phone re-subscribes this number (SMS-16); the engine sees nothing to undo.
+    resubscribing = (
+        identity_status == "stopped"
+        and patient_status not in (None, "stopped")
+        and _is_start(inbound.text)
+    )
     if not (pending or resubscribing) or _pipeline_must_answer(inbound.text):
         return pipeline.handle(inbound)
     return _handle_pending(db, program, inbound)
+
+
+def number_statuses(db: Engine, address: str) -> tuple[str | None, str | None]:
+    """(the number's SMS identity status, its patient's status), None for what does not exist.
+
+    One read, outside the write lock (a plain deferred transaction, no BEGIN IMMEDIATE): most
+    webhooks come from active numbers and go straight on to the pipeline, whose own write
+    transaction is the one that counts. `_handle_pending` reads the identity again under the
+    lock before it changes anything.
+    """
+    query = (
+        sa_select(col(ChannelIdentity.status), col(Patient.status))
+        .select_from(ChannelIdentity)
+        .outerjoin(Patient, col(Patient.id) == ChannelIdentity.patient_id)
+        .where(col(ChannelIdentity.channel) == CHANNEL, col(ChannelIdentity.address) == address)
+    )
+    with db.connect() as conn:
+        row = conn.execute(query).first()
+    return (None, None) if row is None else (row[0], row[1])
 
 
 def _is_start(text: str) -> bool:
