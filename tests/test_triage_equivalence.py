@@ -195,9 +195,33 @@ def test_same_result_for_any_text(text: str) -> None:
     _same(text)
 
 
-@pytest.mark.parametrize("text", case_texts()[::7] + hostile_texts()[::5])
-def test_same_normalised_text(text: str) -> None:
-    assert normalize_text(text) == frozen_normalize.normalize_text(text)
+def _same_normalised(text: str) -> None:
+    assert normalize_text(text) == frozen_normalize.normalize_text(text), repr(text)
+    assert match_key(text) == frozen_normalize.match_key(text), repr(text)
+
+
+def test_same_normalised_text_for_every_case_and_hostile_text() -> None:
+    for text in [*case_texts(), *hostile_texts(), *rules_texts()[::4]]:
+        _same_normalised(text)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=80))
+def test_same_normalised_text_for_any_ascii_text(text: str) -> None:
+    # every ASCII character, controls included: the fast path's whole domain
+    _same_normalised(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=80))
+def test_same_normalised_text_for_any_text(text: str) -> None:
+    _same_normalised(text)
+
+
+@pytest.mark.parametrize("code", range(128))
+def test_same_normalised_text_for_each_ascii_character(code: int) -> None:
+    for text in (chr(code), f"a{chr(code)}b", f"{chr(code)} 5 {chr(code)}", f"I{chr(code)}m"):
+        _same_normalised(text)
 
 
 def test_phrase_index_returns_exactly_the_phrases_find_does_not_turn_away() -> None:

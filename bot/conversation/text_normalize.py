@@ -49,12 +49,24 @@ def strip_accents(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+# ASCII text (most replies: "7", "yes", "my pain is 5 today") needs only the steps that can
+# change ASCII: control characters to spaces, lower case, "`" to "'". Same output as the full
+# path (tests/test_triage_equivalence.py), at a fraction of its cost; it runs on every message.
+_ASCII_CONTROLS = str.maketrans({chr(c): " " for c in (*range(32), 127)})
+_ASCII_NOT_WORD = str.maketrans(
+    {chr(c): " " for c in range(128) if not chr(c).isalnum() and chr(c) != "'"} | {"'": None}
+)
+
+
 def normalize_text(text: str) -> str:
     """Casefolded, accent-free, ASCII-digit form of `text`; punctuation and apostrophes kept.
 
     Invisible format characters (bidi marks, zero-width) are dropped, control characters become
     spaces, keycap emoji become their digit, any script's decimal digits become 0-9.
     """
+    if text.isascii():
+        text = text.translate(_ASCII_CONTROLS).lower().replace("`", "'")
+        return _SPACES.sub(" ", text).strip()
     text = "".join(_clean_char(c) for c in text)
     text = _KEYCAP.sub(r"\1", text).replace(_KEYCAP_TEN, " 10 ")
     text = unicodedata.normalize("NFKC", text).translate(_ARABIC_SEPARATORS)
@@ -77,8 +89,10 @@ def match_key(text: str) -> str:
     "Don't text me!" -> "dont text me"; "OPT-OUT" -> "opt out"; "Quite a bit!" -> "quite a bit".
     Emoji (symbol characters) are kept as words.
     """
-    text = normalize_text(text).replace("'", "")
-    text = "".join(c if _is_word_char(c) else " " for c in text)
+    text = normalize_text(text)
+    if text.isascii():  # an ASCII word character is a letter or digit (_is_word_char)
+        return _SPACES.sub(" ", text.translate(_ASCII_NOT_WORD)).strip()
+    text = "".join(c if _is_word_char(c) else " " for c in text.replace("'", ""))
     return _SPACES.sub(" ", text).strip()
 
 
