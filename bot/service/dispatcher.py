@@ -75,6 +75,7 @@ from bot.db.database import session_scope
 from bot.db.models import OutboxMessage, Patient
 from bot.service import send_rules
 from bot.service.priority_gate import PriorityGate
+from bot.service.reply_claim import claim_replies
 from bot.service.send_rules import ALWAYS_SENT_KINDS, PAUSABLE_KINDS, SendRules
 from bot.service.sent_records import Accepted, Allowance, SentRecords
 
@@ -110,6 +111,9 @@ AHEAD_PER_RECIPIENT = 3
 # A row cleared by the send rules in its claim goes without checking them again this soon
 # after; one that waited longer in its recipient's queue is checked again first.
 STILL_CLEARED_SECONDS = 0.2
+# A claim this young cannot have been taken by another worker (that needs the lease expired):
+# half the lease, a margin for clocks that differ between machines.
+UNCONTESTED_LEASE_SECONDS = LEASE.total_seconds() / 2
 # What staff are told when a safety reply could not be delivered (an urgent alert kind).
 UNDELIVERED_ALERT = "reply_undelivered"
 
@@ -177,16 +181,15 @@ class Dispatcher:
         whether a safety reply was among them."""
         if not ids or not channels:
             return 0, False
-        rows, _, locales = await asyncio.to_thread(
-            _claim,
+        rows, locales = await asyncio.to_thread(
+            claim_replies,
             self.db,
             list(channels),
             now,
-            len(ids),
-            ids=ids,
+            ids,
             held=set(self._held),
+            lease_end=now - LEASE,
             rules=self.rules,
-            check=True,
         )
         # Called from the request's own context: its replies go in line by its arrival.
         self._queue_all(rows, channels, now, locales, since=send_order.arrival())
@@ -395,8 +398,10 @@ class Dispatcher:
     ) -> bool:
         row, now, rules = item.row, item.now, self.rules
         urgent = send_rules.is_safety(row)
-        if urgent or time.monotonic() - item.cleared_at < STILL_CLEARED_SECONDS:
-            locale = item.locale  # cleared by the claim a moment ago (and ours since)
+        if self._only_ownership_matters(item) or (
+            time.monotonic() - item.cleared_at < STILL_CLEARED_SECONDS
+        ):
+            locale = item.locale  # cleared by the claim (and ours since; nothing could stop it)
         else:  # it waited in its recipient's queue: STOP or PAUSE may have come meanwhile
             verdict, locale = await asyncio.to_thread(
                 send_rules.verdict_now, self.db, row, now, rules
@@ -412,7 +417,11 @@ class Dispatcher:
             options=tuple(row.options),
             locale=locale or self.default_locale,
         )
-        if isinstance(channel, Paced) and await channel.wait_turn(envelope) > 0:
+        if (
+            isinstance(channel, Paced)
+            and await channel.wait_turn(envelope) > 0
+            and not self._only_ownership_matters(item)
+        ):
             # Time passed while the message waited for its slot: STOP (or PAUSE, or a hold)
             # may have come meanwhile, and nothing goes out after it.
             verdict, _ = await asyncio.to_thread(send_rules.verdict_now, self.db, row, now, rules)
@@ -421,13 +430,24 @@ class Dispatcher:
         if urgent:  # a safety reply takes no place in the allowance: nothing delays it
             return await self._send_and_record(channel, envelope, item, after)
         async with self._allowance(channel).place(since=item.since) as waited:
-            if waited > STILL_CLEARED_SECONDS:  # the records were slow: check the rules again
+            if waited > STILL_CLEARED_SECONDS and not self._only_ownership_matters(item):
+                # the records were slow: check the rules again
                 verdict, _ = await asyncio.to_thread(
                     send_rules.verdict_now, self.db, row, now, rules
                 )
                 if verdict != "send":
                     return False
             return await self._send_and_record(channel, envelope, item, after)
+
+    @staticmethod
+    def _only_ownership_matters(item: _Claimed) -> bool:
+        """Whether no re-read of the send rules could stop this row: a safety reply (it goes
+        whatever happens), or a row only ownership could stop (`send_rules.unstoppable`) while
+        its claim is young enough that no other worker can have taken it over."""
+        if send_rules.is_safety(item.row):
+            return True
+        young = time.monotonic() - item.cleared_at < UNCONTESTED_LEASE_SECONDS
+        return young and send_rules.unstoppable(item.row)
 
     async def _send_and_record(
         self,

@@ -110,6 +110,16 @@ def is_exempt(row: OutboxMessage) -> bool:
     return row.in_reply_to is not None or row.kind in ALWAYS_SENT_KINDS
 
 
+def unstoppable(row: OutboxMessage) -> bool:
+    """Whether no rule but the first (ownership) can stop this row, whatever the patient's or
+    the channel's state: a crisis or HELP reply, a confirmation, or a reply to the patient's
+    own message that is not a nudge (a nudge waits out a pause even as a reply). For these, a
+    re-check of the rules before the send would re-read the database to no effect."""
+    if row.kind in ALWAYS_SENT_KINDS:
+        return True
+    return row.in_reply_to is not None and row.kind not in PAUSABLE_KINDS
+
+
 def _may_send(row: OutboxMessage, patient: Patient | None) -> bool:
     """Opt-out is honoured before every send; answers to the patient's own message still go."""
     if row.patient_id is None:
