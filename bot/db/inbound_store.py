@@ -58,6 +58,20 @@ _FIND_PATIENT_AND_STATE = (
     .limit(1)
     .with_for_update(of=_conversation)
 )
+# The same, with the chat's own status (a button press: a blocked chat that presses is back).
+_FIND_CHAT_PATIENT = _FIND_PATIENT.add_columns(_identity.c.status.label("identity_status"))
+_FIND_CHAT_PATIENT_AND_STATE = _FIND_PATIENT_AND_STATE.add_columns(
+    _identity.c.status.label("identity_status")
+)
+_MARK_REACHABLE = (
+    update(_identity)
+    .where(
+        _identity.c.channel == bindparam("b_channel"),
+        _identity.c.address == bindparam("b_address"),
+        _identity.c.status == "unreachable",
+    )
+    .values(status="active")
+)
 _SAVE_STATE = update(_conversation).where(_conversation.c.patient_id == bindparam("b_patient_id"))
 _INSERT_STATE = insert(_conversation)
 _SET_STATUS = update(_patient).where(_patient.c.id == bindparam("b_patient_id"))
@@ -100,6 +114,30 @@ def find_patient_and_state(
     patient = dict(row._mapping)
     data = patient.pop("conversation_state")
     return patient, ConversationState.from_dict(dict(data) if data is not None else None)
+
+
+def find_chat_patient(
+    conn: Connection, channel: str, address: str
+) -> tuple[dict[str, Any], ConversationState, str] | None:
+    """`find_patient_and_state`, and the status of the chat itself (active, unreachable, ...)."""
+    params = {"b_channel": channel, "b_address": address}
+    row = conn.execute(_FIND_CHAT_PATIENT_AND_STATE, params).first()
+    if row is None:
+        row = conn.execute(_FIND_CHAT_PATIENT, params).first()
+        if row is None:
+            return None
+        patient = dict(row._mapping)
+        return patient, ConversationState(), patient.pop("identity_status")
+    patient = dict(row._mapping)
+    status = patient.pop("identity_status")
+    data = patient.pop("conversation_state")
+    state = ConversationState.from_dict(dict(data) if data is not None else None)
+    return patient, state, status
+
+
+def mark_reachable(conn: Connection, channel: str, address: str) -> None:
+    """A chat marked unreachable (the patient had blocked the bot) wrote to us: it is active."""
+    conn.execute(_MARK_REACHABLE, {"b_channel": channel, "b_address": address})
 
 
 def record_inbound(conn: Connection, inbound: Inbound, patient_id: int | None) -> int | None:

@@ -21,7 +21,6 @@ from bot.conversation.engine import language_menu
 from bot.conversation.i18n import Translator, translator
 from bot.conversation.keywords import Command, Keyword, classify
 from bot.conversation.messages import (
-    LANGUAGE_ITEM,
     ButtonPress,
     HandleResult,
     Inbound,
@@ -73,35 +72,11 @@ def _reachable_again(app: App, channel: str, address: str) -> None:
 def receive_press(app: App, inbound: Inbound) -> PressOutcome:
     """A pressed button, in one worker-thread step (the Telegram hot path): is the chat
     enrolled, is the button live, the pipeline's result, was the answer stored, and the
-    patient's language. One read before the pipeline's transaction and one after."""
-    press = inbound.button
-    assert press is not None
-    default = app.settings.default_locale
-    with Session(app.db) as session:
-        found = session.exec(
-            select(ChannelIdentity.status, Patient.id, Patient.locale)
-            .join(Patient, col(Patient.id) == col(ChannelIdentity.patient_id))
-            .where(
-                ChannelIdentity.channel == inbound.channel,
-                ChannelIdentity.address == inbound.address,
-            )
-        ).first()
-        if found is None or found[1] is None:
-            return PressOutcome(False, False, None, False, default)
-        status, patient_id, locale = found
-        state = store.load_state(session, patient_id, for_update=False)
-        live = app.conversation.button_is_live(state, press)
-    if status == "unreachable":
-        _reachable_again(app, inbound.channel, inbound.address)
-    if not live:
-        return PressOutcome(True, False, None, False, locale)
-    result = app.pipeline.handle(inbound)
-    stored = result.status == "processed" and answer_recorded(
-        app, inbound.channel, inbound.provider_message_id
-    )
-    if press.item_id == LANGUAGE_ITEM:  # the answer changed the language
-        locale = chat_locale(app, inbound.channel, inbound.address)
-    return PressOutcome(True, True, result, stored, locale)
+    patient's language, all in the one transaction that stores the answer
+    (`Pipeline.handle_press`)."""
+    pressed = app.pipeline.handle_press(inbound)
+    locale = pressed.locale or app.settings.default_locale
+    return PressOutcome(pressed.enrolled, pressed.live, pressed.result, pressed.stored, locale)
 
 
 def set_reachability(app: App, channel: str, address: str, *, blocked: bool) -> None:

@@ -7,6 +7,7 @@ patient should get back lands in the outbox, and the dispatcher sends it.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -34,6 +35,24 @@ Clock = Callable[[], datetime]
 # returns None to let the engine handle it. It may write rows in the same transaction.
 ReplyHook = Callable[[Session, Patient, ConversationState, Inbound, datetime], Step | None]
 _Row = TypeVar("_Row", bound=SQLModel)
+
+
+@dataclass(frozen=True)
+class Pressed:
+    """What became of a pressed button (`Pipeline.handle_press`)."""
+
+    enrolled: bool  # the chat belongs to a patient (else nothing was stored)
+    live: bool  # the button belongs to the question open now (else nothing was stored)
+    result: HandleResult | None = None  # when the press went through
+    stored: bool = False  # an answer was stored for it
+    locale: str | None = None  # the patient's language now (None for a stranger)
+
+
+@dataclass(frozen=True)
+class _Processed:
+    result: HandleResult
+    locale: str  # the patient's language after the message
+    answered: bool  # an answer was stored
 
 
 class Pipeline:
@@ -85,62 +104,97 @@ class Pipeline:
             if found is None:
                 return self._unknown_sender(conn, inbound, now)
             patient_row, state = found
-            patient_id: int = patient_row["id"]
-            inbound_id = inbound_store.record_inbound(conn, inbound, patient_id)
-            if inbound_id is None:
-                return HandleResult("duplicate")
-            rare = _RareEvents(conn, patient_row, inbound, inbound_id)
-            try:
-                steps = self._decide(rare, state, inbound, now)
-                outgoing: list[Outgoing] = []
-                before = state
-                for step in steps:
-                    self._store_events(rare, before, step, inbound, now)
-                    before = step.state
-                    outgoing.extend(step.outgoing)
-                    # The patient's own pain trend after a DVPRS; a completed survey is stored
-                    # through the ORM session, so without one there is nothing to add.
-                    if rare.used:
-                        outgoing.extend(
-                            trend.messages_after(
-                                rare.session,
-                                patient_id=patient_id,
-                                events=step.events,
-                                tr=translator(step.state.locale),
-                            )
+            return self._process(conn, inbound, patient_row, state, now).result
+
+    def handle_press(self, inbound: Inbound) -> Pressed:
+        """A pressed button (the Telegram hot path), in the one transaction that stores it: the
+        chat's patient and their state read (and locked), the button checked against the
+        question open now, and only a live press stored, through `handle`'s own steps. A press
+        from a chat that is not enrolled, or on an older question, stores nothing."""
+        press = inbound.button
+        assert press is not None
+        now = self._clock()
+        with self._db.begin() as conn:
+            found = inbound_store.find_chat_patient(conn, inbound.channel, inbound.address)
+            if found is None:
+                return Pressed(enrolled=False, live=False)
+            patient_row, state, identity_status = found
+            if identity_status == "unreachable":  # they unblocked the bot and pressed a button
+                inbound_store.mark_reachable(conn, inbound.channel, inbound.address)
+            if not self._conversation.button_is_live(state, press):
+                return Pressed(enrolled=True, live=False, locale=patient_row["locale"])
+            done = self._process(conn, inbound, patient_row, state, now)
+            return Pressed(True, True, done.result, done.answered, done.locale)
+
+    def _process(
+        self,
+        conn: Connection,
+        inbound: Inbound,
+        patient_row: dict[str, Any],
+        state: ConversationState,
+        now: datetime,
+    ) -> _Processed:
+        """One message of an enrolled patient, in the caller's transaction: stored (or found a
+        duplicate), decided, its events and the new state stored, its replies queued."""
+        patient_id: int = patient_row["id"]
+        inbound_id = inbound_store.record_inbound(conn, inbound, patient_id)
+        if inbound_id is None:
+            return _Processed(HandleResult("duplicate"), patient_row["locale"], answered=False)
+        rare = _RareEvents(conn, patient_row, inbound, inbound_id)
+        answered = False
+        try:
+            steps = self._decide(rare, state, inbound, now)
+            outgoing: list[Outgoing] = []
+            before = state
+            for step in steps:
+                answered = self._store_events(rare, before, step, inbound, now) or answered
+                before = step.state
+                outgoing.extend(step.outgoing)
+                # The patient's own pain trend after a DVPRS; a completed survey is stored
+                # through the ORM session, so without one there is nothing to add.
+                if rare.used:
+                    outgoing.extend(
+                        trend.messages_after(
+                            rare.session,
+                            patient_id=patient_id,
+                            events=step.events,
+                            tr=translator(step.state.locale),
                         )
-                        # a battery's sitting ended: when the next one comes (or NEXT now)
-                        outgoing.extend(
-                            sittings.messages_after(
-                                rare.session,
-                                patient=rare.patient,
-                                events=step.events,
-                                tr=translator(step.state.locale),
-                                now=now,
-                            )
+                    )
+                    # a battery's sitting ended: when the next one comes (or NEXT now)
+                    outgoing.extend(
+                        sittings.messages_after(
+                            rare.session,
+                            patient=rare.patient,
+                            events=step.events,
+                            tr=translator(step.state.locale),
+                            now=now,
                         )
-                rare.flush()
-            finally:
-                rare.close()
-            final_state = steps[-1].state if steps else state
-            inbound_store.save_state(
-                conn,
-                patient_id=patient_id,
-                state=final_state,
-                old_status=patient_row["status"],
-                now=now,
-            )
-            ids = inbound_store.enqueue(
-                conn,
-                patient_id=patient_id,
-                channel=inbound.channel,
-                address=inbound.address,
-                messages=outgoing,
-                dedupe_prefix=f"in:{inbound_id}",
-                now=now,
-                in_reply_to=inbound_id,
-            )
-            return HandleResult("processed", tuple(ids))
+                    )
+            rare.flush()
+            # the patient's language after this message (a language menu's answer changes it)
+            locale = rare.patient.locale if rare.used else patient_row["locale"]
+        finally:
+            rare.close()
+        final_state = steps[-1].state if steps else state
+        inbound_store.save_state(
+            conn,
+            patient_id=patient_id,
+            state=final_state,
+            old_status=patient_row["status"],
+            now=now,
+        )
+        ids = inbound_store.enqueue(
+            conn,
+            patient_id=patient_id,
+            channel=inbound.channel,
+            address=inbound.address,
+            messages=outgoing,
+            dedupe_prefix=f"in:{inbound_id}",
+            now=now,
+            in_reply_to=inbound_id,
+        )
+        return _Processed(HandleResult("processed", tuple(ids)), locale, answered=answered)
 
     def _store_events(
         self,
@@ -149,10 +203,13 @@ class Pipeline:
         step: Step,
         inbound: Inbound,
         now: datetime,
-    ) -> None:
-        """Answers through Core; any other event through the store's ORM functions, in order."""
+    ) -> bool:
+        """Answers through Core; any other event through the store's ORM functions, in order.
+        Whether an answer was stored."""
+        answered = False
         for event in step.events:
             if isinstance(event, AnswerRecorded):
+                answered = True
                 rare.flush()  # earlier ORM writes first, as one session would have done
                 inbound_store.record_answer(
                     rare.conn,
@@ -174,6 +231,7 @@ class Pipeline:
                 )
                 # DVPRS severe or well above baseline: staff hear of it, in this transaction
                 flag_completed(rare.session, completed, now)
+        return answered
 
     def _decide(
         self,
