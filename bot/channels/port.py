@@ -57,6 +57,16 @@ class ChannelPort(Protocol):
         its replies are queued and the dispatcher woken. Dedupes on the provider's id."""
         ...
 
+    async def receive_chat(
+        self, inbound: Inbound, *, command: tuple[str, str] | None, locale_hint: str
+    ) -> HandleResult:
+        """A chat message (or an edit of one, `inbound.edited`) in one step: whether the chat
+        is enrolled (and reachable again), then `enrol` for `/start <code>` from a new chat,
+        `refuse_stranger` for anything else from one (a stranger's edit is ignored),
+        `request_survey` of the DVPRS for `/pain`, and `receive` for the rest (`/start` from
+        an enrolled chat as the START keyword). `command` is a command's (name, argument)."""
+        ...
+
     async def is_enrolled(self, channel: str, address: str) -> bool:
         """Whether this address belongs to a patient (and mark a blocked chat reachable again,
         since it wrote to us)."""

@@ -11,6 +11,7 @@ their ids to the runtime, which sends them at once rather than at the next timer
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -76,12 +77,37 @@ class Backend:
 
     async def receive(self, inbound: Inbound) -> HandleResult:
         started = METRICS.inbound_started()
-        gate = INBOUND_GATES.get(inbound.channel)
-        if gate is not None:
-            result = await self._store(inbound, gate, self.app, inbound)
-        else:
-            result = await self._store(inbound, self.app.pipeline.handle, inbound)
+        result = await self._store(inbound, self._handler(inbound.channel), inbound)
         METRICS.inbound_handled(inbound.channel, result, started)
+        return self._woken(result)
+
+    def _handler(self, channel: str) -> Callable[[Inbound], HandleResult]:
+        """The pipeline, behind the channel's gate if it has one."""
+        gate = INBOUND_GATES.get(channel)
+        if gate is None:
+            return self.app.pipeline.handle
+        return functools.partial(gate, self.app)
+
+    async def receive_chat(
+        self, inbound: Inbound, *, command: tuple[str, str] | None, locale_hint: str
+    ) -> HandleResult:
+        started = METRICS.inbound_started()
+        try:
+            result, handled = await self._run(
+                chat_flows.receive_chat,
+                self.app,
+                inbound,
+                command,
+                locale_hint,
+                self._handler(inbound.channel),
+            )
+        except BackendUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - kept and alerted, never lost or retried for ever
+            result = await self._run(quarantine_inbound, self.app, inbound, exc)
+            handled = True
+        if handled:
+            METRICS.inbound_handled(inbound.channel, result, started)
         return self._woken(result)
 
     async def receive_press(self, inbound: Inbound) -> PressOutcome:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -77,6 +78,36 @@ def receive_press(app: App, inbound: Inbound) -> PressOutcome:
     pressed = app.pipeline.handle_press(inbound)
     locale = pressed.locale or app.settings.default_locale
     return PressOutcome(pressed.enrolled, pressed.live, pressed.result, pressed.stored, locale)
+
+
+ChatHandler = Callable[[Inbound], HandleResult]
+
+
+def receive_chat(
+    app: App,
+    inbound: Inbound,
+    command: tuple[str, str] | None,
+    locale_hint: str,
+    handle: ChatHandler,
+) -> tuple[HandleResult, bool]:
+    """A chat message (or an edit of one), in one worker-thread step: whether the chat is
+    enrolled (a chat that writes again is reachable again), then what it asks for: `/start
+    <code>` from a new chat enrols it, any other message from a stranger gets how to join (a
+    stranger's edit, nothing), `/pain` starts a DVPRS, and the rest goes to `handle` (the
+    pipeline, through the channel's gate). Returns the result, and whether `handle` ran."""
+    enrolled = is_enrolled(app, inbound.channel, inbound.address)
+    name, argument = command if command is not None else ("", "")
+    if inbound.edited:  # triaged again when it is a patient's; a stranger's is not read
+        return (handle(inbound), True) if enrolled else (HandleResult("unknown_sender"), False)
+    if name == "start" and argument and not enrolled:
+        return enrol_with_code(app, inbound, argument, locale_hint), False
+    if not enrolled:
+        return not_enrolled(app, inbound, locale_hint), False
+    if name == "pain":
+        return request_survey(app, inbound, PAIN_INSTRUMENT), False
+    if name == "start":  # enrolled already: START as a keyword
+        inbound = dataclasses.replace(inbound, text="/start")
+    return handle(inbound), True
 
 
 def set_reachability(app: App, channel: str, address: str, *, blocked: bool) -> None:

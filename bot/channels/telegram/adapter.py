@@ -79,7 +79,6 @@ UNLIMITED_SENDS = 16
 CONCURRENT_UPDATES = 32  # updates of different chats handled at once
 CONNECTIONS = CONCURRENT_UPDATES + UNLIMITED_SENDS
 POOL_WAIT_SECONDS = 30.0
-PAIN_INSTRUMENT = "dvprs"  # what /pain asks for
 # At shutdown, the answers to button presses still under way get this long to go out.
 STOP_PRESS_REPLIES_SECONDS = 5.0
 
@@ -279,20 +278,17 @@ class TelegramChannel:
     async def _on_edit(self, message: Message) -> None:
         """An edited message is triaged again (the pipeline never reads it as a new answer)."""
         address = str(message.chat.id)
-        if not await self._port.is_enrolled(self.name, address):
-            return
         edited_at = int(message.edit_date.timestamp()) if message.edit_date else 0
-        await self._port.receive(
-            Inbound(
-                channel=self.name,
-                address=address,
-                # each edit is its own message; a redelivered edit repeats its id
-                provider_message_id=f"tg-edit-{address}-{message.message_id}-{edited_at}",
-                text=message.text or message.caption or "",
-                received_at=self._port.now(),
-                edited=True,
-            )
+        inbound = Inbound(
+            channel=self.name,
+            address=address,
+            # each edit is its own message; a redelivered edit repeats its id
+            provider_message_id=f"tg-edit-{address}-{message.message_id}-{edited_at}",
+            text=message.text or message.caption or "",
+            received_at=self._port.now(),
+            edited=True,
         )
+        await self._port.receive_chat(inbound, command=None, locale_hint=self._default_locale)
 
     async def _on_message(self, message: Message) -> None:
         address = str(message.chat.id)
@@ -311,18 +307,9 @@ class TelegramChannel:
             received_at=self._port.now(),
             media=None if raw else _media_kind(message),
         )
-        port = self._port
-        enrolled = await port.is_enrolled(self.name, address)
-        if command and command[0] == "start" and command[1] and not enrolled:
-            await port.enrol(inbound, command[1], hint)
-        elif not enrolled:
-            await port.refuse_stranger(inbound, hint)
-        elif command and command[0] == "pain":
-            await port.request_survey(inbound, PAIN_INSTRUMENT)
-        elif command and command[0] == "start":  # enrolled already: START as a keyword
-            await port.receive(_with_text(inbound, "/start"))
-        else:
-            await port.receive(inbound)
+        # One step through the port (one worker thread): enrolled? then enrol, refuse, start
+        # the DVPRS (/pain) or handle the message.
+        await self._port.receive_chat(inbound, command=command, locale_hint=hint)
 
     async def _on_button(self, query: CallbackQuery) -> None:
         message = query.message
@@ -476,17 +463,6 @@ def _chat_id(message: OutboundEnvelope) -> int:
         return int(message.address)
     except ValueError:
         raise FinalSendError("not a Telegram chat id", code="bad_address") from None
-
-
-def _with_text(inbound: Inbound, text: str) -> Inbound:
-    return Inbound(
-        inbound.channel,
-        inbound.address,
-        inbound.provider_message_id,
-        text,
-        inbound.received_at,
-        inbound.button,
-    )
 
 
 class TelegramSettings(Protocol):
