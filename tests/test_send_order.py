@@ -11,8 +11,11 @@ from __future__ import annotations
 import asyncio
 import time
 
+from telegram import Update
+
 from bot.channels import send_order
 from bot.channels.base import OutboundEnvelope
+from bot.channels.telegram.update_order import ArrivalQueue, PerChatUpdates
 from bot.conversation.messages import Outgoing
 from bot.db import store
 from bot.db.database import session_scope
@@ -186,3 +189,39 @@ async def test_the_sweep_stamps_a_row_by_its_age_and_a_crisis_answer_as_urgent(
     assert stamps[new].since - stamps[old].since >= 59.0  # the minute it waited is kept
     assert stamps[old].since <= before - 59.0
     app.db.dispose()
+
+
+# ---- a polled update is stamped when it came, not when it got a place ---------------------
+
+
+async def test_a_polled_update_carries_the_time_it_was_queued() -> None:
+    queue = ArrivalQueue()
+    processor = PerChatUpdates(1, arrivals=queue)  # one update handled at a time
+    updates = [Update.de_json({"update_id": n, "message": _message(n)}, None) for n in (1, 2)]
+    for update in updates:
+        await queue.put(update)
+    queued_by = time.monotonic()
+    stamps: dict[int, send_order.SendOrder | None] = {}
+    release = asyncio.Event()
+
+    async def handle(update: Update, *, hold: bool) -> None:
+        if hold:
+            await release.wait()
+        stamps[update.update_id] = send_order.stamp()
+
+    first = asyncio.create_task(processor.process_update(updates[0], handle(updates[0], hold=True)))
+    second = asyncio.create_task(
+        processor.process_update(updates[1], handle(updates[1], hold=False))
+    )
+    await asyncio.sleep(0.05)  # the second waits for the only place meanwhile
+    release.set()
+    await asyncio.gather(first, second)
+    for update in updates:
+        stamp = stamps[update.update_id]
+        assert stamp is not None and stamp.since <= queued_by
+    assert not queue.arrived  # each note is used once
+
+
+def _message(n: int) -> dict[str, object]:
+    chat = {"id": 1000 + n, "type": "private"}
+    return {"message_id": n, "date": 0, "chat": chat, "text": "4"}

@@ -46,7 +46,7 @@ from bot.channels.telegram.commands import publish_command_menus, read_command
 from bot.channels.telegram.fair_limiter import FairRateLimiter
 from bot.channels.telegram.redaction import protect_token
 from bot.channels.telegram.render import keyboard, parse_callback, pressed_label
-from bot.channels.telegram.update_order import PerChatUpdates
+from bot.channels.telegram.update_order import ArrivalQueue, PerChatUpdates
 from bot.channels.telegram.updates import update_problem
 from bot.conversation.bidi import for_language, is_rtl
 from bot.conversation.i18n import normalize_locale, translator
@@ -141,6 +141,7 @@ class TelegramChannel:
         # answer waits behind at most these), enough to fill a distant Bot API when it does not.
         self.send_concurrency = LIMITED_SENDS if overall_per_second else UNLIMITED_SENDS
         api = api_base_url.rstrip("/")
+        arrivals = ArrivalQueue()
         builder = (
             Application.builder()
             .token(token)
@@ -154,7 +155,8 @@ class TelegramChannel:
                     max_retries=retries_after_429,
                 )
             )
-            .concurrent_updates(PerChatUpdates(CONCURRENT_UPDATES))  # chats side by side
+            .update_queue(arrivals)  # notes when each polled update came (send_order.py)
+            .concurrent_updates(PerChatUpdates(CONCURRENT_UPDATES, arrivals=arrivals))
             # httpx's pool bookkeeping grows with connections x requests waiting: PTB's default
             # of 256 connections cost more CPU than the answers did (harness notes, py-spy).
             # Our concurrency is bounded (updates above, sends by the dispatcher's gate), so
@@ -258,9 +260,11 @@ class TelegramChannel:
 
     async def handle_update(self, update: Update) -> None:
         """One update from Telegram, whichever way it came. What it sends (the answer to a
-        button, the edit, the replies) waits in line by this update's arrival (send_order.py)."""
+        button, the edit, the replies) waits in line by this update's arrival (send_order.py):
+        stamped as it was received when polled (update_order.py), else now (a webhook's)."""
+        arrived = send_order.stamp()
         try:
-            with send_order.serving(time.monotonic()):
+            with send_order.serving(arrived.since if arrived else time.monotonic()):
                 await self._handle(update)
         finally:
             self.updates_handled += 1
