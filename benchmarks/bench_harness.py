@@ -19,7 +19,8 @@ stored exactly once, every survey complete. Ratios printed against issue 16's ta
 The patients' wait is `next_question_ms`: from an answer to the next question the patient can
 answer. Environment: PATHBOT_HARNESS_RUNS (repeats, default 1), PATHBOT_HARNESS_N ("50,200"),
 PATHBOT_HARNESS_RTT_MS ("0,50": the emulated Bot API round trip), PATHBOT_HARNESS_LIMITS ("off,on":
-Telegram's limits; "on" alone runs only the limit-bound settings, and no peer, which has none).
+Telegram's limits; "on" alone runs only the limit-bound settings, and no peer, which has none),
+PATHBOT_HARNESS_KEEP (a folder: each run's full robot result is kept there).
 """
 
 from __future__ import annotations
@@ -278,6 +279,7 @@ def run_pathbot(harness: Path, setting: Setting, url: str) -> Result:
                 time.sleep(1.0)
                 robot.send_signal(signal.SIGTERM)  # it prints its result over the answer window
                 raw = _result(work, robot, bot)
+                _keep(work, setting)
             finally:
                 try:
                     if spy is not None:
@@ -288,6 +290,16 @@ def run_pathbot(harness: Path, setting: Setting, url: str) -> Result:
                     _stop(bot, 30)
     ok, note = _stored(url, setting.patients)
     return _summary(raw, ok, note)
+
+
+def _keep(work: Path, setting: Setting) -> None:
+    """The robot's whole result (per-method calls, the window, every percentile) is kept in
+    PATHBOT_HARNESS_KEEP=<folder> when set; the table shows only its headline figures."""
+    folder = os.environ.get("PATHBOT_HARNESS_KEEP")
+    if folder:
+        out = Path(folder) / f"{setting.label.replace(' ', '_')}-{int(time.time())}.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text((work / "result.json").read_text())
 
 
 def _profiler(pid: int, setting: Setting) -> subprocess.Popen[bytes] | None:
