@@ -202,7 +202,7 @@ async def test_one_chat_is_paced_and_no_other_chat_waits_for_it(
 async def test_a_crisis_answer_overtakes_200_strangers_waiting_for_the_rate_limit(
     db_url: str, clock: FakeClock
 ) -> None:
-    """200 refusals to 200 chats wait for Telegram's overall limit (PTB's AIORateLimiter, here
+    """200 refusals to 200 chats wait for Telegram's overall limit (the FairRateLimiter, here
     20 a second); a patient's crisis answer queued meanwhile takes the next free place.
 
     20, not Telegram's 30: the backlog then lasts 10 s, so on a loaded machine it is still there

@@ -71,7 +71,12 @@ DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 
 CHANNEL = "telegram"
-LIMITED_SENDS = 4
+# Sends the dispatcher lets into the limiter's line at once while Telegram's limits are kept.
+# The line is in the order the causes arrived, crisis answers and HELP texts first
+# (fair_limiter.py), so a crisis answer no longer waits behind these; with only 4, the next
+# questions reached the line in fours and the presses' edits (which go there straight from the
+# update) took the slots meanwhile, ahead of questions whose patients had answered earlier.
+LIMITED_SENDS = 16
 # Bot API calls in flight at once while Telegram's limits are kept: the others wait in the
 # limiter's line, in the order their causes arrived (fair_limiter.py).
 LIMITED_PLACES = 4
@@ -137,8 +142,7 @@ class TelegramChannel:
         self._secret = webhook_secret or ""
         self._default_locale = default_locale
         self._pacer = ChatPacer(per_chat_interval)
-        # Sends the dispatcher lets wait in PTB's limiter at once: few when it limits (a crisis
-        # answer waits behind at most these), enough to fill a distant Bot API when it does not.
+        # Sends the dispatcher lets into the limiter at once (see LIMITED_SENDS).
         self.send_concurrency = LIMITED_SENDS if overall_per_second else UNLIMITED_SENDS
         api = api_base_url.rstrip("/")
         arrivals = ArrivalQueue()
