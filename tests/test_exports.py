@@ -18,7 +18,7 @@ from bot.clinic.exports.csv_long import (
     BATCH,
     export_formats,
     export_responses_csv,
-    iter_long_rows,
+    long_csv_chunks,
     long_query,
 )
 from bot.clinic.exports.csv_wide import export_wide_csv
@@ -192,10 +192,11 @@ def test_every_format_is_registered() -> None:
 def test_long_export_streams_with_yield_per(app: App) -> None:
     """Flat memory, checked structurally: a generator over a `yield_per` query."""
     assert long_query(NO_FILTER).get_execution_options()["yield_per"] == BATCH
-    rows = iter_long_rows(app.db)
-    assert inspect.isgenerator(rows)
-    assert next(rows)[0] == "S-001"
-    rows.close()
+    chunks = long_csv_chunks(app.db)
+    assert inspect.isgenerator(chunks)
+    rows, text = next(chunks)
+    assert text.startswith("S-001,") and text.count("\n") == rows
+    chunks.close()
 
 
 def test_per_assignment_formats_read_in_pages(app: App) -> None:
