@@ -1,6 +1,7 @@
 """The long CSV written a column at a time is byte for byte what the row-at-a-time writer it
 replaced wrote (a frozen copy below), over hostile cells, every filter and several batches, on
-both databases."""
+both databases. The frozen copy writes its rows with CsvWriter, csv.writer's format with a lone
+"\r" quoted (tests/test_csv_text.py): the one change made to the format since."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from bot.clinic.exports.cells import safe_cell
 from bot.clinic.exports.csv_long import BATCH, export_responses_csv, long_columns
+from bot.clinic.exports.csv_text import CsvWriter
 from bot.clinic.exports.records import ExportFilter, patient_scope
 from bot.db import store
 from bot.db.database import make_engine, session_scope, upgrade
@@ -36,6 +38,8 @@ HOSTILE = [
     "@SUM(A1)",
     "\tTab first",
     "\rCR first",
+    "pain\r5",
+    "end\r",
     " spaces around ",
     "ünïcödé 痛み ألم",
     'emoji 😀, and "quotes"',
@@ -94,7 +98,7 @@ def _old_rows(db: Engine, flt: ExportFilter) -> Iterator[tuple[Any, ...]]:
 
 
 def old_export(db: Engine, out: TextIO, flt: ExportFilter) -> int:
-    writer = csv.writer(out, lineterminator="\n")
+    writer = CsvWriter(out)
     writer.writerow(long_columns(flt))
     count = 0
     for row in _old_rows(db, flt):
@@ -185,3 +189,16 @@ def test_an_empty_export_is_the_header_alone(sqlite_url: str) -> None:
     assert old_export(db, old, ExportFilter()) == export_responses_csv(db, new) == 0
     assert new.getvalue() == old.getvalue() == ",".join(long_columns(ExportFilter())) + "\n"
     db.dispose()
+
+
+def test_every_row_reads_back_whole(hostile_db: Engine) -> None:
+    """Read back by a csv reader, as a spreadsheet would: as many rows as written, each with its
+    columns, a patient's "\r" and "\n" inside their cell."""
+    flt = ExportFilter(with_names=True)
+    out = io.StringIO(newline="")
+    count = export_responses_csv(hostile_db, out, flt)
+    header, *rows = list(csv.reader(io.StringIO(out.getvalue(), newline="")))
+    assert header == list(long_columns(flt)) and len(rows) == count
+    assert {len(row) for row in rows} == {len(header)}
+    texts = {row[header.index("raw_text")] for row in rows}
+    assert {"pain\r5", "end\rend\r", "line\nbreak"} <= texts

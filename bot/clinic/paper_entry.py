@@ -5,7 +5,6 @@ scores it exactly as it does an uploaded file. Nothing here decides what is vali
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from bot.clinic.exports.csv_text import CsvWriter
 from bot.db.models import Cohort, Event, Patient, SurveyAssignment
 from bot.db.schedule_models import PlannedSurvey, SurveyPlanEntry
 from surveys.loader import load_instrument
@@ -64,7 +64,7 @@ def form_csv(
     """The form as the importer's CSV: one row per item, the option code the patient ticked
     (or status skipped). `answers` maps item id -> option code text or SKIPPED."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = CsvWriter(out)
     writer.writerow(COLUMNS)
     a = target.assignment
     for item in target.instrument.items:

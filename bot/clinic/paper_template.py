@@ -7,9 +7,9 @@ value and answered_at.
 
 from __future__ import annotations
 
-import csv
 import io
 
+from bot.clinic.exports.csv_text import CsvWriter
 from surveys.loader import load_instrument
 
 COLUMNS = (
@@ -30,7 +30,7 @@ COLUMNS = (
 def template_csv(instrument_id: str, version: str | None = None) -> str:
     instrument = load_instrument(instrument_id, version)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = CsvWriter(out)
     writer.writerow(COLUMNS)
     for item in instrument.items:
         allowed = " | ".join(

@@ -18,6 +18,7 @@ from sqlalchemy.types import NullType
 from sqlmodel import col, select
 
 from bot.clinic.exports.cells import FORMULA_STARTS, safe_cell
+from bot.clinic.exports.csv_text import NEEDS_QUOTES, csv_line, quoted
 from bot.clinic.exports.records import ExportFilter, check_filter, patient_scope
 from bot.db.models import ItemResponse, Patient, SurveyAssignment
 
@@ -101,7 +102,8 @@ def long_csv_chunks(db: Engine, flt: ExportFilter = NO_FILTER) -> Iterator[tuple
 
     Column-wise: each batch is turned into columns and each column formatted in one pass
     (`_cells_of`), which is several times faster than a csv.writer call per row; the text is
-    byte for byte what csv.writer(lineterminator="\n") wrote (tests/test_csv_long_columns.py).
+    byte for byte what csv.writer(lineterminator="\n") wrote (tests/test_csv_long_columns.py),
+    but for a lone "\r", which that left bare, breaking the row (bot/clinic/exports/csv_text.py).
     """
     with db.connect() as conn:
         formats = _column_formats(flt, _datetime_parser(db))
@@ -142,10 +144,6 @@ def _column_formats(
     ]
 
 
-# What makes csv.writer (QUOTE_MINIMAL, lineterminator "\n") quote a field.
-NEEDS_QUOTES = (",", '"', "\n")
-
-
 def _quoted_column(*, safe: bool) -> Cells:
     def cells(column: Column) -> list[str]:
         texts = _safe_cells(column) if safe else list(column)
@@ -169,10 +167,6 @@ def _safe_cells(column: Column) -> list[str]:
     if not any(mark in joined for mark in _FORMULA_MARKS):
         return list(column)
     return [safe_cell(text) for text in column]
-
-
-def quoted(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
 
 
 def _numbers(column: Column) -> list[str]:
@@ -201,7 +195,7 @@ def _iso_utc(column: Column, parse: Callable[[Any], datetime] | None) -> list[st
 
 def export_responses_csv(db: Engine, out: TextIO, flt: ExportFilter = NO_FILTER) -> int:
     """Write the long CSV to `out`; returns the number of data rows."""
-    out.write(",".join(_quoted_column(safe=False)(long_columns(flt))) + "\n")
+    out.write(csv_line(long_columns(flt)))
     count = 0
     for rows, text in long_csv_chunks(db, flt):
         out.write(text)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 from typing import Any, TextIO
 
 from sqlalchemy import Engine
 
 from bot.clinic.exports.cells import safe_value
+from bot.clinic.exports.csv_text import CsvWriter
 from bot.clinic.exports.records import (
     AssignmentRecord,
     ExportFilter,
@@ -75,7 +75,7 @@ def base_values(record: AssignmentRecord, flt: ExportFilter) -> list[Any]:
 def export_wide_csv(db: Engine, out: TextIO, flt: ExportFilter) -> int:
     """Write the wide CSV; returns the number of assignments."""
     base, items, scores = wide_columns(instruments_present(db, flt), flt)
-    writer = csv.writer(out, lineterminator="\n")
+    writer = CsvWriter(out)
     writer.writerow([*base, *items, *(f"{i}.{s}.{f}" for i, s, f in scores)])
     count = 0
     for record in iter_completed(db, flt):

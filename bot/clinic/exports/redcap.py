@@ -10,7 +10,6 @@ Variable names are lower case letters, digits and underscores, as REDCap require
 
 from __future__ import annotations
 
-import csv
 import re
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from typing import Any, TextIO
 from sqlalchemy import Engine
 
 from bot.clinic.exports.cells import safe_cell, safe_value
+from bot.clinic.exports.csv_text import CsvWriter
 from bot.clinic.exports.records import (
     AssignmentRecord,
     ExportFilter,
@@ -122,7 +122,7 @@ def export_redcap(db: Engine, out: TextIO, flt: ExportFilter) -> int:
             row[column] = record.answers.get(item_id)
         for scale, f, column in layout.scores.get(iid, []):
             row[column] = score_value(record, scale, f)
-    writer = csv.writer(out, lineterminator="\n")
+    writer = CsvWriter(out)
     writer.writerow(header)
     for (study_id, event), values in sorted(rows.items()):
         cells = [safe_cell(study_id), event]
@@ -134,7 +134,7 @@ def export_redcap(db: Engine, out: TextIO, flt: ExportFilter) -> int:
 def write_dictionary(db: Engine, out: TextIO, flt: ExportFilter) -> int:
     """Write REDCap's data dictionary for the export; returns the number of fields."""
     layout = _Layout(instruments_present(db, flt))
-    writer = csv.writer(out, lineterminator="\n")
+    writer = CsvWriter(out)
     writer.writerow(DICTIONARY_COLUMNS)
     fields = [_field("record_id", "patient", "text", "Study id", identifier=False)]
     for iid, instrument in layout.instruments.items():
