@@ -42,6 +42,7 @@ from bot.channels.base import (
     Secret,
 )
 from bot.channels.port import BackendUnavailable, ChannelPort
+from bot.channels.telegram.bounded_request import CONNECTIONS, BoundedRequest
 from bot.channels.telegram.commands import publish_command_menus, read_command
 from bot.channels.telegram.fair_limiter import FairRateLimiter
 from bot.channels.telegram.redaction import protect_token
@@ -82,8 +83,6 @@ LIMITED_SENDS = 16
 LIMITED_PLACES = 4
 UNLIMITED_SENDS = 16
 CONCURRENT_UPDATES = 32  # updates of different chats handled at once
-CONNECTIONS = CONCURRENT_UPDATES + UNLIMITED_SENDS
-POOL_WAIT_SECONDS = 30.0
 # At shutdown, the answers to button presses still under way get this long to go out.
 STOP_PRESS_REPLIES_SECONDS = 5.0
 
@@ -161,12 +160,9 @@ class TelegramChannel:
             )
             .update_queue(arrivals)  # notes when each polled update came (send_order.py)
             .concurrent_updates(PerChatUpdates(CONCURRENT_UPDATES, arrivals=arrivals))
-            # httpx's pool bookkeeping grows with connections x requests waiting: PTB's default
-            # of 256 connections cost more CPU than the answers did (harness notes, py-spy).
-            # Our concurrency is bounded (updates above, sends by the dispatcher's gate), so
-            # this many connections always suffice; a request waits for one rather than fails.
-            .connection_pool_size(CONNECTIONS)
-            .pool_timeout(POOL_WAIT_SECONDS)
+            # A few connections, and a first-come line in front of them instead of a wait in
+            # httpx's pool (bot/channels/telegram/bounded_request.py).
+            .request(BoundedRequest(CONNECTIONS))
         )
         if webhook_url:
             builder = builder.updater(None)  # pathbot's ASGI app receives the updates
