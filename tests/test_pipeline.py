@@ -11,6 +11,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from bot.channels.console import ConsoleChannel
+from bot.conversation import keywords, triage
 from bot.conversation.messages import Inbound
 from bot.db import inbound_store, store
 from bot.db.database import session_scope
@@ -24,6 +25,7 @@ from bot.db.models import (
     Score,
     SurveyAssignment,
 )
+from bot.service import pipeline as pipeline_module
 from bot.service.app import App, build_app
 from bot.service.dispatcher import dispatch_pending
 from bot.service.settings import Settings
@@ -185,6 +187,62 @@ def test_crisis_reply_alert_and_hold(app: App, clock: FakeClock) -> None:
     assert _rows(app, ItemResponse) == []  # held until staff clear it
     (patient,) = _rows(app, Patient)
     assert patient.status == "crisis_hold"
+
+
+def test_triage_runs_before_the_transaction_and_still_puts_crisis_first(
+    app: App, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Triage is pure: it runs with no connection taken (no write lock held), and its result
+    # still decides first (crisis resources before anything else).
+    p = Patient1(app, clock)
+    p.start("dvprs")
+    seen: list[tuple[int, int]] = []
+    real_assess = triage.assess
+
+    def assess(text: str) -> triage.TriageResult:
+        seen.append((app.db.pool.checkedout(), real_assess(text).tier))
+        return real_assess(text)
+
+    monkeypatch.setattr(triage, "assess", assess)
+    p.say("7")
+    p.say("I want to kill myself")
+    assert seen == [(0, 0), (0, 1)]
+    assert "988" in p.last
+    assert [r.coded_value for r in _rows(app, ItemResponse)] == [7]
+    (alert,) = [a for a in _rows(app, Alert) if a.kind == "crisis"]
+    assert alert.tier == 1
+
+
+def test_a_plain_answer_builds_no_orm_rows(
+    app: App, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The reply hooks (an RSVP "C") get the message's ORM session and patient on first use: an
+    # answer they let pass costs no ORM session and no Patient object.
+    p = Patient1(app, clock)
+    p.start("dvprs")
+    sessions: list[object] = []
+    patients: list[object] = []
+    monkeypatch.setattr(
+        pipeline_module._RareEvents, "session", property(lambda self: sessions.append(self))
+    )
+    monkeypatch.setattr(
+        pipeline_module._RareEvents, "patient", property(lambda self: patients.append(self))
+    )
+    assert p.say("7") == "processed"
+    assert p.say("three") == "processed"
+    assert (sessions, patients) == ([], [])
+    assert [r.coded_value for r in _rows(app, ItemResponse)] == [7, 3]
+
+
+def test_rules_are_compiled_when_the_app_is_built(db_url: str, clock: FakeClock) -> None:
+    triage.load_rules.cache_clear()
+    keywords.load_rules.cache_clear()
+    built = build_app(Settings(_env_file=None), database_url=db_url, clock=clock)  # type: ignore[call-arg]
+    try:
+        assert triage.load_rules.cache_info().currsize == 1
+        assert keywords.load_rules.cache_info().currsize == 1
+    finally:
+        built.db.dispose()
 
 
 def test_unknown_sender_gets_one_polite_reply(app: App, clock: FakeClock) -> None:

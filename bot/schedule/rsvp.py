@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from importlib import resources
+from typing import Protocol
 
 import yaml
 from sqlmodel import Session, col, select
@@ -39,11 +40,25 @@ def is_not_coming(text: str) -> bool:
     return match_key(text) in not_coming_words()
 
 
+class MessageRows(Protocol):
+    """The ORM side of the message being handled, made on first use (the pipeline's rows)."""
+
+    @property
+    def session(self) -> Session: ...
+
+    @property
+    def patient(self) -> Patient: ...
+
+
 def handle_rsvp_reply(
-    session: Session, patient: Patient, state: ConversationState, inbound: Inbound, now: datetime
+    rows: MessageRows, state: ConversationState, inbound: Inbound, now: datetime
 ) -> Step | None:
-    """A pipeline reply hook: the Step answering an "I can't come", or None for other text."""
-    if not is_not_coming(inbound.text) or patient.id is None:
+    """A pipeline reply hook: the Step answering an "I can't come", or None for other text.
+    The ORM session and patient are asked for only once the text is an "I can't come"."""
+    if not is_not_coming(inbound.text):
+        return None
+    session, patient = rows.session, rows.patient
+    if patient.id is None:
         return None
     event = _reminded_upcoming_event(session, patient.id, now)
     if event is None:

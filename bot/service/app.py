@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
-from bot.conversation import clinic_texts
+from bot.conversation import clinic_texts, keywords, triage
 from bot.conversation.clinic_texts import ProgramInfo
 from bot.conversation.engine import ConversationEngine
 from bot.conversation.i18n import translator
@@ -75,6 +75,10 @@ def build_app(
     freeze every request; its engine refuses such work (bot/db/database.py)."""
     url = database_url or settings.database_url
     program = program_info(settings)  # a wrong clinic texts file stops the start, first
+    # The crisis and keyword rules are read and compiled now, not by the first message (which
+    # would wait a second for it), and a broken rules file stops the start with its name.
+    triage.load_rules()
+    keywords.load_rules()
     if migrate:
         upgrade(url)
     db = make_engine(url, settings.database_timeouts)

@@ -32,8 +32,10 @@ from surveys.loader import load_instrument
 
 Clock = Callable[[], datetime]
 # Answers plain text (not crisis, not a keyword) before the engine does, e.g. an RSVP "C";
-# returns None to let the engine handle it. It may write rows in the same transaction.
-ReplyHook = Callable[[Session, Patient, ConversationState, Inbound, datetime], Step | None]
+# returns None to let the engine handle it. It may write rows in the same transaction, through
+# the message's ORM session and patient, which are made when the hook first asks for them: a
+# hook that lets the text pass without looking (most answers) costs no ORM work.
+ReplyHook = Callable[["_RareEvents", ConversationState, Inbound, datetime], Step | None]
 _Row = TypeVar("_Row", bound=SQLModel)
 
 
@@ -96,6 +98,9 @@ class Pipeline:
 
     def handle(self, inbound: Inbound) -> HandleResult:
         now = self._clock()
+        # Triage is pure (the text in, a tier out), so it runs before the transaction opens:
+        # the write lock (BEGIN IMMEDIATE on SQLite) is not held while it reads the text.
+        assessment = triage.assess(inbound.text) if _is_triaged(inbound) else None
         # Core statements on one connection, one transaction (engine.begin commits or rolls
         # back): this runs for every message received. Rarer events get an ORM session bound
         # to the same connection (_RareEvents), so they still land in the same transaction.
@@ -104,7 +109,7 @@ class Pipeline:
             if found is None:
                 return self._unknown_sender(conn, inbound, now)
             patient_row, state = found
-            return self._process(conn, inbound, patient_row, state, now).result
+            return self._process(conn, inbound, patient_row, state, assessment, now).result
 
     def handle_press(self, inbound: Inbound) -> Pressed:
         """A pressed button (the Telegram hot path), in the one transaction that stores it: the
@@ -123,7 +128,7 @@ class Pipeline:
                 inbound_store.mark_reachable(conn, inbound.channel, inbound.address)
             if not self._conversation.button_is_live(state, press):
                 return Pressed(enrolled=True, live=False, locale=patient_row["locale"])
-            done = self._process(conn, inbound, patient_row, state, now)
+            done = self._process(conn, inbound, patient_row, state, None, now)  # not triaged
             return Pressed(True, True, done.result, done.answered, done.locale)
 
     def _process(
@@ -132,10 +137,12 @@ class Pipeline:
         inbound: Inbound,
         patient_row: dict[str, Any],
         state: ConversationState,
+        assessment: triage.TriageResult | None,
         now: datetime,
     ) -> _Processed:
         """One message of an enrolled patient, in the caller's transaction: stored (or found a
-        duplicate), decided, its events and the new state stored, its replies queued."""
+        duplicate), decided, its events and the new state stored, its replies queued.
+        `assessment`: the message's triage, done before the transaction (when _is_triaged)."""
         patient_id: int = patient_row["id"]
         inbound_id = inbound_store.record_inbound(conn, inbound, patient_id)
         if inbound_id is None:
@@ -143,7 +150,7 @@ class Pipeline:
         rare = _RareEvents(conn, patient_row, inbound, inbound_id)
         answered = False
         try:
-            steps = self._decide(rare, state, inbound, now)
+            steps = self._decide(rare, state, inbound, assessment, now)
             outgoing: list[Outgoing] = []
             before = state
             for step in steps:
@@ -238,15 +245,17 @@ class Pipeline:
         rare: _RareEvents,
         state: ConversationState,
         inbound: Inbound,
+        assessment: triage.TriageResult | None,
         now: datetime,
     ) -> list[Step]:
         """Safety first: crisis language, then opt-out and other keywords, then reply hooks
-        (an RSVP "C"), then answers. Triage and keywords run once per message."""
+        (an RSVP "C"), then answers. Triage (`assessment`, for every message _is_triaged says)
+        and keywords run once per message."""
         if inbound.button is not None:
             return [self._conversation.on_text(state, inbound.text, inbound.button)]
         if inbound.media is not None and not inbound.text.strip():
             return [self._conversation.on_media(state, inbound.media)]
-        assessment = triage.assess(inbound.text)
+        assert assessment is not None  # typed text is always triaged (_is_triaged)
         if inbound.edited and assessment.tier == 0:
             # An edit is triaged like any message, but never read again as an answer or a
             # command; text no rules file can read still goes to staff.
@@ -270,7 +279,7 @@ class Pipeline:
         if not assessment.readable:
             return [self._conversation.on_unreadable(state, inbound.text)]
         for hook in self._reply_hooks:
-            step = hook(rare.session, rare.patient, state, inbound, now)
+            step = hook(rare, state, inbound, now)
             if step is not None:
                 return [step]
         return [self._conversation.on_text(state, inbound.text)]
@@ -355,6 +364,14 @@ class Pipeline:
                     now=now,
                 )
             return _pk(assignment.id)
+
+
+def _is_triaged(inbound: Inbound) -> bool:
+    """Whether crisis triage reads this message: typed text is; a button press (its text is the
+    option's label) and a picture or file without words are not (_decide)."""
+    if inbound.button is not None:
+        return False
+    return not (inbound.media is not None and not inbound.text.strip())
 
 
 def _may_have_answer(before: ConversationState, event: AnswerRecorded) -> bool:
