@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from bot.service.app import App, build_app
 from bot.service.settings import Settings, get_settings
+
+if TYPE_CHECKING:  # the app loads only for commands that build one: an export does not
+    from bot.service.app import App
 
 
 class CommandError(Exception):
@@ -23,6 +26,8 @@ def database_url(ns: argparse.Namespace) -> str:
 @contextmanager
 def command_app(ns: argparse.Namespace, settings: Settings | None = None) -> Iterator[App]:
     """The app for one staff command (migrated database), disposed of when the command ends."""
+    from bot.service.app import build_app
+
     app = build_app(settings or get_settings(), database_url=database_url(ns))
     try:
         yield app

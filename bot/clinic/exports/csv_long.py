@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
-from sqlalchemy import Engine, type_coerce
+from sqlalchemy import Engine, text, type_coerce
 from sqlalchemy.types import NullType
 from sqlmodel import col, select
 
@@ -101,11 +101,14 @@ def long_csv_chunks(db: Engine, flt: ExportFilter = NO_FILTER) -> Iterator[tuple
     up to `BATCH` rows fetched from the database, so memory stays flat however many there are.
 
     Column-wise: each batch is turned into columns and each column formatted in one pass
-    (`_cells_of`), which is several times faster than a csv.writer call per row; the text is
+    (`_column_formats`), which is several times faster than a csv.writer call per row; the text is
     byte for byte what csv.writer(lineterminator="\n") wrote (tests/test_csv_long_columns.py),
     but for a lone "\r", which that left bare, breaking the row (bot/clinic/exports/csv_text.py).
     """
     with db.connect() as conn:
+        if db.dialect.name == "postgresql":
+            # Times arrive in UTC, the zone they are written in, so none needs converting.
+            conn.execute(text("SET LOCAL TIME ZONE 'UTC'"))
         formats = _column_formats(flt, _datetime_parser(db))
         for rows in conn.execute(long_query(flt)).partitions():
             columns = list(zip(*rows, strict=True))
@@ -146,27 +149,21 @@ def _column_formats(
 
 def _quoted_column(*, safe: bool) -> Cells:
     def cells(column: Column) -> list[str]:
-        texts = _safe_cells(column) if safe else list(column)
-        joined = "".join(texts)  # one scan says whether any cell of the batch needs quotes
+        # One scan of the batch's cells joined says whether any needs a formula guard or quotes
+        # (a match across a real unit separator only sends it down the exact path).
+        joined = _CELL_START + _CELL_START.join(column)
+        texts = list(column)
+        if safe and any(mark in joined for mark in _FORMULA_MARKS):
+            texts = [safe_cell(cell) for cell in texts]
         if not any(mark in joined for mark in NEEDS_QUOTES):
             return texts
-        return [quoted(text) if any(m in text for m in NEEDS_QUOTES) else text for text in texts]
+        return [quoted(cell) if any(m in cell for m in NEEDS_QUOTES) else cell for cell in texts]
 
     return cells
 
 
-# Joins a column's cells so one search finds any cell that starts like a formula; a match
-# inside a cell (after a real unit separator) only sends the batch down the slower exact path.
 _CELL_START = "\x1f"
 _FORMULA_MARKS = tuple(_CELL_START + start for start in FORMULA_STARTS)
-
-
-def _safe_cells(column: Column) -> list[str]:
-    """`safe_cell` of every cell: usually none starts like a formula, found in one scan."""
-    joined = _CELL_START + _CELL_START.join(column)
-    if not any(mark in joined for mark in _FORMULA_MARKS):
-        return list(column)
-    return [safe_cell(text) for text in column]
 
 
 def _numbers(column: Column) -> list[str]:
@@ -188,17 +185,24 @@ def _iso_utc(column: Column, parse: Callable[[Any], datetime] | None) -> list[st
     """ISO 8601 in UTC, as the column's type reads it: a time without an offset is UTC."""
     values = [parse(v) for v in column] if parse else column
     return [
-        v.isoformat() + "+00:00" if v.tzinfo is None else v.astimezone(UTC).isoformat()
+        v.isoformat() + "+00:00"
+        if v.tzinfo is None
+        else v.isoformat()
+        if v.utcoffset() == _NO_OFFSET  # in UTC already: the same text astimezone would give
+        else v.astimezone(UTC).isoformat()
         for v in values
     ]
+
+
+_NO_OFFSET = timedelta(0)
 
 
 def export_responses_csv(db: Engine, out: TextIO, flt: ExportFilter = NO_FILTER) -> int:
     """Write the long CSV to `out`; returns the number of data rows."""
     out.write(csv_line(long_columns(flt)))
     count = 0
-    for rows, text in long_csv_chunks(db, flt):
-        out.write(text)
+    for rows, lines in long_csv_chunks(db, flt):
+        out.write(lines)
         count += rows
     return count
 
