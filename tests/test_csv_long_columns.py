@@ -7,16 +7,23 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 import pytest
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, insert, text
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from bot.clinic.exports.cells import safe_cell
-from bot.clinic.exports.csv_long import BATCH, export_responses_csv, long_columns
+from bot.clinic.exports.csv_long import (
+    BATCH,
+    export_responses_csv,
+    long_columns,
+    long_csv_chunks,
+)
 from bot.clinic.exports.csv_text import CsvWriter
 from bot.clinic.exports.records import ExportFilter, patient_scope
 from bot.db import store
@@ -202,3 +209,22 @@ def test_every_row_reads_back_whole(hostile_db: Engine) -> None:
     assert {len(row) for row in rows} == {len(header)}
     texts = {row[header.index("raw_text")] for row in rows}
     assert {"pain\r5", "end\rend\r", "line\nbreak"} <= texts
+
+
+def test_a_reader_that_stops_early_stops_the_fetching_thread(hostile_db: Engine) -> None:
+    chunks = long_csv_chunks(hostile_db)
+    rows, _ = next(chunks)
+    assert rows == BATCH
+    chunks.close()
+    assert not [t for t in threading.enumerate() if t.name == "export-fetch"]
+    assert hostile_db.pool.checkedout() == 0  # its connection went back
+
+
+def test_a_database_error_while_fetching_reaches_the_caller(sqlite_url: str) -> None:
+    db = seed(sqlite_url, 10)
+    with db.begin() as conn:
+        conn.execute(text("DROP TABLE itemresponse"))
+    with pytest.raises(OperationalError, match="itemresponse"):
+        export_responses_csv(db, io.StringIO())
+    assert not [t for t in threading.enumerate() if t.name == "export-fetch"]
+    db.dispose()

@@ -8,7 +8,10 @@ identify patients unless the export asks for names. The other formats live in `b
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import contextlib
+import queue
+import threading
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
@@ -105,15 +108,65 @@ def long_csv_chunks(db: Engine, flt: ExportFilter = NO_FILTER) -> Iterator[tuple
     byte for byte what csv.writer(lineterminator="\n") wrote (tests/test_csv_long_columns.py),
     but for a lone "\r", which that left bare, breaking the row (bot/clinic/exports/csv_text.py).
     """
+    formats = _column_formats(flt, _datetime_parser(db))
+    with contextlib.closing(_fetched_ahead(lambda: _row_batches(db, flt))) as batches:
+        for rows in batches:
+            columns = list(zip(*rows, strict=True))
+            cells = [cells_of(columns[i]) for i, cells_of in formats]
+            yield len(rows), "\n".join(map(",".join, zip(*cells, strict=True))) + "\n"
+
+
+def _row_batches(db: Engine, flt: ExportFilter) -> Generator[Sequence[Any], None, None]:
     with db.connect() as conn:
         if db.dialect.name == "postgresql":
             # Times arrive in UTC, the zone they are written in, so none needs converting.
             conn.execute(text("SET LOCAL TIME ZONE 'UTC'"))
-        formats = _column_formats(flt, _datetime_parser(db))
-        for rows in conn.execute(long_query(flt)).partitions():
-            columns = list(zip(*rows, strict=True))
-            cells = [cells_of(columns[i]) for i, cells_of in formats]
-            yield len(rows), "\n".join(map(",".join, zip(*cells, strict=True))) + "\n"
+        yield from conn.execute(long_query(flt)).partitions()
+
+
+_AHEAD = 2  # batches fetched before the formatting asks for them
+
+
+def _fetched_ahead(
+    batches: Callable[[], Generator[Sequence[Any], None, None]],
+) -> Generator[Sequence[Any], None, None]:
+    """The batches, fetched by a thread of their own up to _AHEAD batches ahead: the database's
+    work (and the driver's, which runs without the GIL) overlaps the formatting instead of
+    alternating with it. The thread opens, uses and closes the connection itself; its errors
+    are raised here, and it stops when the reader stops reading."""
+    handoff: queue.Queue[Any] = queue.Queue(maxsize=_AHEAD)
+    stop = threading.Event()
+    done = object()
+
+    def hand_over(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def fetch() -> None:
+        try:
+            with contextlib.closing(batches()) as source:
+                for batch in source:
+                    if not hand_over(batch):
+                        return
+            hand_over(done)
+        except BaseException as exc:  # noqa: BLE001 - raised in the reader's thread
+            hand_over(exc)
+
+    fetcher = threading.Thread(target=fetch, name="export-fetch", daemon=True)
+    fetcher.start()
+    try:
+        while (item := handoff.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        fetcher.join()
 
 
 def _column_formats(
