@@ -1,5 +1,7 @@
 """The Bot API's HTTP client: a small connection pool, and a first-come line in front of it.
 
+(The pool itself is httpx's, over streams that check a connection cheaply: http_pool.py.)
+
 PTB's `HTTPXRequest` lets every call wait inside httpx's connection pool. There, each waiting
 request costs bookkeeping on every checkout (the harness's profiles: PTB's default of 256
 connections cost more CPU than the answers did), and one that waits longer than the pool timeout
@@ -18,6 +20,8 @@ from collections.abc import AsyncIterator
 
 from telegram._utils.types import ODVInput  # (PTB's own type for its timeouts)
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
+
+from bot.channels.telegram.http_pool import pooled_transport
 
 CONNECTIONS = 16  # to the Bot API at once: enough for the sends and updates in flight
 
@@ -74,22 +78,33 @@ class BoundedRequest(BaseRequest):
         read_timeout: float | None = 5.0,
         pool_timeout: float | None = 30.0,
     ) -> None:
-        self._http = HTTPXRequest(
-            connection_pool_size=connections,
-            read_timeout=read_timeout,
-            pool_timeout=pool_timeout,  # never reached: the line lets in only `connections`
-        )
+        self._connections = connections
+        self._read_timeout = read_timeout
+        self._pool_timeout = pool_timeout  # never reached: the line lets in only `connections`
+        self._http = self._new_client()
+        self._shut = False
         self.line = FifoGate(connections)
+
+    def _new_client(self) -> HTTPXRequest:
+        return HTTPXRequest(
+            connection_pool_size=self._connections,
+            read_timeout=self._read_timeout,
+            pool_timeout=self._pool_timeout,
+            httpx_kwargs={"transport": pooled_transport(self._connections)},
+        )
 
     @property
     def read_timeout(self) -> float | None:
         return self._http.read_timeout
 
     async def initialize(self) -> None:
+        if self._shut:  # started again after a stop: a transport is not reopened, made anew
+            self._http, self._shut = self._new_client(), False
         await self._http.initialize()
 
     async def shutdown(self) -> None:
         await self._http.shutdown()
+        self._shut = True
 
     async def do_request(
         self,
