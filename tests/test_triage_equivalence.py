@@ -236,3 +236,24 @@ def test_phrase_index_returns_exactly_the_phrases_find_does_not_turn_away() -> N
                 if phrase.anchor_keys is None or words.holds_any(phrase.anchor_keys)
             ]
             assert lang.index.candidates(words) == expected, (lang.code, text)
+
+
+def test_a_remembered_result_is_the_same_as_a_fresh_one() -> None:
+    texts = [*case_texts()[::5], *hostile_texts()[::10]]
+    for text in texts + texts:  # the second time from the memo (for short texts)
+        _same(text)
+
+
+def test_the_memo_is_bounded_per_language_and_skips_long_messages() -> None:
+    languages = triage.load_rules().languages
+    for lang in languages:
+        lang.memo.cache_clear()  # type: ignore[attr-defined]
+    for n in range(triage.MEMO_ENTRIES + 300):
+        triage.assess(f"my pain is {n} today")
+    triage.assess("my back hurts " * 40)  # 560 characters: read afresh, not kept
+    for lang in languages:
+        info = lang.memo.cache_info()  # type: ignore[attr-defined]
+        assert info.currsize == triage.MEMO_ENTRIES
+        assert info.misses == triage.MEMO_ENTRIES + 300
+    assert triage.assess("I want to kill myself").tier == 1
+    assert triage.assess("I want to kill myself").tier == 1  # remembered: the same

@@ -74,7 +74,7 @@ def test_symbols_next_to_words_are_words_of_their_own(text: str) -> None:
 
 def test_phrases_do_not_cross_a_clause() -> None:
     assert assess("I want to kill myself").tier == 1
-    assert triage._variants("no. I want to die") == [["no", "i want to die"]]
+    assert triage._variants("no. I want to die") == [("no", "i want to die")]
 
 
 @pytest.mark.parametrize("bad", ["", "...", "... die", "[to]", "re:(", "a|=|b"])

@@ -17,8 +17,9 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass
-from functools import cache, lru_cache
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache, lru_cache, partial
 from importlib import resources
 from typing import Any
 
@@ -56,6 +57,12 @@ _CLAUSE_BREAK = re.compile(r"[.!?;:,\n\u3002\u061f\u00bf\u00a1]+")
 _UNREADABLE_SHARE = 0.5
 _UNREADABLE_MIN_LETTERS = 2
 GUARD_WINDOW = 3
+# What each language's rules find in a message's normalised clauses is remembered for short
+# messages: replies repeat ("7", "yes", "three", "my pain is 5 today") and triage reads every
+# message in every language. Bounded per language, least recently used dropped; a message longer
+# than _MEMO_MAX_CHARS is read afresh (few repeat), so the memo stays small (~10 MB at most).
+MEMO_ENTRIES = 2048
+_MEMO_MAX_CHARS = 256
 
 
 @dataclass(frozen=True)
@@ -111,6 +118,19 @@ class _Language:
     phrases: tuple[Phrase, ...] = ()
     phrase_rule: tuple[int, ...] = ()
     index: PhraseIndex = PhraseIndex({}, ())
+    memo: Callable[[tuple[str, ...]], tuple[tuple[int, str], ...]] = field(
+        init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        memo = lru_cache(maxsize=MEMO_ENTRIES)(partial(_language_hits, self))
+        object.__setattr__(self, "memo", memo)
+
+    def hits(self, clauses: tuple[str, ...]) -> tuple[tuple[int, str], ...]:
+        """(tier, rule id) of every idiom and rule of this language that the clauses match."""
+        if sum(len(c) for c in clauses) <= _MEMO_MAX_CHARS:
+            return self.memo(clauses)
+        return _language_hits(self, clauses)
 
 
 @dataclass(frozen=True)
@@ -168,13 +188,12 @@ def _accented_idioms(text: str, rules: _Rules) -> tuple[str, list[tuple[int, str
     return text, found
 
 
-def _variants(text: str) -> list[list[str]]:
+def _variants(text: str) -> list[tuple[str, ...]]:
     """The message as clauses of match keys; runs of 3+ equal letters also tried as 2 and 1."""
-    clauses = [match_key(c) for c in _CLAUSE_BREAK.split(normalize_text(text))]
-    clauses = [c for c in clauses if c]
-    out: list[list[str]] = []
+    clauses = tuple(c for c in map(match_key, _CLAUSE_BREAK.split(normalize_text(text))) if c)
+    out: list[tuple[str, ...]] = []
     for keep in (0, 2, 1):
-        variant = clauses if keep == 0 else [squeeze_repeats(c, keep) for c in clauses]
+        variant = clauses if keep == 0 else tuple(squeeze_repeats(c, keep) for c in clauses)
         if variant not in out:
             out.append(variant)
     return out
@@ -203,37 +222,40 @@ def _words_of(clause: str) -> tuple[str, ...]:
     return tuple(words)
 
 
-def _hits(clauses: list[str], rules: _Rules) -> list[tuple[int, str]]:
+def _hits(clauses: tuple[str, ...], rules: _Rules) -> list[tuple[int, str]]:
+    return [hit for lang in rules.languages for hit in lang.hits(clauses)]
+
+
+def _language_hits(lang: _Language, clauses: tuple[str, ...]) -> tuple[tuple[int, str], ...]:
     found: list[tuple[int, str]] = []
-    for lang in rules.languages:
-        cleaned = []
-        for clause in clauses:
-            if lang.unspaced:
-                clause = "".join(clause.split())
-            for idiom in lang.idioms:
-                clause, n = idiom.pattern.subn(" ", clause)
-                if n and idiom.tier:
-                    found.append((idiom.tier, idiom.id))
-            cleaned.append(clause)
-        text = " ".join(" ".join(c.split()) for c in cleaned)
-        # Each rule is tried with only its phrases the message may match (PhraseIndex).
-        candidates: dict[int, list[Phrase]] = {}
-        words = None
-        if lang.phrases:
-            words = Words.of([_words_of(c) for c in cleaned], lang.spelling)
-            for n in lang.index.candidates(words):
-                candidates.setdefault(lang.phrase_rule[n], []).append(lang.phrases[n])
-        for number, rule in enumerate(lang.rules):
-            if rule.pattern is not None:
-                tier = rule.tier if rule.pattern.search(text) else 0
-            elif number in candidates:
-                assert words is not None
-                tier = _rule_tier(rule, candidates[number], words)
-            else:
-                tier = 0
-            if tier:
-                found.append((tier, rule.id))
-    return found
+    cleaned = []
+    for clause in clauses:
+        if lang.unspaced:
+            clause = "".join(clause.split())
+        for idiom in lang.idioms:
+            clause, n = idiom.pattern.subn(" ", clause)
+            if n and idiom.tier:
+                found.append((idiom.tier, idiom.id))
+        cleaned.append(clause)
+    text = " ".join(" ".join(c.split()) for c in cleaned)
+    # Each rule is tried with only its phrases the message may match (PhraseIndex).
+    candidates: dict[int, list[Phrase]] = {}
+    words = None
+    if lang.phrases:
+        words = Words.of([_words_of(c) for c in cleaned], lang.spelling)
+        for n in lang.index.candidates(words):
+            candidates.setdefault(lang.phrase_rule[n], []).append(lang.phrases[n])
+    for number, rule in enumerate(lang.rules):
+        if rule.pattern is not None:
+            tier = rule.tier if rule.pattern.search(text) else 0
+        elif number in candidates:
+            assert words is not None
+            tier = _rule_tier(rule, candidates[number], words)
+        else:
+            tier = 0
+        if tier:
+            found.append((tier, rule.id))
+    return tuple(found)
 
 
 def _rule_tier(rule: _Rule, phrases: list[Phrase], words: Words) -> int:
