@@ -203,16 +203,26 @@ class Words:
 
     @classmethod
     def of(cls, clauses: Sequence[Sequence[str]], sp: Spelling) -> Words:
+        # A long message repeats its words (2,000 words, a few dozen distinct): each distinct
+        # word is folded, stemmed and indexed once, with every position it is at.
+        distinct: dict[str, tuple[str, str, list[int]]] = {}
         folded: list[str] = []
+        stems: list[str] = []
         clause: list[int] = []
         for n, clause_words in enumerate(clauses):
             for w in clause_words:
-                folded.append(sp.fold(w))
+                entry = distinct.get(w)
+                if entry is None:
+                    token = sp.fold(w)
+                    entry = distinct[w] = (token, sp.stem(token), [])
+                entry[2].append(len(folded))
+                folded.append(entry[0])
+                stems.append(entry[1])
                 clause.append(n)
-        out = cls(folded, [sp.stem(w) for w in folded], clause)
-        for i, (token, stem) in enumerate(zip(out.folded, out.stems, strict=True)):
+        out = cls(folded, stems, clause)
+        for token, stem, at in distinct.values():
             for key in {token, stem} | _deletions(token) | _deletions(stem):
-                out._index.setdefault(key, []).append(i)
+                out._index.setdefault(key, []).extend(at)  # order is not used (positions)
         out._keys = frozenset(out._index)
         return out
 
