@@ -121,7 +121,11 @@ def _row_batches(db: Engine, flt: ExportFilter) -> Generator[Sequence[Any], None
         if db.dialect.name == "postgresql":
             # Times arrive in UTC, the zone they are written in, so none needs converting.
             conn.execute(text("SET LOCAL TIME ZONE 'UTC'"))
-        yield from conn.execute(long_query(flt)).partitions()
+        # Closed explicitly: a reader that stops early must close PostgreSQL's server-side cursor
+        # here, not leave it for the garbage collector (psycopg warns of a cursor "deleted while
+        # still open", and the cursor holds its snapshot until then).
+        with contextlib.closing(conn.execute(long_query(flt))) as result:
+            yield from result.partitions()
 
 
 _AHEAD = 2  # batches fetched before the formatting asks for them
