@@ -183,12 +183,28 @@ async def test_two_workers_share_the_outbox_without_sending_anything_twice(
 async def test_one_chat_is_paced_and_no_other_chat_waits_for_it(
     sqlite_url: str, clock: FakeClock
 ) -> None:
+    """a's pacing sleeps do not end before b's message is out, whatever the machine's load: a
+    dispatcher that awaited a's pacing before serving b would never send b, and the test fails
+    on the timeout instead of on a race between 0.3 s of pacing and a busy machine."""
     app = make_app(sqlite_url, clock)
     a, b = "6000000001", "6000000002"
     a_ids = _enqueue(app, "telegram", a, ["a1", "a2", "a3"])
     (b_id,) = _enqueue(app, "telegram", b, ["b1"])
     log: list[tuple[str, int, float]] = []
-    channel = Recorder("telegram", log, ChatPacer(0.3))
+    b_sent = asyncio.Event()
+
+    async def pacing_sleep(seconds: float) -> None:  # only a's later messages are ever paced
+        await asyncio.wait_for(b_sent.wait(), timeout=10)
+        await asyncio.sleep(seconds)
+
+    class NotingRecorder(Recorder):
+        async def send(self, message: OutboundEnvelope) -> str:
+            sent_as = await super().send(message)
+            if message.address == b:
+                b_sent.set()
+            return sent_as
+
+    channel = NotingRecorder("telegram", log, ChatPacer(0.3, sleep=pacing_sleep))
     sent = await Dispatcher(app.db).run_once({"telegram": channel}, clock())
     assert sent == 4
     times = [t for address, t in channel.turns if address == a]
