@@ -1,8 +1,8 @@
 """Exports staff read in their own tools; this module holds the long CSV and the format registry.
 
 CSV long format: one row per current item response. Rows are streamed from the database in
-batches (`yield_per`), so memory stays flat however many there are, and written a column at a
-time. Study ids, not names,
+batches (`yield_per` on PostgreSQL, the driver's cursor on SQLite), so memory stays flat however
+many there are, and written a column at a time. Study ids, not names,
 identify patients unless the export asks for names. The other formats live in `bot/clinic/exports/`.
 """
 
@@ -117,15 +117,28 @@ def long_csv_chunks(db: Engine, flt: ExportFilter = NO_FILTER) -> Iterator[tuple
 
 
 def _row_batches(db: Engine, flt: ExportFilter) -> Generator[Sequence[Any], None, None]:
+    query = long_query(flt)
     with db.connect() as conn:
         if db.dialect.name == "postgresql":
             # Times arrive in UTC, the zone they are written in, so none needs converting.
             conn.execute(text("SET LOCAL TIME ZONE 'UTC'"))
-        # Closed explicitly: a reader that stops early must close PostgreSQL's server-side cursor
-        # here, not leave it for the garbage collector (psycopg warns of a cursor "deleted while
-        # still open", and the cursor holds its snapshot until then).
-        with contextlib.closing(conn.execute(long_query(flt))) as result:
-            yield from result.partitions()
+        if db.dialect.supports_server_side_cursors:
+            # Closed explicitly: a reader that stops early must close PostgreSQL's server-side
+            # cursor here, not leave it to the garbage collector (psycopg warns of a cursor
+            # "deleted while still open", and the cursor holds its snapshot until then).
+            with contextlib.closing(conn.execute(query)) as result:
+                yield from result.partitions()
+            return
+        # Without server-side cursors (SQLite) the driver's own cursor is read directly, its
+        # rows plain tuples: a Row built for each cost ~1 s a million rows, in the GIL that the
+        # formatting needs (psycopg builds its rows itself, and there Rows cost nothing we
+        # could measure). Not `yield_per` here: it buffers a row ahead in the result, which the
+        # cursor would then skip. The sqlite3 cursor steps through the rows as they are
+        # fetched, so memory stays flat all the same.
+        with contextlib.closing(conn.execute(query.execution_options(yield_per=None))) as result:
+            cursor = result.cursor
+            while batch := cursor.fetchmany(BATCH):
+                yield batch
 
 
 _AHEAD = 2  # batches fetched before the formatting asks for them
