@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 from PIL import Image, ImageDraw, ImageFont
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from bot.conversation.events import Event, SurveyCompleted
@@ -37,19 +38,25 @@ class PainPoint:
 
 def pain_history(session: Session, patient_id: int) -> list[PainPoint]:
     """Every completed DVPRS pain rating of the patient, oldest first."""
-    rows = session.exec(
-        select(Score.raw, SurveyAssignment.completed_at)
-        .join(SurveyAssignment, col(SurveyAssignment.id) == col(Score.assignment_id))
-        .where(
-            Score.patient_id == patient_id,
-            Score.instrument_id == TREND_INSTRUMENT,
-            Score.scale_id == TREND_SCALE,
-            Score.status == "complete",
-            col(SurveyAssignment.completed_at).is_not(None),
-        )
-        .order_by(col(SurveyAssignment.completed_at), col(Score.id))
-    ).all()
+    session.flush()  # a survey completed in this transaction counts
+    rows = session.connection().execute(_PAIN_HISTORY, {"patient_id": patient_id}).all()
     return [PainPoint(at, round(raw)) for raw, at in rows if raw is not None and at is not None]
+
+
+# Built once, the patient bound at each call: this runs after every completed DVPRS, and
+# building the statement and passing it through the ORM cost more than the query (issue 16).
+_PAIN_HISTORY = (
+    select(Score.raw, SurveyAssignment.completed_at)
+    .join(SurveyAssignment, col(SurveyAssignment.id) == col(Score.assignment_id))
+    .where(
+        col(Score.patient_id) == bindparam("patient_id"),
+        col(Score.instrument_id) == TREND_INSTRUMENT,
+        col(Score.scale_id) == TREND_SCALE,
+        col(Score.status) == "complete",
+        col(SurveyAssignment.completed_at).is_not(None),
+    )
+    .order_by(col(SurveyAssignment.completed_at), col(Score.id))
+)
 
 
 def trend_line(tr: Translator, history: list[PainPoint]) -> str | None:

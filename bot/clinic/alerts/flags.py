@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 import yaml
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from bot.db.models import Alert, Score, SurveyAssignment
@@ -111,18 +112,37 @@ def _baseline_pain(
     session: Session, patient_id: int, assignment_id: int, completed_at: datetime, rule: DvprsRule
 ) -> float | None:
     """The pain score of the patient's first completed DVPRS before this one."""
-    row = session.exec(
-        select(Score.raw)
-        .join(SurveyAssignment, col(SurveyAssignment.id) == Score.assignment_id)
-        .where(
-            Score.patient_id == patient_id,
-            Score.instrument_id == rule.instrument,
-            Score.scale_id == rule.scale,
-            Score.status == "complete",
-            Score.assignment_id != assignment_id,
-            col(SurveyAssignment.completed_at) <= completed_at,
+    session.flush()  # this survey's scores, and any other pending, are what the query sees
+    row = (
+        session.connection()
+        .execute(
+            _BASELINE,
+            {
+                "patient_id": patient_id,
+                "instrument": rule.instrument,
+                "scale": rule.scale,
+                "assignment_id": assignment_id,
+                "completed_at": completed_at,
+            },
         )
-        .order_by(col(SurveyAssignment.completed_at), col(Score.id))
-        .limit(1)
-    ).first()
-    return None if row is None else float(row)
+        .first()
+    )
+    return None if row is None or row[0] is None else float(row[0])
+
+
+# Built once, with its values bound at each call: this runs for every completed DVPRS, and
+# building the statement and passing it through the ORM cost more than the query (issue 16).
+_BASELINE = (
+    select(Score.raw)
+    .join(SurveyAssignment, col(SurveyAssignment.id) == col(Score.assignment_id))
+    .where(
+        col(Score.patient_id) == bindparam("patient_id"),
+        col(Score.instrument_id) == bindparam("instrument"),
+        col(Score.scale_id) == bindparam("scale"),
+        col(Score.status) == "complete",
+        col(Score.assignment_id) != bindparam("assignment_id"),
+        col(SurveyAssignment.completed_at) <= bindparam("completed_at"),
+    )
+    .order_by(col(SurveyAssignment.completed_at), col(Score.id))
+    .limit(1)
+)
