@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import gc
 import io
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
@@ -18,6 +17,7 @@ from sqlalchemy import Engine, insert, text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
+from bot.clinic.exports import csv_long_copy
 from bot.clinic.exports.cells import safe_cell
 from bot.clinic.exports.csv_long import (
     BATCH,
@@ -53,6 +53,11 @@ HOSTILE = [
     'emoji 😀, and "quotes"',
     "semi;colon",
     "'already quoted",
+    # what PostgreSQL's COPY escapes in its text format, which the export must undo exactly
+    "back\\slash, \\n no newline\\",
+    "tab\tinside",
+    "bell\x07 bs\x08 vt\x0b ff\x0c esc\x1b",
+    "\\",
 ]
 
 
@@ -209,19 +214,30 @@ def test_every_row_reads_back_whole(hostile_db: Engine) -> None:
     assert header == list(long_columns(flt)) and len(rows) == count
     assert {len(row) for row in rows} == {len(header)}
     texts = {row[header.index("raw_text")] for row in rows}
-    assert {"pain\r5", "end\rend\r", "line\nbreak"} <= texts
+    for typed in ("pain\r5", "end\r", "line\nbreak", "back\\slash, \\n", "tab\tinside", "vt\x0b"):
+        assert any(typed in cell for cell in texts), typed
 
 
-def test_a_reader_that_stops_early_stops_the_fetching_thread(hostile_db: Engine) -> None:
+def test_a_reader_that_stops_early_gives_its_connection_back(
+    hostile_db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(csv_long_copy, "CHUNK_BYTES", 16 * 1024)  # PostgreSQL's chunks: several
+    whole = io.StringIO()
+    total = export_responses_csv(hostile_db, whole)
     chunks = long_csv_chunks(hostile_db)
-    rows, _ = next(chunks)
-    assert rows == BATCH
-    chunks.close()
-    assert not [t for t in threading.enumerate() if t.name == "export-fetch"]
+    rows, lines = next(chunks)
+    assert 0 < rows < total  # stopped part way
+    chunks.close()  # on PostgreSQL, the COPY still running is cancelled
     assert hostile_db.pool.checkedout() == 0  # its connection went back
-    # A cursor left open (PostgreSQL's server-side one) warns when it is collected, and pytest
-    # fails the test on it; collect now, so this test fails on it every time, not by chance.
+    # A cursor left open warns when it is collected, and pytest fails the test on it; collect
+    # now, so this test fails on it every time, not by chance.
     gc.collect()
+    # The connection it gave back is in a good state: the next export is whole, and the part
+    # read was its beginning.
+    again = io.StringIO()
+    assert export_responses_csv(hostile_db, again) == total
+    assert again.getvalue() == whole.getvalue()
+    assert whole.getvalue().split("\n", 1)[1].startswith(lines)
 
 
 def test_a_database_error_while_fetching_reaches_the_caller(sqlite_url: str) -> None:
@@ -230,5 +246,4 @@ def test_a_database_error_while_fetching_reaches_the_caller(sqlite_url: str) -> 
         conn.execute(text("DROP TABLE itemresponse"))
     with pytest.raises(OperationalError, match="itemresponse"):
         export_responses_csv(db, io.StringIO())
-    assert not [t for t in threading.enumerate() if t.name == "export-fetch"]
     db.dispose()

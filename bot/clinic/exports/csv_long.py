@@ -1,22 +1,21 @@
 """Exports staff read in their own tools; this module holds the long CSV and the format registry.
 
-CSV long format: one row per current item response. Rows are streamed from the database in
-batches (`yield_per` on PostgreSQL, the driver's cursor on SQLite), so memory stays flat however
-many there are, and written a column at a time. Study ids, not names,
-identify patients unless the export asks for names. The other formats live in `bot/clinic/exports/`.
+CSV long format: one row per current item response, streamed a batch at a time so memory stays
+flat however many there are: PostgreSQL writes the lines itself (COPY, csv_long_copy.py), on
+SQLite they are read from the driver's cursor and written here a column at a time. Study ids,
+not names, identify patients unless the export asks for names. The other formats live in
+`bot/clinic/exports/`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import queue
-import threading
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
-from sqlalchemy import Engine, text, type_coerce
+from sqlalchemy import Engine, type_coerce
 from sqlalchemy.types import NullType
 from sqlmodel import col, select
 
@@ -47,13 +46,13 @@ NO_FILTER = ExportFilter()
 
 
 def long_query(flt: ExportFilter) -> Any:
-    """The streamed query behind the long CSV (exposed so a test can see it streams)."""
+    """The query the long CSV is read from on SQLite, a row of plain columns per response."""
     # Plain columns, not ORM entities: building an ItemResponse and a SurveyAssignment object
     # per row made a 1,000,000-row export take ~43 s. answered_at comes as the driver gives it
     # (type_coerce): its usual result processing cost ~7 us a row; `_iso_utc` does the same
     # conversion a column at a time.
-    query: Any = (
-        select(  # type: ignore[call-overload]
+    return long_source(
+        [
             Patient.study_id,
             Patient.display_name,
             ItemResponse.instrument_id,
@@ -70,7 +69,16 @@ def long_query(flt: ExportFilter) -> Any:
             ItemResponse.channel,
             ItemResponse.parser_version,
             type_coerce(ItemResponse.answered_at, NullType()),
-        )
+        ],
+        flt,
+    )
+
+
+def long_source(columns: Sequence[Any], flt: ExportFilter) -> Any:
+    """`columns` for each current response the filter lets through, in answer order: the one
+    definition of the long CSV's rows, whichever database formats them."""
+    query: Any = (
+        select(*columns)
         .select_from(ItemResponse)
         .join(Patient, col(Patient.id) == ItemResponse.patient_id)
         .join(SurveyAssignment, col(SurveyAssignment.id) == ItemResponse.assignment_id)
@@ -83,7 +91,7 @@ def long_query(flt: ExportFilter) -> Any:
         query = query.where(col(ItemResponse.answered_at) >= flt.since)
     if flt.until is not None:
         query = query.where(col(ItemResponse.answered_at) < flt.until)
-    return query.order_by(col(ItemResponse.id)).execution_options(yield_per=BATCH)
+    return query.order_by(col(ItemResponse.id))
 
 
 def long_columns(flt: ExportFilter) -> tuple[str, ...]:
@@ -100,23 +108,26 @@ Cells = Callable[[Column], list[str]]
 
 
 def long_csv_chunks(db: Engine, flt: ExportFilter = NO_FILTER) -> Iterator[tuple[int, str]]:
-    """The long CSV's data lines, in answer order: (how many rows, their text) for each batch of
-    up to `BATCH` rows fetched from the database, so memory stays flat however many there are.
+    """The long CSV's data lines, in answer order: (how many rows, their text) a batch at a time,
+    so memory stays flat however many there are.
 
-    Column-wise: each batch is turned into columns and each column formatted in one pass
-    (`_column_formats`), which is several times faster than a csv.writer call per row; the text is
-    byte for byte what csv.writer(lineterminator="\n") wrote (tests/test_csv_long_columns.py),
-    but for a lone "\r", which that left bare, breaking the row (bot/clinic/exports/csv_text.py).
+    PostgreSQL writes the lines itself (bot/clinic/exports/csv_long_copy.py). On SQLite they are
+    written here column-wise: each batch of up to `BATCH` rows is turned into columns and each
+    column formatted in one pass (`_column_formats`), several times faster than a csv.writer call
+    per row. Either way the text is byte for byte what csv.writer(lineterminator="\n") wrote
+    (tests/test_csv_long_columns.py), but for a lone "\r", which that left bare, breaking the row
+    (bot/clinic/exports/csv_text.py).
     """
+    if db.dialect.name == "postgresql":
+        from bot.clinic.exports.csv_long_copy import copied_chunks
+
+        return copied_chunks(db, flt, long_source)
+    return _formatted_chunks(db, flt)
+
+
+def _formatted_chunks(db: Engine, flt: ExportFilter) -> Iterator[tuple[int, str]]:
     formats = _column_formats(flt, _datetime_parser(db))
-    # PostgreSQL's rows are fetched ahead by a thread: psycopg lets go of the GIL once a batch,
-    # while it waits for the server, so the formatting runs meanwhile (1M rows: 12-15 s, not
-    # 17-18). SQLite's are not: sqlite3 lets go of the GIL at every row, and each time it wants
-    # it back it waits out the formatting's switch interval, so the thread made it slower
-    # (1M rows, alternating runs on this 2-core machine: 17-20 s against 14-15.6 read in line).
-    ahead = db.dialect.supports_server_side_cursors
-    source = _fetched_ahead(lambda: _row_batches(db, flt)) if ahead else _row_batches(db, flt)
-    with contextlib.closing(source) as batches:
+    with contextlib.closing(_row_batches(db, flt)) as batches:
         for rows in batches:
             columns = list(zip(*rows, strict=True))
             cells = [cells_of(columns[i]) for i, cells_of in formats]
@@ -124,73 +135,17 @@ def long_csv_chunks(db: Engine, flt: ExportFilter = NO_FILTER) -> Iterator[tuple
 
 
 def _row_batches(db: Engine, flt: ExportFilter) -> Generator[Sequence[Any], None, None]:
-    query = long_query(flt)
-    with db.connect() as conn:
-        if db.dialect.name == "postgresql":
-            # Times arrive in UTC, the zone they are written in, so none needs converting.
-            conn.execute(text("SET LOCAL TIME ZONE 'UTC'"))
-        if db.dialect.supports_server_side_cursors:
-            # Closed explicitly: a reader that stops early must close PostgreSQL's server-side
-            # cursor here, not leave it to the garbage collector (psycopg warns of a cursor
-            # "deleted while still open", and the cursor holds its snapshot until then).
-            with contextlib.closing(conn.execute(query)) as result:
-                yield from result.partitions()
-            return
-        # Without server-side cursors (SQLite) the driver's own cursor is read directly, its
-        # rows plain tuples: a Row built for each cost ~1 s a million rows, in the GIL that the
-        # formatting needs (psycopg builds its rows itself, and there Rows cost nothing we
-        # could measure). Not `yield_per` here: it buffers a row ahead in the result, which the
-        # cursor would then skip. The sqlite3 cursor steps through the rows as they are
-        # fetched, so memory stays flat all the same.
-        with contextlib.closing(conn.execute(query.execution_options(yield_per=None))) as result:
-            cursor = result.cursor
-            while batch := cursor.fetchmany(BATCH):
-                yield batch
-
-
-_AHEAD = 2  # batches fetched before the formatting asks for them
-
-
-def _fetched_ahead(
-    batches: Callable[[], Generator[Sequence[Any], None, None]],
-) -> Generator[Sequence[Any], None, None]:
-    """The batches, fetched by a thread of their own up to _AHEAD batches ahead: the database's
-    work (and the driver's, which runs without the GIL) overlaps the formatting instead of
-    alternating with it. The thread opens, uses and closes the connection itself; its errors
-    are raised here, and it stops when the reader stops reading."""
-    handoff: queue.Queue[Any] = queue.Queue(maxsize=_AHEAD)
-    stop = threading.Event()
-    done = object()
-
-    def hand_over(item: Any) -> bool:
-        while not stop.is_set():
-            try:
-                handoff.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def fetch() -> None:
-        try:
-            with contextlib.closing(batches()) as source:
-                for batch in source:
-                    if not hand_over(batch):
-                        return
-            hand_over(done)
-        except BaseException as exc:  # noqa: BLE001 - raised in the reader's thread
-            hand_over(exc)
-
-    fetcher = threading.Thread(target=fetch, name="export-fetch", daemon=True)
-    fetcher.start()
-    try:
-        while (item := handoff.get()) is not done:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        fetcher.join()
+    """The rows, read from the driver's own cursor (SQLite's sqlite3): plain tuples, where a
+    SQLAlchemy Row built for each cost ~1 s a million rows. Not `yield_per`: it buffers a row
+    ahead in the result, which the cursor would then skip. The sqlite3 cursor steps through the
+    rows as they are fetched, so memory stays flat all the same. Read in line, not by a thread
+    fetching ahead: sqlite3 lets go of the GIL at every row and each time waits out the
+    formatting's switch interval to get it back (1M rows, alternating runs on this 2-core
+    machine: 17-20 s with a thread against 14-15.6 s in line)."""
+    with db.connect() as conn, contextlib.closing(conn.execute(long_query(flt))) as result:
+        cursor = result.cursor
+        while batch := cursor.fetchmany(BATCH):
+            yield batch
 
 
 def _column_formats(
