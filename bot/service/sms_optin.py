@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -114,15 +114,22 @@ def number_statuses(db: Engine, address: str) -> tuple[str | None, str | None]:
     transaction is the one that counts. `_handle_pending` reads the identity again under the
     lock before it changes anything.
     """
-    query = (
-        sa_select(col(ChannelIdentity.status), col(Patient.status))
-        .select_from(ChannelIdentity)
-        .outerjoin(Patient, col(Patient.id) == ChannelIdentity.patient_id)
-        .where(col(ChannelIdentity.channel) == CHANNEL, col(ChannelIdentity.address) == address)
-    )
     with db.connect() as conn:
-        row = conn.execute(query).first()
+        row = conn.execute(_NUMBER_STATUSES, {"address": address}).first()
     return (None, None) if row is None else (row[0], row[1])
+
+
+# Built once, run with the address bound: building it and working out its cache key cost
+# ~150 us a webhook, twice what running it costs (a read of ~65 us on SQLite).
+_NUMBER_STATUSES = (
+    sa_select(col(ChannelIdentity.status), col(Patient.status))
+    .select_from(ChannelIdentity)
+    .outerjoin(Patient, col(Patient.id) == ChannelIdentity.patient_id)
+    .where(
+        col(ChannelIdentity.channel) == CHANNEL,
+        col(ChannelIdentity.address) == bindparam("address"),
+    )
+)
 
 
 def _is_start(text: str) -> bool:
