@@ -1,7 +1,7 @@
-"""The long CSV on PostgreSQL, where the server writes the lines (bot/clinic/exports/csv_long_copy.py):
-what happens when the database fails part way, and that a long export is not cut short by the
-statement timeout meant for stuck statements. That its text is byte for byte the Python
-writer's is tests/test_csv_long_columns.py's, on both databases."""
+"""The long CSV on PostgreSQL, where the server writes the lines
+(bot/clinic/exports/csv_long_copy.py): what happens when the database fails part way, and that a
+long export is not cut short by the statement timeout meant for stuck statements. That its text
+is byte for byte the Python writer's is tests/test_csv_long_columns.py's, on both databases."""
 
 from __future__ import annotations
 

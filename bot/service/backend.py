@@ -1,19 +1,26 @@
 """The channel port's implementation: what channels may ask of pathbot, done by the service.
 
 Every database step runs in a worker thread (the pipeline and these look-ups are synchronous and
-transactional) and is awaited for at most `REQUEST_SECONDS`; a database outage (or that wait
-running out) surfaces as the port's `BackendUnavailable`, so a webhook answers 503 in time for
-the provider to deliver again. An inbound message that fails for any other reason is quarantined
-(bot/service/quarantine.py), never retried for ever. Anything that queued outbox rows hands
-their ids to the runtime, which sends them at once rather than at the next timer tick.
+transactional) and is awaited for at most `REQUEST_SECONDS`. On SQLite that is one thread of the
+backend's own: SQLite takes one writer at a time whatever the number of threads, and more threads
+only fought over the GIL (signed SMS webhooks on 2 cores, benchmarks/bench_sms.py: 395-425/s
+with asyncio's six worker threads, 460-486/s with two, 501-557/s with one, p99 alike).
+PostgreSQL's steps, which wait on the network, keep asyncio's pool. A database outage (or the
+wait running out) surfaces as the port's `BackendUnavailable`, so a webhook answers 503 in time
+for the provider to deliver again. An inbound message that fails for any other reason is
+quarantined (bot/service/quarantine.py), never retried for ever. Anything that queued outbox rows
+hands their ids to the runtime, which sends them at once rather than at the next timer tick.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import logging
+import weakref
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import ParamSpec, TypeVar
 
@@ -64,6 +71,9 @@ class Backend:
     def __init__(self, app: App) -> None:
         self.app = app
         self._queued: Callable[[Sequence[int]], None] = lambda _ids: None
+        self._executor = database_executor(app.db)
+        if self._executor is not None:
+            weakref.finalize(self, self._executor.shutdown, wait=False)
 
     def on_queued(self, queued: Callable[[Sequence[int]], None]) -> None:
         """Call `queued` with the outbox ids whenever a request queued outbox rows, once its
@@ -163,7 +173,10 @@ class Backend:
         return await self._run(chat_flows.answer_recorded, self.app, channel, provider_message_id)
 
     async def pain_chart(self, channel: str, address: str) -> bytes | None:
-        return await self._run(chat_flows.trend_chart, self.app, channel, address)
+        # Drawing the chart takes a while and writes nothing: asyncio's pool, not in line with
+        # the steps that write.
+        chart = functools.partial(chat_flows.trend_chart, self.app, channel, address)
+        return await self._in_thread(None, chart)
 
     def count_rejected(self, channel: str, reason: str) -> None:
         METRICS.webhook_rejected(channel, reason)
@@ -200,8 +213,15 @@ class Backend:
     # ---- plumbing -----------------------------------------------------------------------
 
     async def _run(self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        return await self._in_thread(self._executor, functools.partial(fn, *args, **kwargs))
+
+    async def _in_thread(self, pool: ThreadPoolExecutor | None, call: Callable[[], _T]) -> _T:
+        """`call` in `pool` (None: asyncio's), in this task's context as asyncio.to_thread runs
+        it (the step's sends carry the stamp of the message being handled)."""
+        context = contextvars.copy_context()
+        work = asyncio.get_running_loop().run_in_executor(pool, context.run, call)
         try:
-            return await asyncio.wait_for(asyncio.to_thread(fn, *args, **kwargs), REQUEST_SECONDS)
+            return await asyncio.wait_for(work, REQUEST_SECONDS)
         except TimeoutError as exc:  # the work may still finish; a redelivery is deduped
             raise BackendUnavailable("the database did not answer in time") from exc
         except Exception as exc:
@@ -228,6 +248,14 @@ class Backend:
         if result.outbox_ids:
             self._queued(result.outbox_ids)
         return result
+
+
+def database_executor(db: Engine) -> ThreadPoolExecutor | None:
+    """The thread a backend's database steps run in: one of its own on SQLite (see the module's
+    docstring), None (asyncio's pool) on PostgreSQL."""
+    if db.dialect.name != "sqlite":
+        return None
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="pathbot-sqlite")
 
 
 def record_delivery_status(db: Engine, update: DeliveryStatus, now: datetime) -> None:
