@@ -1,15 +1,16 @@
 """The long CSV's data lines made by PostgreSQL itself: `COPY (SELECT line ...) TO STDOUT`.
 
-Reading a million rows into Python and formatting them there took 7-8 s of this 2-core
-machine; the server makes the same lines as it reads the rows (~3 s for the statement) and
-Python only passes the text on (~3.1 s in all, 1.3 s of it Python's CPU). Each cell is made as
+Reading a million rows into Python and formatting them there took 7-8 s on this 2-core machine
+(`pathbot export`); the server makes the same lines as it reads the rows (~3 s for the
+statement) and Python only passes the text on: 3.2-3.3 s in process, 4.5-4.8 s by the command
+(a second of it the command's start), 1.65 s of Python's CPU. Each cell is made as
 `csv_long._column_formats` makes it, byte for byte (tests/test_csv_long_columns.py runs both over
 hostile cells): the formula guard on the text people type, quotes where csv.writer puts them
 (and round a lone "\r"), empty for a missing number, answered_at in ISO 8601 UTC with its
 microseconds only when there are any, as `datetime.isoformat` writes it.
 
 COPY's text format escapes a backslash and the control characters \b \f \n \r \t \v inside a
-line (and never anything else, PostgreSQL's documentation says); `_unescaped` turns them back.
+line (and never anything else, PostgreSQL's documentation says); `_chunk` turns them back.
 Every newline byte COPY sends therefore ends a row, which is how the rows are counted.
 """
 
@@ -123,9 +124,9 @@ def _line_columns(flt: ExportFilter) -> list[Any]:
 
 def _typed(column: Any) -> Any:
     """Text people type: a leading ' where it could start a formula (`safe_cell`), quoted as
-    `_plain`. The guard is put on the quoted text, which is the same as quoting the guarded
-    text (the ' is no quote mark, and doubling quotes never changes the first character,
-    which a quote is not among FORMULA_STARTS), so PostgreSQL works the guard out once."""
+    `_plain`. The guard goes on the text with its quotes doubled, which gives what quoting the
+    guarded text gives (a ' needs no quoting, and doubling changes the first character only
+    when it is a quote, which starts no formula): PostgreSQL works the guard out once a cell."""
     value = func.coalesce(col(column), "")
     return case(
         (_needs_quotes(value), '"' + _guarded(_quotes_doubled(value)) + '"'),
