@@ -355,3 +355,40 @@ async def test_a_reply_goes_out_from_the_request_that_stored_it(
     finally:
         await runtime.stop()
         app.db.dispose()
+
+
+async def test_replies_the_sweep_took_first_do_not_wake_it_again(
+    sqlite_url: str, clock: FakeClock
+) -> None:
+    """The sweep runs while requests commit their replies and may claim one before the
+    request's own direct send does. Those replies are under way: waking the sweep again for
+    them made it run after every answer and take the next request's replies too (under the
+    harness over half the replies went by the sweep). Replies nobody here claimed still wake it.
+    (The runtime is not started: no scheduler tick wakes it meanwhile.)"""
+    app = make_app(sqlite_url, clock)
+    console = ConsoleChannel(io.StringIO())
+    runtime = Runtime(app, [console])
+    with session_scope(app.db) as s:
+        rows = store.enqueue(
+            s,
+            patient_id=None,
+            channel="console",
+            address="d2",
+            messages=[Outgoing("reply", "one"), Outgoing("reply", "two")],
+            dedupe_prefix="r2",
+            now=clock(),
+        )
+        ids = [row.id or 0 for row in rows]
+    wakes: list[str] = []
+    runtime.wake = lambda: wakes.append("wake")  # type: ignore[method-assign]
+    channels = runtime._metered  # what _running_channels gives once the channel has started
+    try:
+        assert await runtime.dispatcher.top_up(channels, clock()) == 2  # the sweep was first
+        await runtime._send_now(ids, channels)  # the request's direct send finds them taken
+        assert wakes == []  # claimed here, under way: nothing for the sweep to come back for
+        await runtime._send_now([10**9], channels)  # a row nobody here claimed
+        assert wakes == ["wake"]
+        await runtime.dispatcher.drain()
+        assert [m.text for m in console.sent] == ["one", "two"]  # each once, in order
+    finally:
+        app.db.dispose()

@@ -48,7 +48,7 @@ import contextlib
 import functools
 import logging
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Collection, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -108,6 +108,8 @@ DEFAULT_GATE_WIDTH = 16
 # Messages one recipient may have claimed ahead in this process (one sweep claims no more for
 # them, so one chat's backlog cannot fill a batch and hold up every other recipient).
 AHEAD_PER_RECIPIENT = 3
+# Claims remembered for `Dispatcher.claimed_here`: far more than are ever under way at once.
+CLAIMS_REMEMBERED = 4096
 # A row cleared by the send rules in its claim goes without checking them again this soon
 # after; one that waited longer in its recipient's queue is checked again first.
 STILL_CLEARED_SECONDS = 0.2
@@ -165,6 +167,8 @@ class Dispatcher:
         self._idle = asyncio.Event()
         self._idle.set()
         self.interrupted: set[int] = set()  # claims an outage cut short: to be put back
+        # Rows claimed in this process lately, by the sweep or a direct send (see `claimed_here`).
+        self._claimed_lately: OrderedDict[int, None] = OrderedDict()
         self.sent = 0
         # The last sweep left due rows behind (its batch was full): when a recipient finishes,
         # `on_room` is called so the sweep can claim more without waiting for its timer.
@@ -275,6 +279,16 @@ class Dispatcher:
         self._held.pop(row_id, None)
         self._swept.pop(row_id, None)
 
+    def claimed_here(self, ids: Collection[int]) -> bool:
+        """Whether this process claimed every one of these rows lately (sent or not yet).
+
+        A request's replies that its direct send did not get were most often taken a moment
+        earlier by this process's own sweep, which runs while replies are committed: they are
+        under way, and waking the sweep again for them made it run after every answer and take
+        the next request's replies before their direct send could (under the harness, over half
+        of the replies went by the sweep, each ORM claim costing 1.3-2 ms of CPU per answer)."""
+        return all(row_id in self._claimed_lately for row_id in ids)
+
     def _busy_addresses(self, channel: str) -> list[str]:
         counts: dict[str, int] = {}
         for name, address in self._held.values():
@@ -299,6 +313,9 @@ class Dispatcher:
             channel = channels[row.channel]
             key = (row.channel, row.address)
             self._held[row.id or 0] = key
+            self._claimed_lately[row.id or 0] = None
+            if len(self._claimed_lately) > CLAIMS_REMEMBERED:
+                self._claimed_lately.popitem(last=False)
             stamp = (
                 since
                 if since is not None

@@ -103,8 +103,8 @@ class Runtime:
         except Exception:  # the sweep sends them instead
             log.warning("direct send failed; the dispatcher loop takes over", exc_info=True)
             claimed, safety = 0, False
-        if claimed < len(outbox_ids):  # held back (order, another worker, a channel not up)
-            self.wake()
+        if claimed < len(outbox_ids) and not self.dispatcher.claimed_here(outbox_ids):
+            self.wake()  # held back (order, another worker, a channel not up): the sweep's
         elif safety:  # a crisis reply comes with a staff alert: the loop tells staff now
             self._wake.set()
 
