@@ -4,7 +4,8 @@ Every database step runs in a worker thread (the pipeline and these look-ups are
 transactional) and is awaited for at most `REQUEST_SECONDS`. On SQLite that is one thread of the
 backend's own: SQLite takes one writer at a time whatever the number of threads, and more threads
 only fought over the GIL (signed SMS webhooks on 2 cores, benchmarks/bench_sms.py: 395-425/s
-with asyncio's six worker threads, 460-486/s with two, 501-557/s with one, p99 alike).
+with asyncio's six worker threads, 460-486/s with two, 501-557/s with one; p99 65-112, 60-87
+and 69-82 ms in that run, though another A/B gave the six threads 45-58 ms against 145-192).
 PostgreSQL's steps, which wait on the network, keep asyncio's pool. A database outage (or the
 wait running out) surfaces as the port's `BackendUnavailable`, so a webhook answers 503 in time
 for the provider to deliver again. An inbound message that fails for any other reason is
