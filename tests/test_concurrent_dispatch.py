@@ -392,3 +392,36 @@ async def test_replies_the_sweep_took_first_do_not_wake_it_again(
         assert [m.text for m in console.sent] == ["one", "two"]  # each once, in order
     finally:
         app.db.dispose()
+
+
+async def test_a_crisis_reply_another_lane_took_first_still_tells_staff_now(
+    sqlite_url: str, clock: FakeClock
+) -> None:
+    """A crisis reply the safety lane claimed before the request's direct send: the sweep is
+    not woken for it (it is under way), but the dispatch loop, which tells staff, still is."""
+    app = make_app(sqlite_url, clock)
+    console = ConsoleChannel(io.StringIO())
+    runtime = Runtime(app, [console])
+    with session_scope(app.db) as s:
+        (row,) = store.enqueue(
+            s,
+            patient_id=None,
+            channel="console",
+            address="d3",
+            messages=[Outgoing("crisis", "crisis resources")],
+            dedupe_prefix="c3",
+            now=clock(),
+        )
+        crisis_id = row.id or 0
+    channels = runtime._metered
+    try:
+        assert await runtime.dispatcher.top_up(channels, clock(), kinds=SAFETY_KINDS) == 1
+        runtime._wake.clear()
+        runtime._safety_wake.clear()
+        await runtime._send_now([crisis_id], channels)
+        assert runtime._wake.is_set()  # the loop runs now and tells staff
+        assert not runtime._safety_wake.is_set()  # no sweep asked for: the reply is under way
+        await runtime.dispatcher.drain()
+        assert [m.text for m in console.sent] == ["crisis resources"]
+    finally:
+        app.db.dispose()

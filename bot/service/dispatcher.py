@@ -167,8 +167,9 @@ class Dispatcher:
         self._idle = asyncio.Event()
         self._idle.set()
         self.interrupted: set[int] = set()  # claims an outage cut short: to be put back
-        # Rows claimed in this process lately, by the sweep or a direct send (see `claimed_here`).
-        self._claimed_lately: OrderedDict[int, None] = OrderedDict()
+        # Rows claimed in this process lately, by any lane (see `claimed_here`): id -> whether it
+        # is a safety reply.
+        self._claimed_lately: OrderedDict[int, bool] = OrderedDict()
         self.sent = 0
         # The last sweep left due rows behind (its batch was full): when a recipient finishes,
         # `on_room` is called so the sweep can claim more without waiting for its timer.
@@ -289,6 +290,11 @@ class Dispatcher:
         of the replies went by the sweep, each ORM claim costing 1.3-2 ms of CPU per answer)."""
         return all(row_id in self._claimed_lately for row_id in ids)
 
+    def safety_claimed_here(self, ids: Collection[int]) -> bool:
+        """Whether a safety reply is among these rows claimed here lately, whichever lane
+        claimed it (the direct send, the safety lane, the sweep)."""
+        return any(self._claimed_lately.get(row_id, False) for row_id in ids)
+
     def _busy_addresses(self, channel: str) -> list[str]:
         counts: dict[str, int] = {}
         for name, address in self._held.values():
@@ -313,7 +319,7 @@ class Dispatcher:
             channel = channels[row.channel]
             key = (row.channel, row.address)
             self._held[row.id or 0] = key
-            self._claimed_lately[row.id or 0] = None
+            self._claimed_lately[row.id or 0] = send_rules.is_safety(row)
             if len(self._claimed_lately) > CLAIMS_REMEMBERED:
                 self._claimed_lately.popitem(last=False)
             stamp = (

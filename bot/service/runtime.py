@@ -105,7 +105,9 @@ class Runtime:
             claimed, safety = 0, False
         if claimed < len(outbox_ids) and not self.dispatcher.claimed_here(outbox_ids):
             self.wake()  # held back (order, another worker, a channel not up): the sweep's
-        elif safety:  # a crisis reply comes with a staff alert: the loop tells staff now
+        elif safety or self.dispatcher.safety_claimed_here(outbox_ids):
+            # A crisis reply comes with a staff alert: the loop tells staff now, whichever lane
+            # here sent the reply (the safety lane may have claimed it first).
             self._wake.set()
 
     async def dispatch_once(self) -> int:
