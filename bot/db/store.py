@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, delete, insert, update
+from sqlalchemy import Table, bindparam, delete, insert, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, SQLModel, col, select
 
 from bot.conversation.events import (
@@ -70,6 +72,11 @@ class ScoredSurvey:
 ADHOC_DUE = timedelta(days=3)
 ADHOC_EXPIRES = timedelta(days=7)
 _SCORE: Table = Score.__table__  # type: ignore[attr-defined]
+_ASSIGNMENT: Table = SurveyAssignment.__table__  # type: ignore[attr-defined]
+_ASSIGNMENT_COMPLETED_AT = sa_select(_ASSIGNMENT.c.completed_at).where(
+    _ASSIGNMENT.c.id == bindparam("b_assignment_id")
+)
+_COMPLETE_ASSIGNMENT = update(_ASSIGNMENT).where(_ASSIGNMENT.c.id == bindparam("b_assignment_id"))
 
 
 def add_patient(
@@ -440,16 +447,32 @@ def _withdraw_answer(session: Session, event: AnswerWithdrawn, now: datetime) ->
 def _complete(
     session: Session, patient_id: int, event: SurveyCompleted, now: datetime
 ) -> ScoredSurvey:
-    assignment = _assignment(session, event.assignment_id)
+    # Core, not the ORM: every completed survey comes here, and loading the assignment as an
+    # object made each later query of the transaction flush it first (a third of a completion's
+    # cost). Earlier ORM writes of this message land first, and an object of this assignment
+    # already in the session is expired, so nothing stale is flushed over the new state.
+    session.flush()
+    conn = session.connection()
+    found = conn.execute(_ASSIGNMENT_COMPLETED_AT, {"b_assignment_id": event.assignment_id}).first()
+    if found is None:
+        raise LookupError(f"survey assignment {event.assignment_id} does not exist")
     # A survey completes again when the patient answers skipped items after its end or undoes
     # its last answer: the assignment keeps its first completion time, its scores are replaced.
-    first_completion = assignment.completed_at is None
-    assignment.state = "completed"
-    assignment.completed_at = assignment.completed_at or now
-    session.add(assignment)
+    first_completion = found.completed_at is None
+    completed_at: datetime = found.completed_at or now
+    conn.execute(
+        _COMPLETE_ASSIGNMENT,
+        {
+            "b_assignment_id": event.assignment_id,
+            "state": "completed",
+            "completed_at": completed_at,
+        },
+    )
+    cached = session.identity_map.get(identity_key(SurveyAssignment, event.assignment_id))
+    if cached is not None:
+        session.expire(cached)
     previous: dict[str, ScaleScore] | None = None
     if not first_completion:
-        session.flush()
         previous = {
             row.scale_id: ScaleScore(
                 status="complete" if row.status == "complete" else "incomplete",
@@ -474,7 +497,7 @@ def _complete(
         patient_id=patient_id,
         assignment_id=event.assignment_id,
         result=result,
-        completed_at=assignment.completed_at,
+        completed_at=completed_at,
         previous=previous,
     )
 

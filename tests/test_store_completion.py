@@ -1,0 +1,118 @@
+"""A completed survey's assignment is written with Core (bot/db/store.py `_complete`), beside
+ORM writes of the same message: neither may overwrite the other, whatever their order."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.conversation.events import Event, SurveyCompleted, SurveyResumed, SurveyStarted
+from bot.db import store
+from bot.db.database import session_scope
+from bot.db.models import Patient, Score, SurveyAssignment
+from surveys.loader import load_instrument
+from tests.exports_support import add_patient, dvprs_answers, make_app
+from tests.support import FakeClock
+
+
+def test_started_resumed_and_completed_in_one_message_ends_completed(
+    db_url: str, clock: FakeClock
+) -> None:
+    app = make_app(db_url, clock)
+    try:
+        add_patient(app, "S-001")
+        now = clock()
+        with session_scope(app.db) as s:
+            patient = s.exec(select(Patient)).one()
+            assignment = store.create_assignment(
+                s, patient=patient, instrument_id="dvprs", version="1.0", now=now
+            )
+            s.flush()
+            assert assignment.id is not None
+            aid = assignment.id
+            version = load_instrument("dvprs").version
+            # The ORM changes the object (not yet flushed) before the Core completion runs
+            events: list[Event] = [
+                SurveyStarted(assignment_id=aid, language="en", translation_status="validated"),
+                SurveyResumed(assignment_id=aid),
+                SurveyCompleted(aid, "dvprs", version, dvprs_answers(6)),
+            ]
+            scored = store.apply_events(s, patient=patient, events=events, channel="sms", now=now)
+            assert [sv.completed_at for sv in scored] == [now]
+            # the session's own object shows the completion, not its stale state
+            assert (assignment.state, assignment.completed_at) == ("completed", now)
+            assert assignment.started_at == now and assignment.language == "en"
+        with Session(app.db) as s:
+            stored = s.get(SurveyAssignment, aid)
+            assert stored is not None
+            assert (stored.state, stored.completed_at, stored.started_at) == ("completed", now, now)
+            assert len(s.exec(select(Score).where(Score.assignment_id == aid)).all()) >= 1
+    finally:
+        app.db.dispose()
+
+
+def test_completing_again_keeps_the_first_time_and_replaces_the_scores(
+    db_url: str, clock: FakeClock
+) -> None:
+    app = make_app(db_url, clock)
+    try:
+        add_patient(app, "S-002")
+        first = clock()
+        with session_scope(app.db) as s:
+            patient = s.exec(select(Patient)).one()
+            assignment = store.create_assignment(
+                s, patient=patient, instrument_id="dvprs", version="1.0", now=first
+            )
+            s.flush()
+            aid = assignment.id
+            assert aid is not None
+            version = load_instrument("dvprs").version
+            store.apply_events(
+                s,
+                patient=patient,
+                events=[SurveyCompleted(aid, "dvprs", version, dvprs_answers(4))],
+                channel="sms",
+                now=first,
+            )
+        later = first + timedelta(minutes=3)
+        with session_scope(app.db) as s:
+            patient = s.exec(select(Patient)).one()
+            again = store.apply_events(
+                s,
+                patient=patient,
+                events=[SurveyCompleted(aid, "dvprs", version, dvprs_answers(7))],
+                channel="sms",
+                now=later,
+            )
+            assert again[0].completed_at == first
+            assert again[0].previous is not None  # the replaced scores, for the flags to compare
+        with Session(app.db) as s:
+            stored = s.get(SurveyAssignment, aid)
+            assert stored is not None and stored.completed_at == first
+            scores = s.exec(select(Score).where(Score.assignment_id == aid)).all()
+            assert scores and all(score.computed_at == later for score in scores)
+    finally:
+        app.db.dispose()
+
+
+def test_completing_an_assignment_that_does_not_exist_is_an_error(
+    db_url: str, clock: FakeClock
+) -> None:
+    app = make_app(db_url, clock)
+    try:
+        add_patient(app, "S-003")
+        with session_scope(app.db) as s:
+            patient = s.exec(select(Patient)).one()
+            version = load_instrument("dvprs").version
+            with pytest.raises(LookupError, match="999"):
+                store.apply_events(
+                    s,
+                    patient=patient,
+                    events=[SurveyCompleted(999, "dvprs", version, dvprs_answers(4))],
+                    channel="sms",
+                    now=clock(),
+                )
+    finally:
+        app.db.dispose()
