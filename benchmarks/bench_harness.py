@@ -20,7 +20,9 @@ The patients' wait is `next_question_ms`: from an answer to the next question th
 answer. Environment: PATHBOT_HARNESS_RUNS (repeats, default 1), PATHBOT_HARNESS_N ("50,200"),
 PATHBOT_HARNESS_RTT_MS ("0,50": the emulated Bot API round trip), PATHBOT_HARNESS_LIMITS ("off,on":
 Telegram's limits; "on" alone runs only the limit-bound settings, and no peer, which has none),
-PATHBOT_HARNESS_KEEP (a folder: each run's full robot result is kept there).
+PATHBOT_HARNESS_KEEP (a folder: each run's full robot result is kept there), PATHBOT_HARNESS_PROFILE
+(a folder: py-spy's samples of each pathbot run, for `python -m benchmarks.profile_summary`) and
+PATHBOT_HARNESS_PROFILE_GIL=1 (sample only the thread that holds the GIL).
 """
 
 from __future__ import annotations
@@ -308,14 +310,24 @@ def _profiler(pid: int, setting: Setting) -> subprocess.Popen[bytes] | None:
     spy = Path(sys.executable).with_name("py-spy")
     if not folder or not spy.exists():
         return None
-    name = setting.label.replace(" ", "_").replace("=", "")
+    gil = os.environ.get("PATHBOT_HARNESS_PROFILE_GIL", "") not in ("", "0")
+    name = setting.label.replace(" ", "_").replace("=", "") + ("-gil" if gil else "")
     out = Path(folder) / f"{name}-{int(time.time())}.txt"
     out.parent.mkdir(parents=True, exist_ok=True)
     return spawn(
-        [str(spy), "record", "--pid", str(pid), "--rate", "200", "--threads", "--nonblocking",
-         "--format", "raw", "-o", str(out)],
+        profiler_command(spy, pid, out, gil=gil),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
+
+
+def profiler_command(spy: Path, pid: int, out: Path, *, gil: bool) -> list[str]:
+    """py-spy's command line. Without `gil`, every thread that is not waiting counts, a thread
+    waiting for the GIL included (so a busy database thread inflates the event loop's share);
+    with it (PATHBOT_HARNESS_PROFILE_GIL=1) only the thread holding the GIL is sampled: the
+    Python CPU per answer, though C work done without the GIL (SQLite, zlib) drops out."""
+    command = [str(spy), "record", "--pid", str(pid), "--rate", "200", "--threads",
+               "--nonblocking", "--format", "raw", "-o", str(out)]  # fmt: skip
+    return command + ["--gil"] if gil else command
 
 
 # ---- the matrix ---------------------------------------------------------------------------

@@ -2,9 +2,13 @@
 
     python -m benchmarks.profile_summary PROFILE.txt ANSWERS [--top 25]
 
-Idle samples (threads waiting in select/epoll, a lock or a queue) are left out; what is left is
-CPU the process spent. "self" is time in a function's own code, "inclusive" also counts what it
-called; both in milliseconds per answer at py-spy's sampling rate (`--rate`, default 200/s).
+Idle samples (threads waiting in select/epoll, a lock or a queue) are left out. What is left is
+CPU the process spent, plus time threads spent runnable but waiting for the GIL (py-spy counts
+those as active): with two busy threads, each one's share is inflated. A profile taken with
+py-spy's `--gil` (PATHBOT_HARNESS_PROFILE_GIL=1) has only the GIL holder's samples: Python CPU
+without the waits, but without C work done outside the GIL either (SQLite, zlib). "self" is time
+in a function's own code, "inclusive" also counts what it called; both in milliseconds per answer
+at py-spy's sampling rate (`--rate`, default 200/s).
 """
 
 from __future__ import annotations
