@@ -49,6 +49,8 @@ async def read_response(reader: asyncio.StreamReader) -> int:
             length = int(value.strip())
         elif name.strip().lower() == "transfer-encoding":
             raise RuntimeError("the load generator reads only Content-Length responses")
+    if length is None and (status in (204, 304) or status < 200):
+        return status  # no body, by definition (RFC 9112, 6.3)
     if length is None:
         raise RuntimeError(f"a response without Content-Length: {lines[0]}")
     await reader.readexactly(length)
