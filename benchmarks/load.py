@@ -20,6 +20,9 @@ import time
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+# A server that stops answering fails the run instead of hanging it (httpx's timeout was 30 s too).
+RESPONSE_SECONDS = 30.0
+
 
 def encode_request(host: str, request: dict[str, Any]) -> bytes:
     """One request as the bytes sent on the wire (form or JSON body, its headers)."""
@@ -73,7 +76,7 @@ async def _drive(spec: dict[str, Any]) -> dict[str, Any]:
             payload = queue.get_nowait()
             t0 = time.perf_counter()
             writer.write(payload)
-            status = await read_response(reader)
+            status = await asyncio.wait_for(read_response(reader), RESPONSE_SECONDS)
             latencies.append(time.perf_counter() - t0)
             statuses[str(status)] = statuses.get(str(status), 0) + 1
 

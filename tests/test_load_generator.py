@@ -74,3 +74,33 @@ def test_a_response_it_cannot_frame_is_an_error_not_a_guess() -> None:
 
     with pytest.raises(RuntimeError, match="Content-Length"):
         asyncio.run(run())
+
+
+def test_a_server_that_stops_answering_fails_the_run_in_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("benchmarks.load.RESPONSE_SECONDS", 0.3)
+
+    async def run() -> None:
+        held: list[asyncio.StreamWriter] = []
+
+        async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            held.append(writer)  # reads the request, never answers
+            await reader.read(1)
+
+        server = await asyncio.start_server(silent, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            await _drive(
+                {"base_url": f"http://127.0.0.1:{port}", "concurrency": 1,
+                 "requests": [{"path": "/x", "form": {"a": "1"}, "headers": {}}]}
+            )  # fmt: skip
+        finally:
+            for writer in held:
+                writer.close()
+                await writer.wait_closed()
+            server.close()
+            await server.wait_closed()
+
+    with pytest.raises(TimeoutError):
+        asyncio.run(run())
