@@ -3,7 +3,7 @@ ORM writes of the same message: neither may overwrite the other, whatever their 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlmodel import Session, select
@@ -16,6 +16,25 @@ from surveys.loader import load_instrument
 from tests.exports_support import add_patient, dvprs_answers, make_app
 from tests.support import FakeClock
 
+VERSION = load_instrument("dvprs").version
+
+
+def _new_assignment(s: Session, now: datetime) -> tuple[Patient, int]:
+    """The one patient's new DVPRS assignment, flushed (it has its id)."""
+    patient = s.exec(select(Patient)).one()
+    assignment = store.create_assignment(
+        s, patient=patient, instrument_id="dvprs", version=VERSION, now=now
+    )
+    s.flush()
+    assert assignment.id is not None
+    return patient, assignment.id
+
+
+def _complete(s: Session, aid: int, pain: int, now: datetime) -> list[store.ScoredSurvey]:
+    patient = s.exec(select(Patient)).one()
+    completed = SurveyCompleted(aid, "dvprs", VERSION, dvprs_answers(pain))
+    return store.apply_events(s, patient=patient, events=[completed], channel="sms", now=now)
+
 
 def test_started_resumed_and_completed_in_one_message_ends_completed(
     db_url: str, clock: FakeClock
@@ -25,19 +44,14 @@ def test_started_resumed_and_completed_in_one_message_ends_completed(
         add_patient(app, "S-001")
         now = clock()
         with session_scope(app.db) as s:
-            patient = s.exec(select(Patient)).one()
-            assignment = store.create_assignment(
-                s, patient=patient, instrument_id="dvprs", version="1.0", now=now
-            )
-            s.flush()
-            assert assignment.id is not None
-            aid = assignment.id
-            version = load_instrument("dvprs").version
+            patient, aid = _new_assignment(s, now)
+            assignment = s.get(SurveyAssignment, aid)
+            assert assignment is not None
             # The ORM changes the object (not yet flushed) before the Core completion runs
             events: list[Event] = [
                 SurveyStarted(assignment_id=aid, language="en", translation_status="validated"),
                 SurveyResumed(assignment_id=aid),
-                SurveyCompleted(aid, "dvprs", version, dvprs_answers(6)),
+                SurveyCompleted(aid, "dvprs", VERSION, dvprs_answers(6)),
             ]
             scored = store.apply_events(s, patient=patient, events=events, channel="sms", now=now)
             assert [sv.completed_at for sv in scored] == [now]
@@ -61,31 +75,11 @@ def test_completing_again_keeps_the_first_time_and_replaces_the_scores(
         add_patient(app, "S-002")
         first = clock()
         with session_scope(app.db) as s:
-            patient = s.exec(select(Patient)).one()
-            assignment = store.create_assignment(
-                s, patient=patient, instrument_id="dvprs", version="1.0", now=first
-            )
-            s.flush()
-            aid = assignment.id
-            assert aid is not None
-            version = load_instrument("dvprs").version
-            store.apply_events(
-                s,
-                patient=patient,
-                events=[SurveyCompleted(aid, "dvprs", version, dvprs_answers(4))],
-                channel="sms",
-                now=first,
-            )
+            _patient, aid = _new_assignment(s, first)
+            _complete(s, aid, 4, first)
         later = first + timedelta(minutes=3)
         with session_scope(app.db) as s:
-            patient = s.exec(select(Patient)).one()
-            again = store.apply_events(
-                s,
-                patient=patient,
-                events=[SurveyCompleted(aid, "dvprs", version, dvprs_answers(7))],
-                channel="sms",
-                now=later,
-            )
+            again = _complete(s, aid, 7, later)
             assert again[0].completed_at == first
             assert again[0].previous is not None  # the replaced scores, for the flags to compare
         with Session(app.db) as s:
@@ -103,16 +97,7 @@ def test_completing_an_assignment_that_does_not_exist_is_an_error(
     app = make_app(db_url, clock)
     try:
         add_patient(app, "S-003")
-        with session_scope(app.db) as s:
-            patient = s.exec(select(Patient)).one()
-            version = load_instrument("dvprs").version
-            with pytest.raises(LookupError, match="999"):
-                store.apply_events(
-                    s,
-                    patient=patient,
-                    events=[SurveyCompleted(999, "dvprs", version, dvprs_answers(4))],
-                    channel="sms",
-                    now=clock(),
-                )
+        with session_scope(app.db) as s, pytest.raises(LookupError, match="999"):
+            _complete(s, 999, 4, clock())
     finally:
         app.db.dispose()
