@@ -3,6 +3,7 @@ ORM writes of the same message: neither may overwrite the other, whatever their 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -12,11 +13,23 @@ from bot.conversation.events import Event, SurveyCompleted, SurveyResumed, Surve
 from bot.db import store
 from bot.db.database import session_scope
 from bot.db.models import Patient, Score, SurveyAssignment
+from bot.service.app import App
 from surveys.loader import load_instrument
 from tests.exports_support import add_patient, dvprs_answers, make_app
 from tests.support import FakeClock
 
 VERSION = load_instrument("dvprs").version
+
+
+@pytest.fixture
+def app(db_url: str, clock: FakeClock) -> Iterator[App]:
+    """The app on each database, with its one patient."""
+    app = make_app(db_url, clock)
+    try:
+        add_patient(app, "S-001")
+        yield app
+    finally:
+        app.db.dispose()
 
 
 def _new_assignment(s: Session, now: datetime) -> tuple[Patient, int]:
@@ -37,67 +50,52 @@ def _complete(s: Session, aid: int, pain: int, now: datetime) -> list[store.Scor
 
 
 def test_started_resumed_and_completed_in_one_message_ends_completed(
-    db_url: str, clock: FakeClock
+    app: App, clock: FakeClock
 ) -> None:
-    app = make_app(db_url, clock)
-    try:
-        add_patient(app, "S-001")
-        now = clock()
-        with session_scope(app.db) as s:
-            patient, aid = _new_assignment(s, now)
-            assignment = s.get(SurveyAssignment, aid)
-            assert assignment is not None
-            # The ORM changes the object (not yet flushed) before the Core completion runs
-            events: list[Event] = [
-                SurveyStarted(assignment_id=aid, language="en", translation_status="validated"),
-                SurveyResumed(assignment_id=aid),
-                SurveyCompleted(aid, "dvprs", VERSION, dvprs_answers(6)),
-            ]
-            scored = store.apply_events(s, patient=patient, events=events, channel="sms", now=now)
-            assert [sv.completed_at for sv in scored] == [now]
-            # the session's own object shows the completion, not its stale state
-            assert (assignment.state, assignment.completed_at) == ("completed", now)
-            assert assignment.started_at == now and assignment.language == "en"
-        with Session(app.db) as s:
-            stored = s.get(SurveyAssignment, aid)
-            assert stored is not None
-            assert (stored.state, stored.completed_at, stored.started_at) == ("completed", now, now)
-            assert len(s.exec(select(Score).where(Score.assignment_id == aid)).all()) >= 1
-    finally:
-        app.db.dispose()
+    now = clock()
+    with session_scope(app.db) as s:
+        patient, aid = _new_assignment(s, now)
+        assignment = s.get(SurveyAssignment, aid)
+        assert assignment is not None
+        # The ORM changes the object (not yet flushed) before the Core completion runs
+        events: list[Event] = [
+            SurveyStarted(assignment_id=aid, language="en", translation_status="validated"),
+            SurveyResumed(assignment_id=aid),
+            SurveyCompleted(aid, "dvprs", VERSION, dvprs_answers(6)),
+        ]
+        scored = store.apply_events(s, patient=patient, events=events, channel="sms", now=now)
+        assert [sv.completed_at for sv in scored] == [now]
+        # the session's own object shows the completion, not its stale state
+        assert (assignment.state, assignment.completed_at) == ("completed", now)
+        assert assignment.started_at == now and assignment.language == "en"
+    with Session(app.db) as s:
+        stored = s.get(SurveyAssignment, aid)
+        assert stored is not None
+        assert (stored.state, stored.completed_at, stored.started_at) == ("completed", now, now)
+        assert len(s.exec(select(Score).where(Score.assignment_id == aid)).all()) >= 1
 
 
 def test_completing_again_keeps_the_first_time_and_replaces_the_scores(
-    db_url: str, clock: FakeClock
+    app: App, clock: FakeClock
 ) -> None:
-    app = make_app(db_url, clock)
-    try:
-        add_patient(app, "S-002")
-        first = clock()
-        with session_scope(app.db) as s:
-            _patient, aid = _new_assignment(s, first)
-            _complete(s, aid, 4, first)
-        later = first + timedelta(minutes=3)
-        with session_scope(app.db) as s:
-            again = _complete(s, aid, 7, later)
-            assert again[0].completed_at == first
-            assert again[0].previous is not None  # the replaced scores, for the flags to compare
-        with Session(app.db) as s:
-            stored = s.get(SurveyAssignment, aid)
-            assert stored is not None and stored.completed_at == first
-            scores = s.exec(select(Score).where(Score.assignment_id == aid)).all()
-            assert scores and all(score.computed_at == later for score in scores)
-    finally:
-        app.db.dispose()
+    first = clock()
+    with session_scope(app.db) as s:
+        _patient, aid = _new_assignment(s, first)
+        _complete(s, aid, 4, first)
+    later = first + timedelta(minutes=3)
+    with session_scope(app.db) as s:
+        again = _complete(s, aid, 7, later)
+        assert again[0].completed_at == first
+        assert again[0].previous is not None  # the replaced scores, for the flags to compare
+    with Session(app.db) as s:
+        stored = s.get(SurveyAssignment, aid)
+        assert stored is not None and stored.completed_at == first
+        scores = s.exec(select(Score).where(Score.assignment_id == aid)).all()
+        assert scores and all(score.computed_at == later for score in scores)
 
 
 def test_completing_an_assignment_that_does_not_exist_is_an_error(
-    db_url: str, clock: FakeClock
+    app: App, clock: FakeClock
 ) -> None:
-    app = make_app(db_url, clock)
-    try:
-        add_patient(app, "S-003")
-        with session_scope(app.db) as s, pytest.raises(LookupError, match="999"):
-            _complete(s, 999, 4, clock())
-    finally:
-        app.db.dispose()
+    with session_scope(app.db) as s, pytest.raises(LookupError, match="999"):
+        _complete(s, 999, 4, clock())
