@@ -169,12 +169,8 @@ def compile_phrase(text: str, sp: Spelling, source: str | None = None) -> Phrase
             if not alt or not re.fullmatch(r"[^\s|\[\]=]+", alt):
                 raise PhraseError(f"{source!r}: bad word {alt!r}")
             folded = sp.fold(rule_word(alt))
-            stem = folded if exact else sp.stem(folded)
-            keys = {folded, stem}
-            if not exact:
-                keys |= _deletions(folded) | _deletions(stem)
-            words.append(_Word(folded, stem, exact, frozenset(keys)))
-        slots.append(_Slot(words=tuple(words), optional=optional))
+            words.append(_word(folded, folded if exact else sp.stem(folded), exact))
+        slots.append(_word_slot(tuple(words), optional))
     if not any(not s.gap and not s.optional for s in slots):
         raise PhraseError(f"{source!r}: needs at least one required word")
     if slots[0].gap or slots[-1].gap:
@@ -183,10 +179,32 @@ def compile_phrase(text: str, sp: Spelling, source: str | None = None) -> Phrase
         (k for k, sl in enumerate(slots) if sl.words and not sl.optional and not sl.gap), None
     )
     lead = sum(GAP_MAX if sl.gap else 1 for sl in slots[:anchor]) if anchor is not None else 0
-    anchor_keys = None
-    if anchor is not None:
-        anchor_keys = frozenset[str]().union(*(w.keys for w in slots[anchor].words))
+    anchor_keys = _anchor_keys(slots[anchor].words) if anchor is not None else None
     return Phrase(source, tuple(slots), anchor, lead, anchor_keys)
+
+
+# The rules' 2,500 phrases hold ~16,000 words but only ~2,600 distinct ones ("myself" in every
+# phrase about self-harm, each group expansion repeating the rest of its phrase). Equal words,
+# slots and anchor key sets are built once and shared: a word's index keys (its one-letter
+# deletions) made the rules weigh 20 MB, every running server's largest piece of data. Sharing
+# changes nothing but memory: all three are immutable and compare by value. Bounded, as tests
+# build many rule sets.
+@lru_cache(maxsize=1 << 14)
+def _word(folded: str, stem: str, exact: bool) -> _Word:
+    keys = {folded, stem}
+    if not exact:
+        keys |= _one_letter_deletions(folded) | _one_letter_deletions(stem)
+    return _Word(folded, stem, exact, frozenset(keys))
+
+
+@lru_cache(maxsize=1 << 14)
+def _word_slot(words: tuple[_Word, ...], optional: bool) -> _Slot:
+    return _Slot(words=words, optional=optional)
+
+
+@lru_cache(maxsize=1 << 12)
+def _anchor_keys(words: tuple[_Word, ...]) -> frozenset[str]:
+    return words[0].keys if len(words) == 1 else frozenset[str]().union(*(w.keys for w in words))
 
 
 @dataclass
@@ -413,9 +431,13 @@ def _one_edit(a: str, b: str) -> bool:
 _DELETION_MAX_LEN = 24  # longer "words" (pasted junk) are only matched exactly
 
 
-@lru_cache(maxsize=1 << 16)
-def _deletions(word: str) -> frozenset[str]:
+def _one_letter_deletions(word: str) -> frozenset[str]:
     """Every string one letter shorter than `word` (symmetric-delete typo candidates)."""
     if len(word) < FUZZY_MIN_LEN - 1 or len(word) > _DELETION_MAX_LEN:
         return frozenset()
     return frozenset(word[:n] + word[n + 1 :] for n in range(len(word)))
+
+
+# Messages repeat their words: cached for them. A rule's words are not put in the cache (their
+# keys hold the deletions already; cached too they added 3 MB to every server).
+_deletions = lru_cache(maxsize=1 << 16)(_one_letter_deletions)
