@@ -15,7 +15,7 @@ from bot.conversation.messages import Outgoing
 from bot.db import store
 from bot.db.database import session_scope
 from bot.service.app import App
-from bot.service.dispatcher import Dispatcher
+from bot.service.dispatcher import DIRECT_BACKLOG_MAX, DIRECT_BACKLOG_MIN, Dispatcher
 from tests.schedule_support import make_app
 from tests.support import FakeClock
 
@@ -72,4 +72,78 @@ async def test_direct_sends_in_flight_leave_the_sweep_its_room(
     assert await dispatcher.top_up(channels, clock()) == 1  # type: ignore[arg-type]
     await dispatcher.drain()
     assert sorted(channel.sent) == sorted(direct + left_for_the_sweep)  # each exactly once
+    app.db.dispose()
+
+
+class SlowHeldSends(HeldSends):
+    """A channel limited to one send a second whose sends wait until released."""
+
+    sends_per_second = 1.0
+
+
+def _enqueue_kind(app: App, address: str, prefix: str, kind: str) -> int:
+    with session_scope(app.db) as s:
+        (row,) = store.enqueue(
+            s,
+            patient_id=None,
+            channel="console",
+            address=address,
+            messages=[Outgoing(kind, f"{kind} to {address}")],
+            dedupe_prefix=prefix,
+            now=app.pipeline.now(),
+        )
+        return row.id or 0
+
+
+async def test_a_burst_faster_than_the_channel_is_not_all_claimed_at_once(
+    sqlite_url: str, clock: FakeClock
+) -> None:
+    # One send a second: the direct path may hold 30 s of it (DIRECT_BACKLOG_SECONDS). Without
+    # the bound, every reply of a burst was claimed into memory, each claim carrying the ids of
+    # all those held (15,000 after a burst of free text to SMS: 2.5 GB) and rows outlived
+    # their lease while they waited.
+    app = make_app(sqlite_url, clock)
+    channel = SlowHeldSends()
+    channels = {"console": channel}
+    dispatcher = Dispatcher(app.db, batch_size=5, gate_width=16)
+    assert dispatcher.direct_room(channel) == 30  # type: ignore[arg-type]
+    burst = [_enqueue(app, f"patient-{i}", f"b{i}") for i in range(45)]
+    claimed = 0
+    for row_id in burst:  # one request each, as they arrive
+        got, _ = await dispatcher.send_now([row_id], channels, clock())  # type: ignore[arg-type]
+        claimed += got
+    assert claimed == 30
+    assert dispatcher.direct_room(channel) == 0  # type: ignore[arg-type]
+
+    # Full: a crisis answer is still claimed at once, and not counted against the backlog ...
+    crisis = _enqueue_kind(app, "patient-in-crisis", "c", "crisis")
+    assert await dispatcher.send_now([crisis], channels, clock()) == (1, True)  # type: ignore[arg-type]
+    assert dispatcher.direct_room(channel) == 0  # type: ignore[arg-type]
+    # ... and a later reply to a patient whose earlier one waits in the outbox waits behind it
+    later = _enqueue(app, "patient-40", "later")
+    assert await dispatcher.send_now([later], channels, clock()) == (0, False)  # type: ignore[arg-type]
+
+    # The sweep takes the rest in its batches, in order, as room frees; each goes once.
+    channel.release.set()
+    while await dispatcher.top_up(channels, clock()) or dispatcher.more_due:  # type: ignore[arg-type]
+        await dispatcher.drain()
+    await dispatcher.drain()
+    assert sorted(channel.sent) == sorted([*burst, crisis, later])
+    assert channel.sent.index(burst[40]) < channel.sent.index(later)
+    assert dispatcher.direct_room(channel) == 30  # type: ignore[arg-type]
+    app.db.dispose()
+
+
+async def test_a_channel_without_a_rate_limit_still_has_a_bounded_backlog(
+    sqlite_url: str, clock: FakeClock
+) -> None:
+    app = make_app(sqlite_url, clock)
+    dispatcher = Dispatcher(app.db)
+    assert dispatcher.direct_room(HeldSends()) == DIRECT_BACKLOG_MAX  # type: ignore[arg-type]
+    fast = SlowHeldSends()
+    fast.sends_per_second = 10_000.0
+    assert dispatcher.direct_room(fast) == DIRECT_BACKLOG_MAX  # type: ignore[arg-type]
+    slow = SlowHeldSends()
+    slow.sends_per_second = 0.1
+    assert dispatcher.direct_room(slow) == DIRECT_BACKLOG_MIN  # type: ignore[arg-type]
     app.db.dispose()

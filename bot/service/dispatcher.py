@@ -29,8 +29,11 @@ urgent alert at once. Every claim orders them first, and the runtime also runs a
 only them.
 
 Replies to an inbound message are claimed by id and sent as soon as the request that stored them
-has committed (`send_now`); the sweep (`top_up`) finds everything else that is due (scheduled
-messages, retries, what another worker left) and is the safety net for the direct path.
+has committed (`send_now`), up to a backlog per channel (about 30 s of its sending rate; safety
+replies always); the sweep (`top_up`) finds everything else that is due (scheduled messages,
+retries, what another worker left, replies past that backlog) and is the safety net for the
+direct path. Both are bounded: what a process holds claimed is never more than it can send
+well within a claim's lease, however fast messages arrive.
 
 Sends are served first come, first served by the arrival of their cause (send_order.py): a
 request's replies carry the arrival time of the inbound message they answer, a row the sweep
@@ -108,6 +111,15 @@ DEFAULT_GATE_WIDTH = 16
 # Messages one recipient may have claimed ahead in this process (one sweep claims no more for
 # them, so one chat's backlog cannot fill a batch and hold up every other recipient).
 AHEAD_PER_RECIPIENT = 3
+# A channel's replies claimed by the direct path (`send_now`) and not yet finished here: at most
+# this many seconds of its sending rate (`sends_per_second`, when the channel has a limit),
+# within these bounds. Beyond it a request's ordinary replies stay in the outbox and the sweep
+# takes them in batches, in order. Unbounded, a burst faster than the channel (5,000 texts at
+# 200/s to SMS at 20/s) left 15,000 rows claimed in memory, each claim carrying all their ids
+# (2.5 GB, a core busy, answers slowing) and rows held past their lease.
+DIRECT_BACKLOG_SECONDS = 30.0
+DIRECT_BACKLOG_MIN = 20
+DIRECT_BACKLOG_MAX = 1000
 # Claims remembered for `Dispatcher.claimed_here`: far more than are ever under way at once.
 CLAIMS_REMEMBERED = 4096
 # A row cleared by the send rules in its claim goes without checking them again this soon
@@ -162,6 +174,10 @@ class Dispatcher:
         # sweep no room at all, and what only it finds (retries, rows held back for order,
         # scheduled messages) starved (83 s under the harness, limits on, N = 200).
         self._swept: dict[int, str] = {}
+        # Of those, the ordinary rows the direct path claimed (id -> channel), and how many per
+        # channel: bounded by `direct_room` (safety replies are never counted nor held back).
+        self._direct: dict[int, str] = {}
+        self._direct_count: dict[str, int] = {}
         # Safety replies under way, per recipient: that recipient's other messages wait for them.
         self._urgent: dict[tuple[str, str], set[asyncio.Task[None]]] = {}
         self._idle = asyncio.Event()
@@ -186,19 +202,36 @@ class Dispatcher:
         whether a safety reply was among them."""
         if not ids or not channels:
             return 0, False
+        # A channel whose direct backlog is full gets only its safety replies claimed here; the
+        # rest wait in the outbox for the sweep (the caller wakes it: not all were claimed).
+        # Requests under way at once may each pass the check: the bound is soft by that many.
+        roomy = [name for name, channel in channels.items() if self.direct_room(channel) > 0]
         rows, locales = await asyncio.to_thread(
             claim_replies,
             self.db,
-            list(channels),
+            roomy,
             now,
             ids,
             held=set(self._held),
             lease_end=now - LEASE,
             rules=self.rules,
+            safety_channels=list(channels),
         )
+        for row in rows:
+            if not send_rules.is_safety(row):
+                self._direct[row.id or 0] = row.channel
+                self._direct_count[row.channel] = self._direct_count.get(row.channel, 0) + 1
         # Called from the request's own context: its replies go in line by its arrival.
         self._queue_all(rows, channels, now, locales, since=send_order.arrival())
         return len(rows), any(send_rules.is_safety(row) for row in rows)
+
+    def direct_room(self, channel: Channel) -> int:
+        """How many more ordinary replies the direct path may claim for `channel` now."""
+        rate = getattr(channel, "sends_per_second", None)
+        limit = DIRECT_BACKLOG_MAX
+        if rate:
+            limit = min(limit, max(DIRECT_BACKLOG_MIN, int(rate * DIRECT_BACKLOG_SECONDS)))
+        return limit - self._direct_count.get(channel.name, 0)
 
     async def top_up(
         self,
@@ -279,6 +312,13 @@ class Dispatcher:
         """A claimed row is finished here (sent, failed, deferred or put back)."""
         self._held.pop(row_id, None)
         self._swept.pop(row_id, None)
+        channel = self._direct.pop(row_id, None)
+        if channel is not None:
+            left = self._direct_count[channel] - 1
+            if left:
+                self._direct_count[channel] = left
+            else:
+                del self._direct_count[channel]
 
     def claimed_here(self, ids: Collection[int]) -> bool:
         """Whether this process claimed every one of these rows lately (sent or not yet).

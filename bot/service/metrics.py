@@ -181,6 +181,7 @@ class MeteredChannel:
         self.name = inner.name
         self._inner = inner
         self.send_concurrency: int | None = getattr(inner, "send_concurrency", None)
+        self.sends_per_second: float | None = getattr(inner, "sends_per_second", None)
         self._metrics = metrics
         self.failures_in_a_row = 0
         self.last_error_code: str | None = None

@@ -5,7 +5,8 @@ Every answer a patient sends ends here: the rows its request just committed are 
 patient language, instead of an ORM select, a second select for the order, an ORM flush and a
 select of the patients. What the general claim (`dispatcher._claim`) promises holds here too:
 
-- only due rows of running channels are claimed; on PostgreSQL a row another worker has locked
+- only due rows of running channels are claimed (a channel whose direct backlog is full, only
+  its safety replies: `Dispatcher.send_now`); on PostgreSQL a row another worker has locked
   is skipped (the inner SELECT ... FOR UPDATE SKIP LOCKED), never waited for;
 - a patient's messages keep their order: a row is not claimed while an earlier one to the same
   address is unsent elsewhere (another worker holds it, or it is due and not among these rows),
@@ -76,7 +77,13 @@ _CLAIMABLE = (
     select(_candidate.c.id)
     .where(
         _candidate.c.id.in_(bindparam("ids", expanding=True)),
-        _candidate.c.channel.in_(bindparam("channels", expanding=True)),
+        or_(
+            _candidate.c.channel.in_(bindparam("channels", expanding=True)),
+            and_(
+                _candidate.c.kind.in_(SAFETY_KINDS),
+                _candidate.c.channel.in_(bindparam("safety_channels", expanding=True)),
+            ),
+        ),
         _due(_candidate, bindparam("now"), bindparam("lease_end")),
         or_(_candidate.c.kind.in_(SAFETY_KINDS), not_(_BLOCKED)),
     )
@@ -106,14 +113,20 @@ def claim_replies(
     held: Collection[int],
     lease_end: datetime,
     rules: SendRules | None,
+    safety_channels: Sequence[str] | None = None,
 ) -> tuple[list[OutboxMessage], dict[int, str | None]]:
     """Claim these rows (a request's replies, just committed) where due and in order; returns
     the rows cleared to go (safety replies first, then by id) and their patient's language.
-    A row the send rules held, dropped or cancelled is changed here and not returned."""
+    A row the send rules held, dropped or cancelled is changed here and not returned.
+    `safety_channels` (default: `channels`): where a safety reply may be claimed even though
+    the channel is not among `channels` (its direct backlog is full; see the dispatcher)."""
+    safety = list(channels) if safety_channels is None else list(safety_channels)
     params = {
         "ids": list(ids),
-        "held": list(held) or [-1],  # (an empty IN list renders as a special form)
-        "channels": list(channels),
+        # (an empty IN list renders as a special form: a value no row has stands in)
+        "held": list(held) or [-1],
+        "channels": list(channels) or [""],
+        "safety_channels": safety or [""],
         "now": now,
         "lease_end": lease_end,
     }

@@ -134,6 +134,9 @@ class TwilioSmsChannel:
         if sleep is not None:
             pacing["sleep"] = sleep
         self._pacer = SegmentPacer(config.segments_per_second, **pacing)
+        # The dispatcher claims replies ahead by this rate (`Dispatcher.direct_room`); a
+        # message of several segments goes slower, still well inside the claim's lease.
+        self.sends_per_second: float | None = config.segments_per_second
         self._http: LocalBaseHttpClient | None = None
         self._client: Client | None = None
 

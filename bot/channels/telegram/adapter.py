@@ -143,6 +143,8 @@ class TelegramChannel:
         self._pacer = ChatPacer(per_chat_interval)
         # Sends the dispatcher lets into the limiter at once (see LIMITED_SENDS).
         self.send_concurrency = LIMITED_SENDS if overall_per_second else UNLIMITED_SENDS
+        # The dispatcher claims replies ahead by this rate (`Dispatcher.direct_room`).
+        self.sends_per_second: float | None = overall_per_second or None
         api = api_base_url.rstrip("/")
         arrivals = ArrivalQueue()
         builder = (
