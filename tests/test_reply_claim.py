@@ -265,3 +265,23 @@ def test_a_row_another_worker_has_locked_is_skipped_not_waited_for(
     assert locked not in {r.id for r in rows}
     assert [r.address for r in rows] == ["b", "c", "g", "i", "j"]
     app.db.dispose()
+
+
+def test_the_earlier_row_check_reads_the_address_index(sqlite_url: str, clock: FakeClock) -> None:
+    # "Is an earlier row to this address unsent?" is asked by every claim. Without the
+    # (address, id) index it read the whole backlog of due rows (30,000: 4.5 ms a claim on
+    # SQLite and 12.8 on PostgreSQL, instead of 1.1 and 1.9), so a burst slowed every answer.
+    app = make_app(sqlite_url, clock)
+    ids, held = _scenario(app)
+    executed: list[tuple[str, Any]] = []
+    event.listen(app.db, "before_cursor_execute", lambda *a: executed.append((a[2], a[3])))
+    now = clock()
+    claim_replies(app.db, CHANNELS, now, ids, held=held, lease_end=now - LEASE, rules=RULES)
+    (statement, parameters), *_ = [(s, p) for s, p in executed if s.startswith("UPDATE")]
+    with app.db.connect() as conn:
+        plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+    details = [row[-1] for row in plan]
+    assert any("earlier USING" in d and "ix_outboxmessage_address_id" in d for d in details), (
+        details
+    )
+    app.db.dispose()
