@@ -114,9 +114,9 @@ AHEAD_PER_RECIPIENT = 3
 # A channel's replies claimed by the direct path (`send_now`) and not yet finished here: at most
 # this many seconds of its sending rate (`sends_per_second`, when the channel has a limit),
 # within these bounds. Beyond it a request's ordinary replies stay in the outbox and the sweep
-# takes them in batches, in order. Unbounded, a burst faster than the channel (5,000 texts at
-# 200/s to SMS at 20/s) left 15,000 rows claimed in memory, each claim carrying all their ids
-# (2.5 GB, a core busy, answers slowing) and rows held past their lease.
+# takes them in batches, in order. Unbounded, a burst faster than the channel (15,000 texts at
+# ~200/s, SMS at its default 1 message/s) left 15,000 rows claimed in memory, each claim
+# carrying all their ids (2.5 GB, a core busy, answers slowing), rows held past their lease.
 DIRECT_BACKLOG_SECONDS = 30.0
 DIRECT_BACKLOG_MIN = 20
 DIRECT_BACKLOG_MAX = 1000
