@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,20 +17,13 @@ import time
 import httpx
 
 from benchmarks.child import rss_mb
-from benchmarks.common import NOW, Row, backend_name, bench_app
+from benchmarks.common import NOW, Row, backend_name, bench_app, free_port
 from benchmarks.seed import seed_patients
 from tests.child_processes import spawn, stop
 from tests.fakes.twilio_api import FakeTwilio
 
 TARGET_MB = 150.0
 SETTLE_SECONDS = 6.0  # past the first dispatcher round (5 s) and the scheduler's start
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def measure(url: str, patients: int, settle: float) -> dict[str, float]:
@@ -46,7 +38,7 @@ def measure(url: str, patients: int, settle: float) -> dict[str, float]:
     loop = asyncio.new_event_loop()
     fake = FakeTwilio("AC" + "8" * 32, "idle-token-" + "c3" * 10)
     loop.run_until_complete(fake.start())
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "PATHBOT_DATABASE_URL": url,

@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import socket
 import string
 import subprocess
 import sys
@@ -31,7 +30,7 @@ import httpx
 from twilio.request_validator import RequestValidator
 
 from benchmarks.child import rss_mb
-from benchmarks.common import NOW, Row, backend_name, bench_app
+from benchmarks.common import NOW, Row, backend_name, bench_app, free_port
 from benchmarks.seed import seed_patients
 from benchmarks.server import load_from_subprocess
 from tests.child_processes import spawn, stop
@@ -103,7 +102,7 @@ async def _measure(url: str, rounds: int, per_round: int) -> dict[str, object]:
         app.db.dispose()
     fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN)
     await fake.start()
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "PATHBOT_DATABASE_URL": url,
@@ -149,13 +148,6 @@ async def _measure(url: str, rounds: int, per_round: int) -> dict[str, object]:
         "rate": sorted(rates)[len(rates) // 2],
         "replies": len(fake.messages),
     }
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def run(url: str, *, quick: bool = False) -> list[Row]:

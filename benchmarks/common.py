@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import tempfile
 import uuid
 from collections.abc import Iterator, Sequence
@@ -33,6 +34,14 @@ class Row:
     target: str
     ok: bool | None
     note: str = ""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (for a server started as a child)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
 
 
 def backend_name(url: str) -> str:

@@ -35,14 +35,14 @@ class HeldSends:
         return f"sent-{message.outbox_id}"
 
 
-def _enqueue(app: App, address: str, prefix: str) -> int:
+def _enqueue(app: App, address: str, prefix: str, kind: str = "reply") -> int:
     with session_scope(app.db) as s:
         (row,) = store.enqueue(
             s,
             patient_id=None,
             channel="console",
             address=address,
-            messages=[Outgoing("reply", f"to {address}")],
+            messages=[Outgoing(kind, f"{kind} to {address}")],
             dedupe_prefix=prefix,
             now=app.pipeline.now(),
         )
@@ -81,20 +81,6 @@ class SlowHeldSends(HeldSends):
     sends_per_second = 1.0
 
 
-def _enqueue_kind(app: App, address: str, prefix: str, kind: str) -> int:
-    with session_scope(app.db) as s:
-        (row,) = store.enqueue(
-            s,
-            patient_id=None,
-            channel="console",
-            address=address,
-            messages=[Outgoing(kind, f"{kind} to {address}")],
-            dedupe_prefix=prefix,
-            now=app.pipeline.now(),
-        )
-        return row.id or 0
-
-
 async def test_a_burst_faster_than_the_channel_is_not_all_claimed_at_once(
     sqlite_url: str, clock: FakeClock
 ) -> None:
@@ -116,7 +102,7 @@ async def test_a_burst_faster_than_the_channel_is_not_all_claimed_at_once(
     assert dispatcher.direct_room(channel) == 0  # type: ignore[arg-type]
 
     # Full: a crisis answer is still claimed at once, and not counted against the backlog ...
-    crisis = _enqueue_kind(app, "patient-in-crisis", "c", "crisis")
+    crisis = _enqueue(app, "patient-in-crisis", "c", "crisis")
     assert await dispatcher.send_now([crisis], channels, clock()) == (1, True)  # type: ignore[arg-type]
     assert dispatcher.direct_room(channel) == 0  # type: ignore[arg-type]
     # ... and a later reply to a patient whose earlier one waits in the outbox waits behind it
