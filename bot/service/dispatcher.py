@@ -57,7 +57,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, and_, case, or_, update
+from sqlalchemy import ColumnElement, Engine, and_, or_, text, update
 from sqlmodel import Session, col, select
 
 from bot.channels import send_order
@@ -75,7 +75,7 @@ from bot.conversation.messages import SAFETY_KINDS
 from bot.db import fallback
 from bot.db.availability import is_outage, until_database_answers
 from bot.db.database import session_scope
-from bot.db.models import OutboxMessage, Patient
+from bot.db.models import PENDING_SQL, SAFETY_SQL, OutboxMessage, Patient
 from bot.service import send_rules
 from bot.service.priority_gate import PriorityGate
 from bot.service.reply_claim import claim_replies
@@ -653,29 +653,10 @@ def _claim(
     the rows cleared to go, with their patient's language: every safety reply, and with `check`
     every row that passed the send rules in the claim's own transaction (a row the rules held,
     dropped or cancelled is changed there and not returned)."""
-    safety_first = case((col(OutboxMessage.kind).in_(SAFETY_KINDS), 0), else_=1)
     with session_scope(db) as session:
-        query = select(OutboxMessage).where(col(OutboxMessage.channel).in_(channels))
-        if kinds is not None:
-            query = query.where(col(OutboxMessage.kind).in_(kinds))
-        if ids is not None:
-            query = query.where(col(OutboxMessage.id).in_(list(ids)))
-        if skip_addresses:  # (never a safety reply: it waits for nobody)
-            query = query.where(
-                or_(
-                    col(OutboxMessage.kind).in_(SAFETY_KINDS),
-                    col(OutboxMessage.address).not_in(list(skip_addresses)),
-                )
-            )
-        rows = list(
-            session.exec(
-                query.where(_due(now))
-                .order_by(safety_first, col(OutboxMessage.id))
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            ).all()
+        rows, left_some = _due_rows(
+            session, channels, now, limit, kinds=kinds, ids=ids, skip_addresses=skip_addresses
         )
-        left_some = len(rows) >= limit
         rows = _in_order(session, rows, now, held)
         if ids is None:  # a request's own replies are claimed together, however many
             kept = _few_per_recipient(rows)
@@ -728,11 +709,71 @@ def _cause_age(row: OutboxMessage, now: datetime) -> float:
     return (now - caused).total_seconds()
 
 
-def _due(now: datetime) -> ColumnElement[bool]:
-    return or_(
-        and_(col(OutboxMessage.status) == "pending", col(OutboxMessage.not_before) <= now),
-        and_(col(OutboxMessage.status) == "sending", col(OutboxMessage.claimed_at) < now - LEASE),
+def _due_rows(
+    session: Session,
+    channels: list[str],
+    now: datetime,
+    limit: int,
+    *,
+    kinds: Sequence[str] | None,
+    ids: Collection[int] | None,
+    skip_addresses: Collection[str],
+) -> tuple[list[OutboxMessage], bool]:
+    """Lock up to `limit` due rows, safety replies first, then by id; and whether due rows may
+    have been left behind (a part of the search came back full).
+
+    "Due" is two kinds of row, each searched on its own, in id order, up to `limit`: pending
+    rows whose time has come (the ordinary rows, and the safety replies apart, so a backlog of
+    ordinary rows never hides one), and rows whose lease expired (their worker died). The
+    pending searches walk partial indexes that hold only pending rows (`ix_outboxmessage_pending`,
+    `ix_outboxmessage_pending_safety`) and stop at `limit`; rows in flight are few.
+
+    Asked in one query (either condition, safety first by a CASE), a claim read and sorted
+    every due row, and PostgreSQL walked the primary key through every row ever sent: with
+    30,000 rows waiting for a slow channel, a safety round took 8 ms and a sweep 13 ms on
+    SQLite (PostgreSQL, behind 100,000 sent rows: 17 and 44 ms), against about 1 ms with
+    nothing waiting; now 1-2 ms on SQLite and 3-5 on PostgreSQL either way."""
+    filters: list[ColumnElement[bool]] = [col(OutboxMessage.channel).in_(channels)]
+    if ids is not None:
+        filters.append(col(OutboxMessage.id).in_(list(ids)))
+    if skip_addresses:  # (never a safety reply: it waits for nobody)
+        filters.append(
+            or_(
+                col(OutboxMessage.kind).in_(SAFETY_KINDS),
+                col(OutboxMessage.address).not_in(list(skip_addresses)),
+            )
+        )
+    # (written as the partial indexes' conditions: see OutboxMessage)
+    pending = and_(text(PENDING_SQL), col(OutboxMessage.not_before) <= now)
+    expired = and_(
+        col(OutboxMessage.status) == "sending", col(OutboxMessage.claimed_at) < now - LEASE
     )
+    kind = col(OutboxMessage.kind)
+    safety_kinds = [k for k in (SAFETY_KINDS if kinds is None else kinds) if k in SAFETY_KINDS]
+    other_kinds = None if kinds is None else [k for k in kinds if k not in SAFETY_KINDS]
+    searches: list[list[ColumnElement[bool]]] = []
+    if safety_kinds:
+        narrower = [kind.in_(safety_kinds)] if set(safety_kinds) != set(SAFETY_KINDS) else []
+        searches.append([and_(pending, text(SAFETY_SQL), *narrower)])
+    if other_kinds is None:
+        searches.append([pending])  # (finds safety replies too: they are kept once)
+    elif other_kinds:
+        searches.append([pending, kind.in_(other_kinds)])
+    searches.append([expired] if kinds is None else [expired, kind.in_(kinds)])
+    found: dict[int, OutboxMessage] = {}
+    full = False
+    for conditions in searches:
+        part = session.exec(
+            select(OutboxMessage)
+            .where(*filters, *conditions)
+            .order_by(col(OutboxMessage.id))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        full = full or len(part) >= limit
+        found.update((row.id or 0, row) for row in part)
+    rows = sorted(found.values(), key=lambda r: (r.kind not in SAFETY_KINDS, r.id or 0))
+    return rows[:limit], full or len(rows) > limit
 
 
 def _few_per_recipient(rows: list[OutboxMessage]) -> list[OutboxMessage]:

@@ -1,0 +1,46 @@
+"""outbox: partial indexes of pending rows (all, and the safety replies apart) for the
+dispatcher's claims, which search due rows in id order and stop at a batch (issue 16: a
+backlog of due rows, or on PostgreSQL a long history of sent ones, made every claim read all
+of it). `not_before` rides in the first so rows not yet due are passed over in the index.
+
+Revision ID: 0037_outbox_claim_indexes
+Revises: 0036_outbox_address_index
+
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0037_outbox_claim_indexes"
+down_revision: str | None = "0036_outbox_address_index"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+PENDING = "status = 'pending'"
+SAFETY = "kind IN ('crisis', 'help')"
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("outboxmessage") as batch:
+        batch.create_index(
+            "ix_outboxmessage_pending",
+            ["channel", "id", "not_before"],
+            unique=False,
+            sqlite_where=sa.text(PENDING),
+            postgresql_where=sa.text(PENDING),
+        )
+        batch.create_index(
+            "ix_outboxmessage_pending_safety",
+            ["channel", "id"],
+            unique=False,
+            sqlite_where=sa.text(f"{PENDING} AND {SAFETY}"),
+            postgresql_where=sa.text(f"{PENDING} AND {SAFETY}"),
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("outboxmessage") as batch:
+        batch.drop_index("ix_outboxmessage_pending_safety")
+        batch.drop_index("ix_outboxmessage_pending")
