@@ -38,6 +38,7 @@ class FakeTelegram:
         self.webhook_url: str | None = None
         self.webhook_secret: str | None = None
         self._updates: list[dict[str, Any]] = []
+        self._offset = 0
         self._new_update = asyncio.Event()
         self._update_ids = itertools.count(5000)
         self._message_ids = itertools.count(100)
@@ -205,8 +206,14 @@ class FakeTelegram:
     async def m_answerCallbackQuery(self, _p: dict[str, Any]) -> Any:
         return True
 
+    def confirmed_offset(self) -> int:
+        """The highest offset the bot has asked getUpdates for: every update below it was
+        confirmed as received (Telegram forgets them)."""
+        return self._offset
+
     async def m_getUpdates(self, p: dict[str, Any]) -> Any:
         offset = int(p.get("offset") or 0)
+        self._offset = max(self._offset, offset)
         if offset:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
         if not self._updates and float(p.get("timeout") or 0):

@@ -45,6 +45,7 @@ from bot.channels.port import BackendUnavailable, ChannelPort
 from bot.channels.telegram.bounded_request import CONNECTIONS, BoundedRequest
 from bot.channels.telegram.commands import publish_command_menus, read_command
 from bot.channels.telegram.fair_limiter import FairRateLimiter
+from bot.channels.telegram.polled_updates import ScreenedUpdatesRequest
 from bot.channels.telegram.redaction import protect_token
 from bot.channels.telegram.render import keyboard, parse_callback, pressed_label
 from bot.channels.telegram.update_order import ArrivalQueue, PerChatUpdates
@@ -165,6 +166,8 @@ class TelegramChannel:
             # A few connections, and a first-come line in front of them instead of a wait in
             # httpx's pool (bot/channels/telegram/bounded_request.py).
             .request(BoundedRequest(CONNECTIONS))
+            # Polled updates are checked as JSON before PTB reads them (polled_updates.py).
+            .get_updates_request(ScreenedUpdatesRequest())
         )
         if webhook_url:
             builder = builder.updater(None)  # pathbot's ASGI app receives the updates
@@ -252,13 +255,9 @@ class TelegramChannel:
         return PlainTextResponse(f"malformed update: {problem}", status_code=400)
 
     async def _on_polled_update(self, update: object, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not isinstance(update, Update):
-            return
-        problem = update_problem(update.to_dict())  # Telegram's own, but checked all the same
-        if problem is not None:
-            log.warning("telegram: skipped a malformed update (%s)", problem)
-            return
-        await self.handle_update(update)
+        # (screened as JSON before PTB read it: polled_updates.py)
+        if isinstance(update, Update):
+            await self.handle_update(update)
 
     async def handle_update(self, update: Update) -> None:
         """One update from Telegram, whichever way it came. What it sends (the answer to a

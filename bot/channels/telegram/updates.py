@@ -39,6 +39,10 @@ def update_problem(data: object) -> str | None:
     return None
 
 
+def valid_update_id(value: object) -> bool:
+    return _is_id(value)
+
+
 def _is_id(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and abs(value) < MAX_ID
 
