@@ -7,7 +7,9 @@ is awaited for at most `ANSWER_WITHIN` seconds; a check still waiting from an ea
 not doubled, the answer is "stalled" at once. The same transaction counts what staff must see:
 permanent send failures, quarantined messages not yet looked at, and urgent alerts (crisis,
 undelivered crisis answers, text triage could not read) that no staff channel has been told of
-after `UNDELIVERED_AFTER`: those make the server unhealthy, loudly, until one is.
+after `UNDELIVERED_AFTER`: those make the server unhealthy, loudly, until one is. And how long
+each channel's oldest due message has waited (outbox_lag.py): a channel far behind makes it
+unhealthy too.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from bot.db.database import session_scope
 from bot.db.export_models import AlertNotice
 from bot.db.models import Alert
 from bot.db.reliability_models import HealthProbe, QuarantinedInbound
+from bot.service.outbox_lag import oldest_due_seconds
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +93,7 @@ def probe_database(db: Engine, now: datetime) -> Facts:
                     ~exists().where(col(AlertNotice.alert_id) == col(Alert.id)),
                 )
             ).one()
+            lag = oldest_due_seconds(session.connection(), now)
     except Exception as exc:  # noqa: BLE001 - every failure is an answer for the health check
         state = database_state(exc)
         log.warning("health check: database %s (%s)", state, type(exc).__name__)
@@ -99,6 +103,7 @@ def probe_database(db: Engine, now: datetime) -> Facts:
         "open_send_failures": int(failures),
         "quarantined_messages": int(quarantined),
         "crisis_alerts_undelivered": int(undelivered),
+        "outbox_oldest_due_seconds": {name: round(seconds) for name, seconds in lag.items()},
     }
 
 

@@ -15,6 +15,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
@@ -29,6 +30,7 @@ from bot.channels.base import (
 )
 from bot.conversation.messages import HandleResult
 from bot.db.models import OutboxMessage
+from bot.service.outbox_lag import oldest_due_seconds
 
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 MAX_OPEN_REPLIES = 10_000  # replies waiting to be sent that we still time; the oldest are dropped
@@ -104,7 +106,9 @@ class Metrics:
 
     # ---- the exposition format -----------------------------------------------------------
 
-    def render(self, *, queue_depth: Mapping[str, int]) -> str:
+    def render(
+        self, *, queue_depth: Mapping[str, int], oldest_due: Mapping[str, float] | None = None
+    ) -> str:
         """The Prometheus text exposition (version 0.0.4) of every metric."""
         lines: list[str] = []
         with self._lock:
@@ -121,6 +125,13 @@ class Metrics:
         ]
         for channel, depth in sorted(queue_depth.items()):
             lines.append(f"pathbot_queue_depth{_labels((('channel', channel),))} {depth}")
+        name = "pathbot_outbox_oldest_due_seconds"
+        lines += [
+            f"# HELP {name} How long the oldest due outbox message of a channel has waited.",
+            f"# TYPE {name} gauge",
+        ]
+        for channel, seconds in sorted((oldest_due or {}).items()):
+            lines.append(f"{name}{_labels((('channel', channel),))} {_number(round(seconds))}")
         name = "pathbot_reply_latency_seconds"
         lines += [
             f"# HELP {name} From an inbound message reaching the pipeline to its reply being sent.",
@@ -161,15 +172,17 @@ def _number(value: float) -> str:
 METRICS = Metrics()  # the process's metrics; `pathbot run` serves them at /metrics
 
 
-def queue_depth(db: Engine) -> dict[str, int]:
-    """Pending outbox rows per channel (due now or held for later): shared by all workers."""
+def outbox_figures(db: Engine, now: datetime) -> tuple[dict[str, int], dict[str, float]]:
+    """Per channel: pending outbox rows (due now or held for later; shared by all workers), and
+    how long its oldest due message has waited (outbox_lag.py)."""
     with Session(db) as session:
         rows = session.exec(
             select(OutboxMessage.channel, func.count())
             .where(OutboxMessage.status == "pending")
             .group_by(OutboxMessage.channel)
         ).all()
-    return {channel: int(count) for channel, count in rows}
+        lag = oldest_due_seconds(session.connection(), now)
+    return {channel: int(count) for channel, count in rows}, lag
 
 
 class MeteredChannel:

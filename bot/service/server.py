@@ -20,7 +20,8 @@ from starlette.routing import BaseRoute, Route
 
 from bot.service.health import DatabaseProbe
 from bot.service.limits import BodySizeLimit
-from bot.service.metrics import METRICS, queue_depth
+from bot.service.metrics import METRICS, outbox_figures
+from bot.service.outbox_lag import behind
 from bot.service.runtime import Runtime
 
 
@@ -37,28 +38,35 @@ def build_asgi(
         facts = await probe.check(runtime.app.pipeline.now())  # within a second, always
         loops = runtime.health()  # dispatcher and scheduler: starting | alive | dead
         channel_states = runtime.channel_states()
+        # (channels whose messages have waited past BEHIND_AFTER: replies reaching patients late)
+        late = behind(facts.get("outbox_oldest_due_seconds", {}), runtime.channels)
         body = {
             **facts,
             **loops,
             "channels": sorted(runtime.channels),
             "channel_states": channel_states,
             "channels_configured": bool(runtime.channels),
+            "outbox_behind": late,
         }
         healthy = (
             facts["database"] == "ok"
             and not facts.get("crisis_alerts_undelivered")  # crisis alerts reaching nobody
             and "dead" not in loops.values()
             and all(state == "running" for state in channel_states.values())
+            and not late
         )
         return JSONResponse(body, status_code=200 if healthy else 503)
 
     async def metrics(_request: Request) -> PlainTextResponse:
         try:
-            depth = await asyncio.to_thread(queue_depth, runtime.app.db)
+            depth, lag = await asyncio.to_thread(
+                outbox_figures, runtime.app.db, runtime.app.pipeline.now()
+            )
         except Exception:  # the counters are still worth serving while the database is away
-            depth = {}
+            depth, lag = {}, {}
         return PlainTextResponse(
-            METRICS.render(queue_depth=depth), media_type="text/plain; version=0.0.4"
+            METRICS.render(queue_depth=depth, oldest_due=lag),
+            media_type="text/plain; version=0.0.4",
         )
 
     routes: list[BaseRoute] = [
