@@ -246,7 +246,7 @@ class OutboxMessage(SQLModel, table=True):
     # pending | sending | sent | delivered | failed | cancelled | dropped (stale, recorded)
     status: str = Field(default="pending", max_length=16, index=True)
     attempts: int = 0
-    not_before: datetime = Field(index=True)
+    not_before: datetime
     provider_message_id: str | None = Field(default=None, max_length=128)
     error_code: str | None = Field(default=None, max_length=32)
     segments: int | None = None
