@@ -40,6 +40,7 @@ def update_problem(data: object) -> str | None:
 
 
 def valid_update_id(value: object) -> bool:
+    """Whether `value` is an update id as Telegram sends them (so it can be confirmed)."""
     return _is_id(value)
 
 
