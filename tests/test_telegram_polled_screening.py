@@ -60,3 +60,69 @@ async def test_a_malformed_polled_update_is_skipped_and_the_next_handled(
     assert not [r for r in caplog.records if r.levelno >= logging.CRITICAL]
     assert all(SECRET_WORDS not in r.getMessage() for r in caplog.records)
     assert all(SECRET_WORDS not in (r.exc_text or "") for r in caplog.records)
+
+
+PHOTO_MESSAGE = {
+    "message_id": 2,
+    "date": 1,
+    "chat": {"id": CHAT, "type": "private"},
+    "from": {"id": CHAT, "is_bot": False, "first_name": "Pat"},
+    "caption": SECRET_WORDS,
+}
+
+
+@pytest.mark.parametrize(
+    "malformed",
+    [
+        {"message": {**PHOTO_MESSAGE, "photo": "not a list of sizes"}},
+        {"message": {**PHOTO_MESSAGE, "forward_origin": {"type": "user", "date": 1}}},
+        {"message": {**PHOTO_MESSAGE, "reply_to_message": SECRET_WORDS}},
+    ],
+    ids=["photo-not-a-list", "forward-origin-without-sender", "reply-not-a-message"],
+)
+async def test_an_update_only_python_telegram_bot_cannot_read_is_skipped_on_the_next_poll(
+    sqlite_url: str,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+    malformed: dict[str, object],
+) -> None:
+    """Fields pathbot does not read (a photo's sizes, a forward's origin) pass the JSON screen,
+    and PTB failed on them: the same stall for ever, and the received JSON logged at CRITICAL.
+    When PTB asks for the same updates again (it could not read them), each is tried on its
+    own and the unreadable one is skipped by its id; the failure is logged without content."""
+    caplog.set_level(logging.DEBUG)
+    async with TelegramHarness(sqlite_url, clock) as h:
+        assert h.channel is not None
+        channel = h.channel
+        bad = h.fake.push_update(malformed)
+        good = h.fake.push_text(CHAT, "hello")
+        await eventually(lambda: channel.updates_handled >= 1, within=30)
+        await h.dispatch()
+        assert h.texts(CHAT), "the message after the unreadable update was answered"
+        await eventually(lambda: h.fake.confirmed_offset() > good["update_id"], within=30)
+        assert bad["update_id"] < good["update_id"]
+    skipped = [r for r in caplog.records if "could not read" in r.getMessage()]
+    assert skipped, "the skipped update was reported"
+    assert not [r for r in caplog.records if r.levelno >= logging.CRITICAL]
+    assert all(SECRET_WORDS not in r.getMessage() for r in caplog.records)
+    assert all(SECRET_WORDS not in (r.exc_text or "") for r in caplog.records)
+    assert all(r.exc_info is None for r in caplog.records if r.name.startswith("telegram"))
+
+
+async def test_python_telegram_bot_s_debug_records_carry_no_patient_words(
+    sqlite_url: str, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """At DEBUG, PTB logged every Bot API call's parameters and answer: the texts sent and
+    every message received. They say which call, and nothing of what it carried."""
+    caplog.set_level(logging.DEBUG)
+    async with TelegramHarness(sqlite_url, clock) as h:
+        await h.say(SECRET_WORDS, chat=777)  # a stranger: answered, with how to join
+        assert h.texts(777)
+        sent = h.texts(777)[0]
+    calls = [r.getMessage() for r in caplog.records if r.name == "telegram.ext.ExtBot"]
+    assert "Bot API call: getUpdates (content not logged)" in calls
+    assert "Bot API call: sendMessage (content not logged)" in calls
+    processed = [r.getMessage() for r in caplog.records if r.name == "telegram.ext.Application"]
+    assert "Processing update (content not logged)" in processed
+    assert all(SECRET_WORDS not in r.getMessage() for r in caplog.records)
+    assert all(sent not in r.getMessage() for r in caplog.records)

@@ -46,7 +46,7 @@ from bot.channels.telegram.bounded_request import CONNECTIONS, BoundedRequest
 from bot.channels.telegram.commands import publish_command_menus, read_command
 from bot.channels.telegram.fair_limiter import FairRateLimiter
 from bot.channels.telegram.polled_updates import ScreenedUpdatesRequest
-from bot.channels.telegram.redaction import protect_token
+from bot.channels.telegram.redaction import protect_content, protect_token
 from bot.channels.telegram.render import keyboard, parse_callback, pressed_label
 from bot.channels.telegram.update_order import ArrivalQueue, PerChatUpdates
 from bot.channels.telegram.updates import update_problem
@@ -137,6 +137,7 @@ class TelegramChannel:
                 "PATHBOT_TELEGRAM_WEBHOOK_SECRET is required with PATHBOT_TELEGRAM_WEBHOOK_URL"
             )
         protect_token(token)
+        protect_content()
         self._port = port
         self._webhook_url = webhook_url
         self._secret = webhook_secret or ""
