@@ -45,19 +45,31 @@ async def test_a_malformed_polled_update_is_skipped_and_the_next_handled(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger="telegram")  # (held at INFO once logging is set up)
+    await _skipped_and_the_next_answered(sqlite_url, clock, {**malformed, "secret": SECRET_WORDS})
+    _reported_without_content(caplog, "malformed")
+
+
+async def _skipped_and_the_next_answered(
+    sqlite_url: str, clock: FakeClock, bad_update: dict[str, object]
+) -> None:
+    """Poll `bad_update` and then a message: the message is answered, and Telegram is told
+    both were received (neither is asked for again)."""
     async with TelegramHarness(sqlite_url, clock) as h:
         assert h.channel is not None
         channel = h.channel
-        bad = h.fake.push_update({**malformed, "secret": SECRET_WORDS})
+        bad = h.fake.push_update(bad_update)
         good = h.fake.push_text(CHAT, "hello")
         await eventually(lambda: channel.updates_handled >= 1, within=30)
         await h.dispatch()
         assert h.texts(CHAT), "the message after the malformed update was answered"
-        # Telegram is told both were received: neither is asked for again.
         await eventually(lambda: h.fake.confirmed_offset() > good["update_id"], within=30)
         assert bad["update_id"] < good["update_id"]
-    warnings = [r for r in caplog.records if "malformed" in r.getMessage()]
-    assert warnings, "the skipped update was reported"
+
+
+def _reported_without_content(caplog: pytest.LogCaptureFixture, said: str) -> None:
+    """The skipped update was reported (a record saying `said`), nothing at CRITICAL, and no
+    record holds the patient's words."""
+    assert [r for r in caplog.records if said in r.getMessage()], "the skip was reported"
     assert not [r for r in caplog.records if r.levelno >= logging.CRITICAL]
     assert all(SECRET_WORDS not in r.getMessage() for r in caplog.records)
     assert all(SECRET_WORDS not in (r.exc_text or "") for r in caplog.records)
@@ -93,21 +105,8 @@ async def test_an_update_only_python_telegram_bot_cannot_read_is_skipped_on_the_
     own and the unreadable one is skipped by its id; the failure is logged without content."""
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger="telegram")  # (held at INFO once logging is set up)
-    async with TelegramHarness(sqlite_url, clock) as h:
-        assert h.channel is not None
-        channel = h.channel
-        bad = h.fake.push_update(malformed)
-        good = h.fake.push_text(CHAT, "hello")
-        await eventually(lambda: channel.updates_handled >= 1, within=30)
-        await h.dispatch()
-        assert h.texts(CHAT), "the message after the unreadable update was answered"
-        await eventually(lambda: h.fake.confirmed_offset() > good["update_id"], within=30)
-        assert bad["update_id"] < good["update_id"]
-    skipped = [r for r in caplog.records if "could not read" in r.getMessage()]
-    assert skipped, "the skipped update was reported"
-    assert not [r for r in caplog.records if r.levelno >= logging.CRITICAL]
-    assert all(SECRET_WORDS not in r.getMessage() for r in caplog.records)
-    assert all(SECRET_WORDS not in (r.exc_text or "") for r in caplog.records)
+    await _skipped_and_the_next_answered(sqlite_url, clock, malformed)
+    _reported_without_content(caplog, "could not read")
     assert all(r.exc_info is None for r in caplog.records if r.name.startswith("telegram"))
 
 
